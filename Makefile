@@ -1,0 +1,50 @@
+# Two commands: `make run` (set up and serve the demo on SQLite) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test setup db demo translations lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip wheel setuptools
+
+# Re-install only when the declared dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# A local .env with fresh secrets; never committed (see .gitignore).
+.env:
+	$(BIN)/python scripts/make_env.py > .env
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d marketplace/translations
+
+setup: $(VENV)/.installed .env translations
+
+db: setup
+	$(FLASK) db upgrade
+	$(FLASK) regions import marketplace/data/regions_guangzhou.csv
+
+demo: db
+	$(FLASK) demo load
+
+run: demo
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check marketplace tests scripts wsgi.py
+
+# Regenerate the message catalogs after adding strings (developers only).
+messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o marketplace/translations/messages.pot .
+	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,72 @@
+"""Shanlian (善联): the application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from marketplace.config import load_config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the app; no migrations, no scheduler, no network here."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set: put it in the environment or .env (make run does)")
+    app.config.setdefault("HASH_KEY", app.config["SECRET_KEY"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from flask_babel import format_datetime
+
+    import marketplace.models  # noqa: F401  (every model registered before migrations run)
+    from marketplace.accounts.access import deny_unclassified
+    from marketplace.db import render_migration_item
+    from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from marketplace.web import register_web, select_locale
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, render_as_batch=True, compare_type=True, render_item=render_migration_item
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    register_web(app)
+    app.before_request(deny_unclassified)
+    app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
+        format_datetime(value, fmt) if value else ""
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.cli import bp as users_cli
+    from marketplace.accounts.views import bp as auth
+    from marketplace.admin.views import bp as admin
+    from marketplace.audit.views import bp as audit
+    from marketplace.demo.cli import bp as demo_cli
+    from marketplace.main.views import bp as main
+    from marketplace.organisations.views import bp as organisations
+    from marketplace.regions.cli import bp as regions_cli
+    from marketplace.staff.views import bp as staff
+
+    for blueprint in (main, auth, organisations, staff, admin, audit, users_cli, regions_cli, demo_cli):
+        app.register_blueprint(blueprint)

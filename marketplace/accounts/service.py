@@ -1,0 +1,136 @@
+"""Account operations: sign-in, sign-out, creation, role and status changes (all audited)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from marketplace.accounts.models import Role, User
+from marketplace.audit import service as audit
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.regions.models import Region
+
+
+class AccountError(ValueError):
+    """An account operation was refused; the message says why."""
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare case-insensitively and without surrounding spaces."""
+    return (email or "").strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    """The account with this email, if any."""
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The enabled account matching the credentials, or None; both outcomes are audited."""
+    user = find_by_email(email)
+    if user is None or not user.check_password(password) or not user.is_enabled:
+        reason = "disabled" if user is not None and user.is_enabled is False else "bad_credentials"
+        audit.record(
+            "auth.login_failed",
+            actor=user,
+            actor_label=normalise_email(email)[:254] or "anonymous",
+            object_type="users",
+            object_id=user.id if user else "",
+            after={"reason": reason},
+        )
+        return None
+    user.last_login_at = utcnow()
+    audit.record("auth.login", actor=user, obj=user)
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session of this account (all devices)."""
+    user.session_version += 1
+
+
+def sign_out(user: User) -> None:
+    """Record the sign-out and end the account's sessions everywhere."""
+    end_sessions(user)
+    audit.record("auth.logout", actor=user, obj=user)
+
+
+def create_user(
+    email: str,
+    password: str,
+    role: Role | str,
+    *,
+    region_code: str | None = None,
+    organisation_id: int | None = None,
+    display_name: str = "",
+    actor: User | None = None,
+) -> User:
+    """Create an account after checking that its role has the scope it needs."""
+    role = Role(role)
+    email = normalise_email(email)
+    if find_by_email(email) is not None:
+        raise AccountError(_l("an account with email %(email)s already exists", email=email))
+    if len(password) < 8:
+        raise AccountError(_l("password must have at least 8 characters"))
+    _check_scope(role, region_code, organisation_id)
+    user = User(
+        email=email,
+        role=role,
+        region_code=region_code if role == Role.STAFF else None,
+        organisation_id=organisation_id if role in (Role.ORG_MEMBER, Role.OUTLET_STAFF) else None,
+        display_name=display_name or email.split("@")[0],
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", actor=actor, obj=user, after=_snapshot(user), actor_label=None if actor else "system")
+    return user
+
+
+def _check_scope(role: Role, region_code: str | None, organisation_id: int | None) -> None:
+    from marketplace.organisations.models import Organisation
+
+    if role == Role.STAFF and (region_code is None or db.session.get(Region, region_code) is None):
+        raise AccountError(_l("staff need a known region (a district or street code)"))
+    if role in (Role.ORG_MEMBER, Role.OUTLET_STAFF) and (
+        organisation_id is None or db.session.get(Organisation, organisation_id) is None
+    ):
+        raise AccountError(_l("organisation members and outlet staff need a known organisation"))
+
+
+def _snapshot(user: User) -> dict[str, object]:
+    return {
+        "email": user.email,
+        "role": user.role,
+        "region_code": user.region_code,
+        "organisation_id": user.organisation_id,
+        "is_enabled": user.is_enabled,
+    }
+
+
+def change_access(
+    user: User,
+    *,
+    actor: User,
+    role: Role | str,
+    region_code: str | None,
+    organisation_id: int | None,
+    is_enabled: bool,
+) -> None:
+    """Change an account's role, scope or status; sessions end when access shrinks or stops."""
+    role = Role(role)
+    if user.id == actor.id and (role != Role.ADMIN or not is_enabled):
+        raise AccountError(_l("you cannot remove your own admin access"))
+    _check_scope(role, region_code, organisation_id)
+    before = _snapshot(user)
+    user.role = role
+    user.region_code = region_code if role == Role.STAFF else None
+    user.organisation_id = organisation_id if role in (Role.ORG_MEMBER, Role.OUTLET_STAFF) else None
+    user.is_enabled = is_enabled
+    after = _snapshot(user)
+    if before == after:
+        return
+    # A session must not outlive the permissions it was opened with.
+    end_sessions(user)
+    audit.record("user.access_change", actor=actor, obj=user, before=before, after=after)

@@ -1,0 +1,94 @@
+"""Admin pages: overview, accounts and their access."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.accounts import service as accounts
+from marketplace.accounts.access import roles_required
+from marketplace.accounts.models import Role, User
+from marketplace.admin.forms import ROLE_LABELS, AccessForm, NewUserForm
+from marketplace.extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/")
+@roles_required(Role.ADMIN)
+def index() -> str:
+    """The admin overview."""
+    counts = dict(db.session.execute(sa.select(User.role, sa.func.count()).group_by(User.role)).all())
+    return render_template("admin/index.html", counts=counts, role_labels=ROLE_LABELS)
+
+
+@bp.route("/users")
+@roles_required(Role.ADMIN)
+def users() -> str:
+    """All accounts, filtered by role and text, paged."""
+    role = request.args.get("role", "")
+    q = request.args.get("q", "").strip()[:100]
+    query = sa.select(User).order_by(User.email)
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == role)
+    if q:
+        query = query.where(sa.or_(User.email.contains(q.lower()), User.display_name.contains(q)))
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    return render_template("admin/users.html", page=page, role=role, q=q, role_labels=ROLE_LABELS)
+
+
+def _scope(form: AccessForm) -> tuple[str | None, int | None]:
+    org = form.organisation_id.data
+    return form.region_code.data or None, int(org) if org else None
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_new() -> str | Response:
+    """Create an account with a role and scope."""
+    form = NewUserForm(is_enabled=True)
+    if form.validate_on_submit():
+        region_code, org_id = _scope(form)
+        try:
+            user = accounts.create_user(
+                form.email.data, form.password.data, form.role.data, region_code=region_code,
+                organisation_id=org_id, display_name=form.display_name.data or "", actor=current_user,
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Account %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_edit(user_id: int) -> str | Response:
+    """Change an account's role, scope or status; its sessions end when access changes."""
+    user = db.get_or_404(User, user_id)
+    form = AccessForm(
+        data={"role": user.role, "region_code": user.region_code or "",
+              "organisation_id": str(user.organisation_id or ""), "is_enabled": user.is_enabled}
+        if request.method == "GET" else None
+    )
+    if form.validate_on_submit():
+        region_code, org_id = _scope(form)
+        try:
+            accounts.change_access(
+                user, actor=current_user, role=form.role.data, region_code=region_code,
+                organisation_id=org_id, is_enabled=form.is_enabled.data,
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Access of %(email)s saved.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)

@@ -1,0 +1,97 @@
+"""Writing and reading the audit log; every feature records its state changes here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from flask_login import current_user
+
+from marketplace.audit.models import AuditEvent
+from marketplace.extensions import db
+
+
+def _actor_label(actor: Any) -> str:
+    if actor is None:
+        return "anonymous"
+    return getattr(actor, "email", None) or str(actor)
+
+
+def record(
+    action: str,
+    *,
+    actor: Any = None,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: Any = "",
+    region_code: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> AuditEvent:
+    """Append one audit event in the caller's transaction (it commits or rolls back with it).
+
+    `actor` defaults to the signed-in user of the current request; `obj` fills the object's type
+    and id from a model instance.
+    """
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    if obj is not None:
+        object_type = object_type or obj.__tablename__
+        object_id = object_id or getattr(obj, "id", "") or getattr(obj, "code", "")
+    event = AuditEvent(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        actor_label=actor_label or _actor_label(actor),
+        object_type=object_type,
+        object_id=str(object_id),
+        region_code=region_code,
+        before=before,
+        after=after,
+        ip=(request.remote_addr or "")[:45] if has_request_context() else "",
+    )
+    db.session.add(event)
+    return event
+
+
+@dataclass
+class AuditFilter:
+    """What an admin narrows the audit log by."""
+
+    action: str = ""
+    actor: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def search(f: AuditFilter, *, page: int, per_page: int = 50) -> Any:
+    """A page of audit events matching the filter, newest first."""
+    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
+    if f.action:
+        query = query.where(AuditEvent.action.startswith(f.action))
+    if f.actor:
+        query = query.where(AuditEvent.actor_label.contains(f.actor))
+    if f.object_type:
+        query = query.where(AuditEvent.object_type == f.object_type)
+    if f.object_id:
+        query = query.where(AuditEvent.object_id == f.object_id)
+    if f.since:
+        query = query.where(AuditEvent.at >= f.since)
+    if f.until:
+        query = query.where(AuditEvent.at < f.until)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def history(object_type: str, object_id: Any) -> list[AuditEvent]:
+    """Every event about one object, oldest first."""
+    query = (
+        sa.select(AuditEvent)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+        .order_by(AuditEvent.id)
+    )
+    return list(db.session.scalars(query))

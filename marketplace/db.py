@@ -1,0 +1,97 @@
+"""Declarative base, time helpers and SQLite connection tuning shared by every model."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import g, has_request_context, request
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names, so Alembic migrations can drop and alter them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base class of all models."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use marketplace.db.utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def declare_write() -> None:
+    """Mark this request's transaction as a writing one.
+
+    Needed before the first query of a GET request that writes (an audited view of personal data):
+    otherwise its transaction starts as a reader and SQLite may refuse the later upgrade.
+    """
+    g.sqlite_write_intent = True
+
+
+def _wants_immediate() -> bool:
+    """A transaction takes SQLite's write lock up front unless it serves a safe (read) request."""
+    if has_request_context():
+        return request.method not in ("GET", "HEAD", "OPTIONS") or g.get("sqlite_write_intent", False)
+    return True
+
+
+@sa.event.listens_for(sa.Engine, "connect")
+def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    """WAL (readers never block the writer), a busy timeout, and foreign keys on SQLite."""
+    if not type(dbapi_connection).__module__.startswith("sqlite3"):
+        return
+    dbapi_connection.isolation_level = None  # let the "begin" hook below emit BEGIN itself
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+@sa.event.listens_for(sa.Engine, "begin")
+def _on_begin(conn):  # type: ignore[no-untyped-def]
+    """BEGIN IMMEDIATE for writers on SQLite.
+
+    A deferred transaction that reads and then writes fails at once with "database is locked" when
+    another writer got in between; taking the write lock at BEGIN makes writers queue on the busy
+    timeout instead (SQLAlchemy's documented pysqlite recipe).
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_immediate() else "BEGIN")
+
+
+def render_migration_item(type_: str, obj: object, _autogen_context: object) -> str | bool:
+    """Write our column types into migration scripts as plain SQLAlchemy types."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

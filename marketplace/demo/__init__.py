@@ -1,0 +1,1 @@
+"""Demo data: believable Chinese organisations, staff and an admin, loaded idempotently."""

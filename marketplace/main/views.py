@@ -1,0 +1,45 @@
+"""The public home page and the language switcher."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from marketplace.accounts.access import is_safe_next, public
+from marketplace.extensions import db
+from marketplace.organisations.models import Organisation, OrgStatus
+from marketplace.regions.models import DISTRICT, Region
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@public
+def index() -> str:
+    """What the platform is, live figures, and the doors in."""
+    figures = {
+        "organisations": db.session.scalar(
+            sa.select(sa.func.count()).where(Organisation.status == OrgStatus.APPROVED)
+        ),
+        "districts": db.session.scalar(sa.select(sa.func.count()).where(Region.level == DISTRICT)),
+    }
+    return render_template("main/index.html", figures=figures)
+
+
+@bp.route("/lang/<code>")
+@public
+def set_language(code: str) -> Response:
+    """Remember the chosen language and go back to the page the reader was on."""
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.args.get("next", "")
+    return redirect(target if is_safe_next(target) else url_for("main.index"))
+
+
+@bp.route("/healthz")
+@public
+def health() -> dict[str, str]:
+    """Liveness for load balancers: answers when the database does."""
+    db.session.execute(sa.text("SELECT 1"))
+    return {"status": "ok"}

@@ -1,0 +1,6 @@
+"""Imports every model module so SQLAlchemy's metadata (and Alembic) sees all tables."""
+
+from marketplace.accounts.models import User  # noqa: F401
+from marketplace.audit.models import AuditEvent  # noqa: F401
+from marketplace.organisations.models import Organisation, OrganisationCategory  # noqa: F401
+from marketplace.regions.models import Region  # noqa: F401

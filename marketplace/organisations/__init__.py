@@ -1,0 +1,1 @@
+"""Organisations (charities, companies, social-work projects): registration and approval."""

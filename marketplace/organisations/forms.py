@@ -1,0 +1,91 @@
+"""Registration and review forms for organisations."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
+
+from marketplace import taxonomy
+from marketplace.accounts import service as accounts
+from marketplace.forms import MultiCheckboxField, region_choices
+from marketplace.organisations import credit_code
+from marketplace.organisations.service import credit_code_taken
+
+
+class RegistrationForm(FlaskForm):
+    """An organisation applies to join, with its first member account."""
+
+    name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=100)])
+    kind = SelectField(_l("Type"), choices=taxonomy.choices(taxonomy.ORGANISATION_KINDS))
+    credit_code = StringField(
+        _l("Unified social credit code"),
+        validators=[DataRequired(), Length(max=30)],
+        description=_l("18 characters, as printed on your registration certificate."),
+    )
+    contact_name = StringField(_l("Contact person"), validators=[DataRequired(), Length(max=50)])
+    contact_phone = StringField(
+        _l("Contact phone"),
+        validators=[DataRequired(), Regexp(r"^[0-9+\- ]{7,20}$", message=_l("Enter a phone number."))],
+    )
+    contact_email = EmailField(_l("Contact email"), validators=[DataRequired(), Email(), Length(max=254)])
+    description = TextAreaField(_l("What your organisation does"), validators=[Length(max=2000)])
+    regions = SelectMultipleField(
+        _l("Service regions"),
+        validators=[DataRequired(message=_l("Choose at least one region."))],
+        description=_l("Choose a whole district or single streets."),
+    )
+    categories = MultiCheckboxField(
+        _l("What you can help with"),
+        choices=taxonomy.choices(taxonomy.NEED_CATEGORIES),
+        validators=[DataRequired(message=_l("Choose at least one category."))],
+    )
+    member_email = EmailField(_l("Your sign-in email"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.regions.choices = region_choices()
+
+    def validate_credit_code(self, field: StringField) -> None:
+        """The code must be well-formed, carry the right check character and be new here."""
+        code = credit_code.normalise(field.data)
+        if len(code) != 18:
+            raise ValidationError(_l("The code has 18 characters."))
+        if not credit_code.is_valid(code):
+            raise ValidationError(_l("This code is not valid: check the characters you typed."))
+        if credit_code_taken(code):
+            raise ValidationError(_l("An organisation with this code is already registered."))
+
+    def validate_member_email(self, field: EmailField) -> None:
+        """One account per email."""
+        if accounts.find_by_email(field.data) is not None:
+            raise ValidationError(_l("An account with this email already exists."))
+
+
+class ReviewForm(FlaskForm):
+    """Approve, or reject with a reason."""
+
+    decision = SelectField(
+        _l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))]
+    )
+    reason = TextAreaField(
+        _l("Reason (required to reject; the organisation will read it)"), validators=[Length(max=2000)]
+    )
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        """A rejection must say why."""
+        if self.decision.data == "reject" and not (field.data or "").strip():
+            raise ValidationError(_l("Say why the organisation is rejected."))

@@ -1,0 +1,105 @@
+"""Organisations, the regions they serve and the categories they help with."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import UTCDateTime, utcnow
+from marketplace.extensions import db
+from marketplace.regions.models import Region
+
+if TYPE_CHECKING:
+    from marketplace.accounts.models import User
+
+
+class OrgStatus(StrEnum):
+    """Where an organisation stands with the staff who vet it."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+STATUS_LABELS = {
+    OrgStatus.PENDING: _l("pending review"),
+    OrgStatus.APPROVED: _l("approved"),
+    OrgStatus.REJECTED: _l("rejected"),
+}
+
+
+organisation_regions = sa.Table(
+    "organisation_regions",
+    db.metadata,
+    sa.Column("organisation_id", sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("region_code", sa.ForeignKey("regions.code"), primary_key=True, index=True),
+)
+
+
+class OrganisationCategory(db.Model):
+    """One category (care category or social service code) an organisation helps with."""
+
+    __tablename__ = "organisation_categories"
+
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(sa.String(30), primary_key=True, index=True)
+
+
+class Organisation(db.Model):
+    """A charity, caring company or social-work project; may act only once approved."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    kind: Mapped[str] = mapped_column(sa.String(10), index=True)
+    credit_code: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    contact_name: Mapped[str] = mapped_column(sa.String(50))
+    contact_phone: Mapped[str] = mapped_column(sa.String(20))
+    contact_email: Mapped[str] = mapped_column(sa.String(254))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(10), default=OrgStatus.PENDING, index=True)
+    review_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", use_alter=True), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    regions: Mapped[list[Region]] = relationship(secondary=organisation_regions, order_by=Region.code)
+    category_rows: Mapped[list[OrganisationCategory]] = relationship(
+        cascade="all, delete-orphan", order_by=OrganisationCategory.category
+    )
+    members: Mapped[list[User]] = relationship(
+        back_populates="organisation", foreign_keys="User.organisation_id"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('charity', 'company', 'project')", name="kind"),
+        sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+    )
+
+    @property
+    def categories(self) -> list[str]:
+        """The category codes this organisation helps with."""
+        return [row.category for row in self.category_rows]
+
+    @property
+    def status_label(self) -> str:
+        """The status in the reader's language."""
+        return str(STATUS_LABELS[OrgStatus(self.status)])
+
+    @property
+    def is_approved(self) -> bool:
+        """Only approved organisations may claim, pledge or redeem."""
+        return self.status == OrgStatus.APPROVED
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.name} {self.status}>"

@@ -1,0 +1,88 @@
+"""Organisation pages: public registration, the member's own status, and staff review."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.accounts.access import public, roles_required
+from marketplace.accounts.models import Role
+from marketplace.extensions import db
+from marketplace.organisations import service
+from marketplace.organisations.forms import RegistrationForm, ReviewForm
+from marketplace.organisations.models import Organisation
+
+bp = Blueprint("organisations", __name__)
+
+STAFF_ROLES = (Role.STAFF, Role.ADMIN)
+
+
+@bp.route("/org/register", methods=["GET", "POST"])
+@public
+def register() -> str | Response:
+    """An organisation applies; it can sign in at once and watch its status."""
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        reg = service.Registration(
+            name=form.name.data, kind=form.kind.data, credit_code=form.credit_code.data,
+            contact_name=form.contact_name.data, contact_phone=form.contact_phone.data,
+            contact_email=form.contact_email.data, description=form.description.data or "",
+            region_codes=form.regions.data, categories=form.categories.data,
+            member_email=form.member_email.data, member_password=form.password.data,
+        )
+        try:
+            service.register(reg)
+        except service.OrganisationError as exc:
+            db.session.rollback()
+            flash(_("Registration failed: %(reason)s", reason=str(exc)), "error")
+        else:
+            db.session.commit()
+            flash(_("Thank you. Your application is with the civil-affairs staff; sign in to follow it."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("organisations/register.html", form=form)
+
+
+@bp.route("/org/")
+@roles_required(Role.ORG_MEMBER, Role.OUTLET_STAFF)
+def mine() -> str:
+    """The member's organisation: its status and, if rejected, why."""
+    org = current_user.organisation
+    if org is None:
+        abort(404)
+    return render_template("organisations/mine.html", org=org)
+
+
+@bp.route("/staff/organisations")
+@roles_required(*STAFF_ROLES)
+def review_list() -> str:
+    """Organisations in the staff member's region, filtered and paged."""
+    status = request.args.get("status", "pending")
+    kind = request.args.get("kind", "")
+    q = request.args.get("q", "").strip()[:100]
+    query = service.reviewable_query(current_user, status=status if status != "all" else "", kind=kind, q=q)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=20, error_out=False)
+    return render_template("organisations/review_list.html", page=page, status=status, kind=kind, q=q)
+
+
+@bp.route("/staff/organisations/<int:org_id>", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+def review(org_id: int) -> str | Response:
+    """One organisation's application, with the approve/reject decision."""
+    org = db.get_or_404(Organisation, org_id)
+    if not service.can_review(current_user, org):
+        abort(403)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            approve = form.decision.data == "approve"
+            service.review(org, actor=current_user, approve=approve, reason=form.reason.data or "")
+        except service.OrganisationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Decision saved: %(name)s is now %(status)s.", name=org.name, status=org.status_label), "success")
+            return redirect(url_for("organisations.review_list"))
+    return render_template("organisations/review.html", org=org, form=form)

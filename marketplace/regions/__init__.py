@@ -1,0 +1,1 @@
+"""Administrative regions (district → street) that scope staff, filters and reports."""

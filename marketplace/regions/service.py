@@ -1,0 +1,88 @@
+"""Loading regions and answering scope questions (is this street inside that district?)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from marketplace.extensions import db
+from marketplace.regions.models import DISTRICT, STREET, Region
+
+
+class RegionImportError(ValueError):
+    """The region file is malformed; nothing was imported."""
+
+
+@dataclass
+class ImportResult:
+    """How many regions an import created and updated."""
+
+    created: int
+    updated: int
+
+
+def import_regions(text: str) -> ImportResult:
+    """Upsert regions from CSV text with columns code,name,parent_code,level (all or nothing)."""
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    _validate(rows)
+    existing = {r.code: r for r in db.session.scalars(sa.select(Region))}
+    created = updated = 0
+    # Districts first, so a street's parent always exists when it is flushed.
+    for row in sorted(rows, key=lambda r: r["level"] != DISTRICT):
+        values = {
+            "name": row["name"].strip(),
+            "level": row["level"].strip(),
+            "parent_code": (row.get("parent_code") or "").strip() or None,
+        }
+        region = existing.get(row["code"].strip())
+        if region is None:
+            db.session.add(Region(code=row["code"].strip(), **values))
+            created += 1
+        elif any(getattr(region, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(region, key, value)
+            updated += 1
+    db.session.flush()
+    return ImportResult(created, updated)
+
+
+def _validate(rows: list[dict[str, str]]) -> None:
+    """Refuse the whole file on the first malformed line, naming it."""
+    if not rows or not {"code", "name", "level"} <= set(rows[0]):
+        raise RegionImportError("expected a header line: code,name,parent_code,level")
+    codes = {(r.get("code") or "").strip() for r in rows}
+    known = codes | set(db.session.scalars(sa.select(Region.code)))
+    for line, row in enumerate(rows, start=2):
+        code, level = (row.get("code") or "").strip(), (row.get("level") or "").strip()
+        parent = (row.get("parent_code") or "").strip()
+        if not code.isdigit() or len(code) not in (6, 9, 12):
+            raise RegionImportError(f"line {line}: code must be 6, 9 or 12 digits")
+        if not (row.get("name") or "").strip():
+            raise RegionImportError(f"line {line}: name is empty")
+        if level not in (DISTRICT, STREET):
+            raise RegionImportError(f"line {line}: level must be 'district' or 'street'")
+        if level == STREET and parent not in known:
+            raise RegionImportError(f"line {line}: unknown parent_code {parent!r}")
+
+
+def districts() -> list[Region]:
+    """All districts, by code."""
+    return list(db.session.scalars(sa.select(Region).where(Region.level == DISTRICT).order_by(Region.code)))
+
+
+def region_codes_within(code: str) -> list[str]:
+    """The region itself and, for a district, all its streets."""
+    return [code, *db.session.scalars(sa.select(Region.code).where(Region.parent_code == code))]
+
+
+def is_within(region_code: str | None, scope_code: str | None) -> bool:
+    """Whether a region lies inside a scope (the same region, or a street of the scope district)."""
+    if region_code is None or scope_code is None:
+        return False
+    if region_code == scope_code:
+        return True
+    region = db.session.get(Region, region_code)
+    return region is not None and region.parent_code == scope_code
