@@ -27,12 +27,13 @@ bp = Blueprint("auth", __name__)
 
 def home_for(role: str) -> str:
     """Where each role lands after signing in."""
-    return {
-        Role.ADMIN: url_for("admin.index"),
-        Role.STAFF: url_for("staff.index"),
-        Role.ORG_MEMBER: url_for("org.index"),
-        Role.OUTLET_STAFF: url_for("org.index"),
-    }.get(role, url_for("main.index"))
+    endpoint = {
+        Role.ADMIN: "admin.index",
+        Role.STAFF: "staff.index",
+        Role.ORG_MEMBER: "organisations.mine",
+        Role.OUTLET_STAFF: "organisations.mine",
+    }.get(role, "main.index")
+    return url_for(endpoint)
 
 
 def _login_limit() -> str:

@@ -1,0 +1,192 @@
+"""Shared fixtures: the app on each database, clients signed in per role, small factories.
+
+Every database-backed test runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
+With SHANLIAN_REQUIRE_ALL=1 (CI), a missing database or browser fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from marketplace import create_app
+from marketplace.accounts import service as accounts
+from marketplace.accounts.models import Role, User
+from marketplace.extensions import db, limiter
+from marketplace.organisations import credit_code
+from marketplace.organisations import service as organisations
+from marketplace.organisations.models import Organisation
+from marketplace.regions.service import import_regions
+
+ROOT = Path(__file__).resolve().parent.parent
+REGIONS_CSV = ROOT / "marketplace" / "data" / "regions_guangzhou.csv"
+REQUIRE_ALL = os.environ.get("SHANLIAN_REQUIRE_ALL") == "1"
+PASSWORD = "correct-horse-1"
+
+
+def require(reason: str) -> None:
+    """Skip locally with a clear reason; in CI (SHANLIAN_REQUIRE_ALL=1) fail instead."""
+    if REQUIRE_ALL:
+        pytest.fail(f"required in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def postgres_url() -> str:
+    """The PostgreSQL test database, or skip/fail when there is none."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        require("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except sa.exc.OperationalError as exc:
+        require(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {exc.orig}")
+    return url
+
+
+def test_config(database_url: str) -> dict[str, object]:
+    """Config of an app under test: real database, CSRF off unless a test turns it on."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "HASH_KEY": "test-hash-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "RATELIMIT_ENABLED": False,
+    }
+
+
+def reset_schema(url: str) -> None:
+    """Drop everything in the test database so migrations start from nothing."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Each database the suite runs on."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    url = postgres_url()
+    reset_schema(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def _app(database_url: str) -> Iterator[Flask]:
+    """One migrated app per database, with the Guangzhou regions loaded."""
+    from flask_migrate import upgrade
+
+    app = create_app(test_config(database_url))
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        import_regions(REGIONS_CSV.read_text(encoding="utf-8"))
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    """Remove every row a test wrote (regions stay)."""
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "regions"]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        db.session.execute(sa.text("PRAGMA defer_foreign_keys=ON"))
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_app: Flask) -> Iterator[Flask]:
+    """The app with empty tables; each test runs in a fresh app context."""
+    limiter.enabled = False
+    with _app.app_context():
+        _empty_tables()
+    with _app.app_context():
+        yield _app
+        db.session.rollback()
+    _app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser without a session."""
+    return app.test_client()
+
+
+# --- factories -------------------------------------------------------------------------------
+
+_counter = iter(range(1, 10**6))
+
+
+def make_org(
+    *, kind: str = "charity", region: str = "440104", status: str = "approved", name: str | None = None
+) -> Organisation:
+    """An organisation with one member, reviewed into the given status."""
+    n = next(_counter)
+    org = organisations.register(
+        organisations.Registration(
+            name=name or f"测试组织{n}", kind=kind, credit_code=credit_code.make(f"53440104MA{n:07d}"),
+            contact_name="联系人", contact_phone="020-83330000", contact_email=f"c{n}@example.cn",
+            member_email=f"member{n}@example.cn", member_password=PASSWORD, region_codes=[region],
+            categories=["daily_living"],
+        )
+    )
+    if status != "pending":
+        reviewer = make_user(Role.ADMIN)
+        organisations.review(org, actor=reviewer, approve=status == "approved", reason="不符合条件")
+    db.session.commit()
+    return org
+
+
+def make_user(role: Role, *, region: str | None = None, org: Organisation | None = None) -> User:
+    """An account of the role; staff default to 越秀区, members get an approved organisation."""
+    n = next(_counter)
+    if role == Role.STAFF and region is None:
+        region = "440104"
+    if role in (Role.ORG_MEMBER, Role.OUTLET_STAFF) and org is None:
+        org = make_org()
+    user = accounts.create_user(
+        f"{role.value}{n}@example.cn", PASSWORD, role, region_code=region,
+        organisation_id=org.id if org else None,
+    )
+    db.session.commit()
+    return user
+
+
+def sign_in(client: FlaskClient, user: User, password: str = PASSWORD) -> None:
+    """Sign in through the real login form."""
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+@pytest.fixture
+def as_role(app: Flask):  # type: ignore[no-untyped-def]
+    """Factory: a client signed in with a fresh account of the role."""
+
+    def make(role: Role, **kwargs: object) -> FlaskClient:
+        user = make_user(role, **kwargs)  # type: ignore[arg-type]
+        c = app.test_client()
+        sign_in(c, user)
+        c.user = user  # type: ignore[attr-defined]
+        return c
+
+    return make
