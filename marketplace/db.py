@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -48,20 +49,27 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value
 
 
-def declare_write() -> None:
-    """Mark this request's transaction as a writing one.
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
-    Needed before the first query of a GET request that writes (an audited view of personal data):
-    otherwise its transaction starts as a reader and SQLite may refuse the later upgrade.
+
+def declare_write() -> None:
+    """Mark the coming transaction as a writing one, so SQLite takes its write lock at BEGIN.
+
+    Writes from POST requests are marked automatically. Call this first in a GET request that
+    writes (an audited view of personal data), a job or a CLI command: a transaction that starts
+    as a reader may be refused the upgrade to writer when another writer got in between.
     """
-    g.sqlite_write_intent = True
+    if has_request_context():
+        g.sqlite_write_intent = True
+    else:
+        _write_intent.set(True)
 
 
 def _wants_immediate() -> bool:
-    """A transaction takes SQLite's write lock up front unless it serves a safe (read) request."""
+    """Unsafe-method requests and declared writers take the lock up front; readers do not."""
     if has_request_context():
         return request.method not in ("GET", "HEAD", "OPTIONS") or g.get("sqlite_write_intent", False)
-    return True
+    return _write_intent.get()
 
 
 @sa.event.listens_for(sa.Engine, "connect")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from wtforms import SelectMultipleField
+from wtforms import SelectChoice, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.extensions import db
@@ -18,16 +18,15 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def region_choices(*, include_districts: bool = True) -> dict[str, list[tuple[str, str]]]:
-    """Regions grouped by district for a <select> with optgroups."""
+def region_choices(*, blank: str | None = None) -> list[SelectChoice]:
+    """Regions grouped by district (one <optgroup> each), a district first as "whole district"."""
     regions = db.session.scalars(sa.select(Region).order_by(Region.code)).all()
-    groups: dict[str, list[tuple[str, str]]] = {}
     names = {r.code: r.name for r in regions if r.level == DISTRICT}
-    for region in regions:
+    result = [SelectChoice("", blank)] if blank is not None else []
+    for region in sorted(regions, key=lambda r: (r.parent_code or r.code, r.level != DISTRICT, r.code)):
         if region.level == DISTRICT:
-            group = groups.setdefault(region.name, [])
-            if include_districts:
-                group.insert(0, (region.code, _("%(name)s (whole district)", name=region.name)))
+            label = _("%(name)s (whole district)", name=region.name)
+            result.append(SelectChoice(region.code, label, optgroup=region.name))
         else:
-            groups.setdefault(names.get(region.parent_code or "", ""), []).append((region.code, region.name))
-    return groups
+            result.append(SelectChoice(region.code, region.name, optgroup=names.get(region.parent_code or "")))
+    return result

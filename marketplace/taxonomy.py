@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
 
 ORGANISATION_KINDS = {
     "charity": _l("Charity"),
@@ -55,6 +56,6 @@ SOCIAL_SERVICES = {
 NEED_CATEGORIES = {**CARE_CATEGORIES, **SOCIAL_SERVICES}
 
 
-def choices(labels: dict) -> list[tuple[str, str]]:
+def choices(labels: dict) -> list[SelectChoice]:
     """WTForms choices from a code → label mapping."""
-    return [(code, label) for code, label in labels.items()]
+    return [SelectChoice(code, label) for code, label in labels.items()]

@@ -6,13 +6,14 @@ With SHANLIAN_REQUIRE_ALL=1 (CI), a missing database or browser fails instead of
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from marketplace import create_app
@@ -52,6 +53,21 @@ def postgres_url() -> str:
     return url
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own, fresh app context.
+
+    The test body keeps an app context for its factories; without this, requests would reuse it and
+    share `g` (Flask-Login's cached user) and the database session, hiding bugs real requests meet.
+    """
+
+    def open(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def, override]
+        # Like any idle client, the test ends its own transaction before the server works (on
+        # SQLite an open read snapshot would otherwise refuse the test's next write).
+        if has_app_context():
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def test_config(database_url: str) -> dict[str, object]:
     """Config of an app under test: real database, CSRF off unless a test turns it on."""
     return {
@@ -62,7 +78,6 @@ def test_config(database_url: str) -> dict[str, object]:
         "WTF_CSRF_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
-        "RATELIMIT_ENABLED": False,
     }
 
 
@@ -92,6 +107,7 @@ def _app(database_url: str) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
     app = create_app(test_config(database_url))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         import_regions(REGIONS_CSV.read_text(encoding="utf-8"))

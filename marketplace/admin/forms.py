@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from marketplace.accounts.models import Role
@@ -24,16 +24,16 @@ ROLE_LABELS = {
 class AccessForm(FlaskForm):
     """Role, scope and status of an account."""
 
-    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()])
     region_code = SelectField(_l("Region (staff)"), validate_choice=True)
     organisation_id = SelectField(_l("Organisation (members and outlet staff)"), validate_choice=True)
     is_enabled = BooleanField(_l("Account enabled"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.region_code.choices = {"": [("", "—")], **region_choices()}
+        self.region_code.choices = region_choices(blank="—")
         orgs = db.session.execute(sa.select(Organisation.id, Organisation.name).order_by(Organisation.name))
-        self.organisation_id.choices = [("", "—")] + [(str(i), n) for i, n in orgs]
+        self.organisation_id.choices = [SelectChoice("", "—")] + [SelectChoice(str(i), n) for i, n in orgs]
 
 
 class NewUserForm(AccessForm):

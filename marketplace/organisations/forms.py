@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -79,7 +80,7 @@ class ReviewForm(FlaskForm):
     """Approve, or reject with a reason."""
 
     decision = SelectField(
-        _l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))]
+        _l("Decision"), choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))]
     )
     reason = TextAreaField(
         _l("Reason (required to reject; the organisation will read it)"), validators=[Length(max=2000)]
