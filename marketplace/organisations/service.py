@@ -143,3 +143,9 @@ def review(org: Organisation, *, actor: User, approve: bool, reason: str = "") -
         "organisation.approve" if approve else "organisation.reject",
         actor=actor, obj=org, before=before, after={"status": org.status, "reason": reason},
     )
+
+
+def ensure_may_act(org: Organisation | None) -> None:
+    """Refuse any claim, pledge or redemption by an organisation that is not approved."""
+    if org is None or not org.is_approved:
+        raise OrganisationError(_l("only approved organisations may do this"))
