@@ -29,6 +29,24 @@ ROOT = Path(__file__).resolve().parent.parent
 REGIONS_CSV = ROOT / "marketplace" / "data" / "regions_guangzhou.csv"
 REQUIRE_ALL = os.environ.get("SHANLIAN_REQUIRE_ALL") == "1"
 PASSWORD = "correct-horse-1"
+TRANSLATIONS = ROOT / "marketplace" / "translations"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations() -> None:
+    """Compile each catalog (.po → .mo) when missing or stale, as `make translations` does."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source, locale=po.parent.parent.name)
+            partial = mo.with_suffix(f".mo.{os.getpid()}")
+            with partial.open("wb") as target:
+                write_mo(target, catalog)
+            partial.replace(mo)  # atomic: a parallel worker never reads half a file
 
 
 def require(reason: str) -> None:
@@ -68,7 +86,7 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
-def test_config(database_url: str) -> dict[str, object]:
+def app_config(database_url: str) -> dict[str, object]:
     """Config of an app under test: real database, CSRF off unless a test turns it on."""
     return {
         "TESTING": True,
@@ -106,7 +124,7 @@ def _app(database_url: str) -> Iterator[Flask]:
     """One migrated app per database, with the Guangzhou regions loaded."""
     from flask_migrate import upgrade
 
-    app = create_app(test_config(database_url))
+    app = create_app(app_config(database_url))
     app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))

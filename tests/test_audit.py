@@ -38,7 +38,8 @@ def test_sign_in_out_and_failures_are_recorded_with_who_and_ip(client):
 def test_permission_change_is_recorded_before_and_after(as_role):
     admin = as_role(Role.ADMIN)
     user = make_user(Role.STAFF, region="440104")
-    admin.post(f"/admin/users/{user.id}", data={"role": "staff", "region_code": "440106", "organisation_id": "", "is_enabled": "y"})
+    data = {"role": "staff", "region_code": "440106", "organisation_id": "", "is_enabled": "y"}
+    admin.post(f"/admin/users/{user.id}", data=data)
     event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "user.access_change"))
     assert event.before["region_code"] == "440104" and event.after["region_code"] == "440106"
     assert event.actor_id == admin.user.id and event.object_id == str(user.id)

@@ -61,9 +61,8 @@ def test_demo_load_is_idempotent_and_prints_accounts(app):
     db.session.expire_all()
     assert (db.session.scalar(db.select(db.func.count()).select_from(Organisation)),
             db.session.scalar(db.select(db.func.count()).select_from(User))) == counts
-    kinds = db.session.execute(
-        db.select(Organisation.kind, Organisation.status, db.func.count()).group_by(Organisation.kind, Organisation.status)
-    ).all()
+    columns = (Organisation.kind, Organisation.status)
+    kinds = db.session.execute(db.select(*columns, db.func.count()).group_by(*columns)).all()
     per_kind = {}
     for kind, status, n in kinds:
         per_kind.setdefault(kind, {})[status] = n
