@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python scripts/make_env.py > .env
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d marketplace/translations
+	$(BIN)/pybabel -q compile -d marketplace/translations
 
 setup: $(VENV)/.installed .env translations
 
@@ -43,7 +43,7 @@ lint: setup
 
 # Regenerate the message catalogs after adding strings (developers only).
 messages: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o marketplace/translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --project Shanlian -o marketplace/translations/messages.pot .
 	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations --no-fuzzy-matching
 
 clean:
