@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup db demo translations lint clean
+.PHONY: run test setup db demo translations lint clean messages screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ messages: setup
 
 clean:
 	rm -rf $(VENV) instance
+
+# Refresh the README's screenshots from the browser tests (needs chromium and fonts-noto-cjk).
+screenshots: setup
+	SHANLIAN_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/browser

@@ -9,6 +9,7 @@ it is empty, and the `page` fixture checks it again on teardown so a 500 is neve
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -32,7 +33,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 TIMEOUT_MS = 10_000
 
 
@@ -117,12 +117,13 @@ def has_chinese_font() -> bool:
 
 @pytest.fixture(scope="session")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the README's screenshots go (committed); a temp folder when Chinese cannot be drawn.
-
-    Without a CJK font (apt-get install fonts-noto-cjk) the pages still work and are still checked,
-    but pictures of boxes must not replace the README's.
+    """Where screenshots go: `test-artifacts/screenshots` (git-ignored), or the README's folder
+    with `make screenshots` (SHANLIAN_SCREENSHOTS=docs/screenshots), so a test run never dirties
+    the work tree. Without a CJK font (apt-get install fonts-noto-cjk) pictures of boxes must not
+    replace the README's: they go to a temp folder.
     """
     if not has_chinese_font():
         return tmp_path_factory.mktemp("screenshots")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+    target = ROOT / os.environ.get("SHANLIAN_SCREENSHOTS", "test-artifacts/screenshots")
+    target.mkdir(parents=True, exist_ok=True)
+    return target
