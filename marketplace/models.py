@@ -2,5 +2,8 @@
 
 from marketplace.accounts.models import User  # noqa: F401
 from marketplace.audit.models import AuditEvent  # noqa: F401
+from marketplace.households.models import Household, Referral  # noqa: F401
+from marketplace.needs.models import Claim, Evidence, Need  # noqa: F401
 from marketplace.organisations.models import Organisation, OrganisationCategory  # noqa: F401
 from marketplace.regions.models import Region  # noqa: F401
+from marketplace.settings.models import Setting  # noqa: F401

@@ -1,0 +1,108 @@
+"""Receiving referrals: idempotent by (source, external id), whichever door they come through."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.audit import service as audit
+from marketplace.extensions import db
+from marketplace.households.models import Household, Referral
+from marketplace.households.validation import CleanReferral, Errors, validate
+
+
+class ReferralConflict(Exception):
+    """The external id was already used with different content."""
+
+
+class ReferralInvalid(Exception):
+    """The referral breaks the contract; `errors` maps field paths to messages."""
+
+    def __init__(self, errors: Errors) -> None:
+        super().__init__("invalid referral")
+        self.errors = errors
+
+
+@dataclass
+class Received:
+    """The referral and whether this call created it (False: a replay of the same content)."""
+
+    referral: Referral
+    created: bool
+
+
+def content_hash(payload: Any) -> str:
+    """The same JSON value gives the same hash, whatever the key order or whitespace."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def find(source: str, external_id: Any) -> Referral | None:
+    """The referral a source sent under this external id."""
+    if not isinstance(external_id, str):
+        return None
+    query = sa.select(Referral).where(Referral.source == source, Referral.external_id == external_id)
+    return db.session.scalar(query)
+
+
+def receive(source: str, payload: Any, *, actor: Any = None, actor_label: str | None = None) -> Received:
+    """Record a referral once; a replay answers the first result, different content conflicts."""
+    digest = content_hash(payload)
+    external_id = payload.get("external_id") if isinstance(payload, dict) else None
+    existing = find(source, external_id)
+    if existing is not None:
+        return _replay(existing, digest)
+    clean, errors = validate(payload)
+    if clean is None:
+        raise ReferralInvalid(errors)
+    try:
+        with db.session.begin_nested():  # a racing duplicate fails alone, not the transaction
+            referral = _create(source, clean, payload, digest)
+    except IntegrityError:
+        existing = find(source, external_id)
+        if existing is None:
+            raise
+        return _replay(existing, digest)
+    audit.record(
+        "referral.receive", actor=actor, actor_label=actor_label, obj=referral,
+        region_code=referral.district_code, after={"source": source, "external_id": referral.external_id},
+    )
+    return Received(referral, True)
+
+
+def _replay(existing: Referral, digest: str) -> Received:
+    if existing.content_hash != digest:
+        raise ReferralConflict(existing.external_id)
+    return Received(existing, False)
+
+
+def _create(source: str, c: CleanReferral, payload: Any, digest: str) -> Referral:
+    household = _upsert_household(source, c)
+    referral = Referral(
+        source=source, external_id=c.external_id, household=household, district_code=c.district_code,
+        referred_at=c.referred_at, need_kind=c.need_kind, need_category=c.need_category, title=c.title,
+        description=c.description, quantity=c.quantity, estimated_value_fen=c.estimated_value_fen,
+        urgency=c.urgency, needed_by=c.needed_by, content_hash=digest, payload=payload,
+    )
+    db.session.add(referral)
+    db.session.flush()
+    return referral
+
+
+def _upsert_household(source: str, c: CleanReferral) -> Household:
+    """The source's household record, refreshed with the latest data it sent."""
+    query = sa.select(Household).where(Household.source == source, Household.external_id == c.household_external_id)
+    household = db.session.scalar(query)
+    if household is None:
+        household = Household(source=source, external_id=c.household_external_id)
+        db.session.add(household)
+    household.category, household.group = c.category, c.group
+    household.district_code, household.street_code = c.district_code, c.street_code
+    household.members, household.head_name = c.members, c.head_name
+    household.phone, household.address, household.id_number = c.phone, c.address, c.id_number
+    return household

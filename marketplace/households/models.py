@@ -1,0 +1,106 @@
+"""Households (with their personal data) and inbound referrals."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import UTCDateTime, utcnow
+from marketplace.extensions import db
+from marketplace.regions.models import Region
+
+if TYPE_CHECKING:
+    from marketplace.needs.models import Need
+
+STAFF_SOURCE = "staff"  # referrals entered by form or file rather than by an API source
+
+
+class Household(db.Model):
+    """A household in hardship. Name, phone, address and ID number are personal data."""
+
+    __tablename__ = "households"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(60))
+    external_id: Mapped[str] = mapped_column(sa.String(64))
+    category: Mapped[str] = mapped_column(sa.String(20))
+    group: Mapped[str] = mapped_column(sa.String(30), index=True)
+    district_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    street_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True, default=None)
+    members: Mapped[int] = mapped_column(sa.SmallInteger)
+    # Personal data: shown only to staff of the region, every view audited.
+    head_name: Mapped[str] = mapped_column(sa.String(50))
+    phone: Mapped[str] = mapped_column(sa.String(30), default="")
+    address: Mapped[str] = mapped_column(sa.String(200), default="")
+    id_number: Mapped[str] = mapped_column(sa.String(18), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    district: Mapped[Region] = relationship(foreign_keys=[district_code])
+    street: Mapped[Region | None] = relationship(foreign_keys=[street_code])
+    referrals: Mapped[list[Referral]] = relationship(back_populates="household", order_by="Referral.id")
+    needs: Mapped[list[Need]] = relationship(back_populates="household", order_by="Need.id")
+
+    __table_args__ = (sa.UniqueConstraint("source", "external_id", name="uq_households_source_external_id"),)
+
+    @property
+    def region_code(self) -> str:
+        """The most precise region known: the street, else the district."""
+        return self.street_code or self.district_code
+
+    @property
+    def place(self) -> str:
+        """Where the household lives, at street level: safe to show to organisations."""
+        return self.street.name if self.street else self.district.name
+
+
+class ReferralStatus(StrEnum):
+    """Where a referral stands in triage (later states come from its needs)."""
+
+    RECEIVED = "received"
+    TRIAGED = "triaged"
+    DECLINED = "declined"
+
+
+class Referral(db.Model):
+    """One inbound referral, idempotent by (source, external id)."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(60))
+    external_id: Mapped[str] = mapped_column(sa.String(64))
+    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id"), index=True)
+    district_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"))
+    referred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(10), default=ReferralStatus.RECEIVED)
+    decline_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # What was asked for, as received; triage turns it into one or more needs.
+    need_kind: Mapped[str] = mapped_column(sa.String(12))
+    need_category: Mapped[str] = mapped_column(sa.String(30))
+    title: Mapped[str] = mapped_column(sa.String(100))
+    description: Mapped[str] = mapped_column(sa.Text)
+    quantity: Mapped[int] = mapped_column(default=1)
+    estimated_value_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    urgency: Mapped[str] = mapped_column(sa.String(10))
+    needed_by: Mapped[date] = mapped_column(sa.Date)
+    # The canonical JSON of what the source sent, so a replay can be told from a conflict.
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
+    triaged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    household: Mapped[Household] = relationship(back_populates="referrals")
+    needs: Mapped[list[Need]] = relationship(back_populates="referral", order_by="Need.id")
+
+    __table_args__ = (
+        sa.UniqueConstraint("source", "external_id", name="uq_referrals_source_external_id"),
+        sa.Index("ix_referrals_queue", "district_code", "status", "referred_at"),
+        sa.CheckConstraint("status IN ('received', 'triaged', 'declined')", name="status"),
+    )

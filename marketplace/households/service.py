@@ -1,0 +1,115 @@
+"""Staff work on households and referrals: audited personal-data views, triage and decline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from marketplace.accounts.models import Role, User
+from marketplace.audit import service as audit
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.households.models import Household, Referral, ReferralStatus
+from marketplace.needs import privacy
+from marketplace.needs.models import Need, NeedStatus
+from marketplace.regions.scope import in_scope
+from marketplace.settings import service as settings
+
+
+class TriageError(ValueError):
+    """A triage step was refused; the message says why."""
+
+
+def may_see_personal_data(user: Any, household: Household) -> bool:
+    """Only staff of the household's region (and admins) ever see its personal data."""
+    return user.role in (Role.STAFF, Role.ADMIN) and in_scope(user, household.district_code, household.street_code)
+
+
+def reveal_personal_data(household: Household, *, actor: User) -> dict[str, str]:
+    """Name, phone, address and ID number, for staff of the region; every call is audited."""
+    if not may_see_personal_data(actor, household):
+        raise PermissionError("outside your region")
+    audit.record("household.view_personal", actor=actor, obj=household, region_code=household.region_code)
+    return {
+        "head_name": household.head_name, "phone": household.phone,
+        "address": household.address, "id_number": household.id_number,
+    }
+
+
+def decline(referral: Referral, *, actor: User, reason: str) -> None:
+    """Decline a received referral; the reason flows back to the source."""
+    _check(referral, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise TriageError(_l("a decline needs a reason"))
+    if referral.status != ReferralStatus.RECEIVED:
+        raise TriageError(_l("only a referral waiting for triage can be declined"))
+    referral.status, referral.decline_reason = ReferralStatus.DECLINED, reason
+    referral.triaged_by_id = actor.id
+    audit.record("referral.decline", actor=actor, obj=referral, region_code=referral.district_code,
+                 before={"status": "received"}, after={"status": "declined", "reason": reason})
+
+
+@dataclass
+class NeedDraft:
+    """What staff write when they turn a referral into a need."""
+
+    kind: str
+    category: str
+    title: str
+    story: str
+    quantity: int
+    value_fen: int
+    is_urgent: bool
+    claim_deadline: date
+    fulfil_by: date
+
+
+def triage(referral: Referral, draft: NeedDraft, *, actor: User) -> Need:
+    """Turn a referral into one (more) need, as a draft to publish; the story must be pseudonymous."""
+    _check(referral, actor)
+    if referral.status == ReferralStatus.DECLINED:
+        raise TriageError(_l("this referral was declined"))
+    check_draft(draft, referral.household)
+    need = Need(
+        household=referral.household, referral=referral, district_code=referral.household.district_code,
+        street_code=referral.household.street_code, kind=draft.kind, category=draft.category,
+        title=draft.title.strip(), story=draft.story.strip(), quantity=draft.quantity, value_fen=draft.value_fen,
+        is_urgent=draft.is_urgent, claim_deadline=draft.claim_deadline, fulfil_by=draft.fulfil_by,
+        status=NeedStatus.DRAFT, created_by_id=actor.id,
+    )
+    before = referral.status
+    referral.status, referral.triaged_by_id, referral.updated_at = ReferralStatus.TRIAGED, actor.id, utcnow()
+    db.session.add(need)
+    db.session.flush()
+    audit.record("need.create", actor=actor, obj=need, region_code=need.region_code,
+                 after={"status": "draft", "referral_id": referral.id, "value_fen": need.value_fen})
+    if before != ReferralStatus.TRIAGED:
+        audit.record("referral.triage", actor=actor, obj=referral, region_code=referral.district_code,
+                     before={"status": before}, after={"status": "triaged"})
+    return need
+
+
+def check_draft(draft: NeedDraft, household: Household) -> None:
+    """Caps, dates and the privacy of the public story."""
+    if draft.kind not in ("wish", "service"):
+        raise TriageError(_l("triage creates micro-wishes and services"))
+    cap = settings.get("wish_cap_fen")
+    if draft.kind == "wish" and draft.value_fen > cap:
+        raise TriageError(_l("a micro-wish may be worth at most ¥%(cap)s", cap=f"{cap / 100:,.2f}"))
+    if draft.value_fen < 0 or draft.quantity < 1:
+        raise TriageError(_l("value and quantity must be positive"))
+    if draft.fulfil_by < draft.claim_deadline:
+        raise TriageError(_l("the fulfil-by date cannot be before the claim deadline"))
+    leak = privacy.personal_data_in(draft.title + "\n" + draft.story, household)
+    if leak:
+        message = _l("the public text contains the household's %(what)s: write a pseudonymous story", what=leak)
+        raise TriageError(message)
+
+
+def _check(referral: Referral, actor: User) -> None:
+    if not in_scope(actor, referral.district_code, referral.household.street_code):
+        raise PermissionError("outside your region")

@@ -1,0 +1,1 @@
+"""Needs (micro-wishes, services, renovations) and their closed loop: claim, evidence, confirmation."""

@@ -1,0 +1,182 @@
+"""Needs, the claims organisations make on them, and the evidence of delivery."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import UTCDateTime, utcnow
+from marketplace.extensions import db
+from marketplace.households.models import Household, Referral
+from marketplace.organisations.models import Organisation
+from marketplace.regions.models import Region
+
+
+class NeedStatus(StrEnum):
+    """The states of DESIGN.md §4."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLAIMED = "claimed"
+    DELIVERED = "delivered"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+NEED_STATUS_LABELS = {
+    NeedStatus.DRAFT: _l("draft"),
+    NeedStatus.PUBLISHED: _l("waiting for a claim"),
+    NeedStatus.CLAIMED: _l("claimed"),
+    NeedStatus.DELIVERED: _l("delivered, awaiting confirmation"),
+    NeedStatus.CLOSED: _l("closed"),
+    NeedStatus.CANCELLED: _l("cancelled"),
+    NeedStatus.EXPIRED: _l("expired without a claim"),
+}
+
+NEED_KINDS = {"wish": _l("Micro-wish"), "service": _l("Service"), "renovation": _l("Renovation")}
+OPEN_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.CLAIMED, NeedStatus.DELIVERED)
+
+
+class Need(db.Model):
+    """What is published for organisations: a public, pseudonymised story and a value."""
+
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referrals.id"), index=True, default=None)
+    district_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"))
+    street_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True, default=None)
+    kind: Mapped[str] = mapped_column(sa.String(12))
+    category: Mapped[str] = mapped_column(sa.String(30))
+    title: Mapped[str] = mapped_column(sa.String(100))
+    story: Mapped[str] = mapped_column(sa.Text)
+    quantity: Mapped[int] = mapped_column(default=1)
+    value_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    is_urgent: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(sa.String(10), default=NeedStatus.DRAFT)
+    claim_deadline: Mapped[date] = mapped_column(sa.Date)
+    fulfil_by: Mapped[date] = mapped_column(sa.Date)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The organisation holding the active claim (denormalised for listing; the claim is the record).
+    claimed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True, default=None)
+    promised_by: Mapped[date | None] = mapped_column(sa.Date, default=None)
+    # Recipient confirmation: only a keyed hash of the printed one-time code is kept.
+    recipient_code_hash: Mapped[str | None] = mapped_column(sa.String(64), default=None)
+    confirmed_via: Mapped[str | None] = mapped_column(sa.String(12), default=None)
+    confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
+    rating: Mapped[int | None] = mapped_column(sa.SmallInteger, default=None)
+    feedback: Mapped[str] = mapped_column(sa.Text, default="")
+    last_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    light: Mapped[str | None] = mapped_column(sa.String(6), default=None)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    household: Mapped[Household] = relationship(back_populates="needs")
+    referral: Mapped[Referral | None] = relationship(back_populates="needs")
+    district: Mapped[Region] = relationship(foreign_keys=[district_code])
+    street: Mapped[Region | None] = relationship(foreign_keys=[street_code])
+    claimed_by: Mapped[Organisation | None] = relationship()
+    claims: Mapped[list[Claim]] = relationship(back_populates="need", order_by="Claim.id")
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="need", order_by="Evidence.id")
+
+    __table_args__ = (
+        # Browsing: open needs by urgency then waiting time, with the common filters in front.
+        sa.Index("ix_needs_browse", "status", "is_urgent", "published_at", "id"),
+        sa.Index("ix_needs_browse_district", "status", "district_code", "is_urgent", "published_at", "id"),
+        sa.Index("ix_needs_browse_category", "status", "category", "is_urgent", "published_at", "id"),
+        sa.Index("ix_needs_queue", "district_code", "status", "updated_at"),
+        sa.CheckConstraint(
+            "status IN ('draft', 'published', 'claimed', 'delivered', 'closed', 'cancelled', 'expired')",
+            name="status",
+        ),
+        sa.CheckConstraint("kind IN ('wish', 'service', 'renovation')", name="kind"),
+        sa.CheckConstraint("value_fen >= 0", name="value_not_negative"),
+        sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+    )
+
+    @property
+    def region_code(self) -> str:
+        """The most precise region: street, else district."""
+        return self.street_code or self.district_code
+
+    @property
+    def place(self) -> str:
+        """Street (or district) name, safe to show publicly."""
+        return self.street.name if self.street else self.district.name
+
+    @property
+    def status_label(self) -> str:
+        """The state in the reader's language."""
+        return str(NEED_STATUS_LABELS[NeedStatus(self.status)])
+
+    @property
+    def active_claim(self) -> Claim | None:
+        """The claim currently holding this need, if any."""
+        return next((c for c in self.claims if c.status == ClaimStatus.ACTIVE), None)
+
+
+class ClaimStatus(StrEnum):
+    """A claim is active until the need closes (completed), or it is released or revoked."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    RELEASED = "released"
+    REVOKED = "revoked"
+
+
+class Claim(db.Model):
+    """An organisation's promise to fulfil a need by a date."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default=ClaimStatus.ACTIVE)
+    promised_by: Mapped[date] = mapped_column(sa.Date)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    end_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    need: Mapped[Need] = relationship(back_populates="claims")
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (
+        # The database itself guarantees at most one active claim per need.
+        sa.Index(
+            "uq_claims_one_active_per_need", "need_id", unique=True,
+            sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'"),
+        ),
+        sa.CheckConstraint("status IN ('active', 'completed', 'released', 'revoked')", name="status"),
+    )
+
+
+class Evidence(db.Model):
+    """A photo, receipt or note showing delivery. Files live outside the web root."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"), index=True)
+    claim_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claims.id"), default=None)
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    file_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True, default=None)
+    content_type: Mapped[str | None] = mapped_column(sa.String(30), default=None)
+    size_bytes: Mapped[int | None] = mapped_column(default=None)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    need: Mapped[Need] = relationship(back_populates="evidence")
+
+    __table_args__ = (sa.CheckConstraint("kind IN ('photo', 'receipt', 'note')", name="kind"),)

@@ -1,0 +1,35 @@
+"""Staff scope: which districts and streets a signed-in account may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from marketplace.accounts.models import Role
+from marketplace.extensions import db
+from marketplace.regions.models import STREET, Region
+
+
+def region_filter(user: Any, district_col: Any, street_col: Any) -> Any:
+    """A SQL condition limiting rows (with district and street columns) to the user's scope.
+
+    Admins see everything; district staff their district; street staff their street only.
+    """
+    if user.role == Role.ADMIN:
+        return sa.true()
+    if user.role != Role.STAFF or not user.region_code:
+        return sa.false()
+    region = db.session.get(Region, user.region_code)
+    if region is not None and region.level == STREET:
+        return street_col == region.code
+    return district_col == user.region_code
+
+
+def in_scope(user: Any, district_code: str, street_code: str | None) -> bool:
+    """Whether one object with this district and street lies in the user's scope."""
+    if user.role == Role.ADMIN:
+        return True
+    if user.role != Role.STAFF or not user.region_code:
+        return False
+    return user.region_code in (district_code, street_code)

@@ -1,0 +1,1 @@
+"""Admin settings (caps, thresholds) with documented defaults, stored in the database."""

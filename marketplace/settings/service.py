@@ -1,0 +1,58 @@
+"""Reading and changing settings. Every feature asks here instead of hard-coding a number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from marketplace.audit import service as audit
+from marketplace.extensions import db
+from marketplace.settings.models import Setting
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A setting: its default, its bounds and how an admin sees it."""
+
+    default: int
+    minimum: int
+    maximum: int
+    label: Any
+    unit: str = "fen"
+
+
+DEFINITIONS: dict[str, Definition] = {
+    "wish_cap_fen": Definition(200_000, 100, 10_000_000, _l("Largest value of a micro-wish")),
+    "renovation_cap_fen": Definition(8_000_000, 100_000, 100_000_000, _l("Standard renovation cap per household")),
+    "claim_days": Definition(14, 1, 365, _l("Days a published need stays open for a claim"), "days"),
+}
+
+
+class SettingError(ValueError):
+    """A setting value was refused."""
+
+
+def get(key: str) -> int:
+    """The current value of a setting."""
+    row = db.session.get(Setting, key)
+    return DEFINITIONS[key].default if row is None else row.value
+
+
+def set_value(key: str, value: int, *, actor: Any) -> None:
+    """Change a setting within its bounds, with an audit record."""
+    definition = DEFINITIONS[key]
+    if not definition.minimum <= value <= definition.maximum:
+        raise SettingError(_l("value out of range"))
+    before = get(key)
+    if before == value:
+        return
+    row = db.session.get(Setting, key)
+    if row is None:
+        db.session.add(Setting(key=key, value=value, updated_by_id=actor.id))
+    else:
+        row.value = value
+        row.updated_by_id = actor.id
+    audit.record("setting.change", actor=actor, object_type="settings", object_id=key,
+                 before={"value": before}, after={"value": value})
