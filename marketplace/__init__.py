@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Flask
@@ -55,6 +56,8 @@ def _init_extensions(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )
+    app.jinja_env.filters["yuan"] = lambda fen: f"¥{(fen or 0) / 100:,.2f}"
+    app.jinja_env.filters["jsonish"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -63,10 +66,16 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.admin.views import bp as admin
     from marketplace.audit.views import bp as audit
     from marketplace.demo.cli import bp as demo_cli
+    from marketplace.households.views import bp as referrals
     from marketplace.main.views import bp as main
+    from marketplace.needs.staff_views import bp as staff_needs
+    from marketplace.needs.views import bp as needs
     from marketplace.organisations.views import bp as organisations
     from marketplace.regions.cli import bp as regions_cli
+    from marketplace.settings.views import bp as settings
     from marketplace.staff.views import bp as staff
 
-    for blueprint in (main, auth, organisations, staff, admin, audit, users_cli, regions_cli, demo_cli):
+    blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, staff_needs, needs,
+                  users_cli, regions_cli, demo_cli)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)

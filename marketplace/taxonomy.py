@@ -52,6 +52,8 @@ SOCIAL_SERVICES = {
     "life_skills": _l("Life skills"),
 }
 
+NEED_KINDS = {"wish": _l("Micro-wish"), "service": _l("Service"), "renovation": _l("Renovation")}
+
 # Need and organisation categories: the 6 care categories, then the N social services.
 NEED_CATEGORIES = {**CARE_CATEGORIES, **SOCIAL_SERVICES}
 

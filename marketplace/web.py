@@ -82,6 +82,9 @@ def register_web(app: Flask) -> None:
             "get_locale": get_locale,
             "kinds": taxonomy.ORGANISATION_KINDS,
             "categories": taxonomy.NEED_CATEGORIES,
+            "groups": taxonomy.HOUSEHOLD_GROUPS,
+            "household_categories": taxonomy.HOUSEHOLD_CATEGORIES,
+            "need_kinds": taxonomy.NEED_KINDS,
         }
     )
     for code in (400, 403, 404, 405, 413, 429, 500):

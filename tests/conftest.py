@@ -120,11 +120,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture(scope="session")
-def _app(database_url: str) -> Iterator[Flask]:
+def _app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """One migrated app per database, with the Guangzhou regions loaded."""
     from flask_migrate import upgrade
 
-    app = create_app(app_config(database_url))
+    app = create_app({**app_config(database_url), "EVIDENCE_DIR": str(tmp_path_factory.mktemp("evidence"))})
     app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
@@ -224,3 +224,84 @@ def as_role(app: Flask):  # type: ignore[no-untyped-def]
         return c
 
     return make
+
+
+# --- the micro-wish loop ------------------------------------------------------------------------
+
+def referral_payload(n: int | None = None, **need: object) -> dict[str, object]:
+    """A valid referral in the contract's shape (external ids unique per call)."""
+    from datetime import timedelta
+
+    from marketplace.households.validation import today_shanghai
+
+    n = n if n is not None else next(_counter)
+    return {
+        "external_id": f"GZ-YX-2026-{n:06d}",
+        "referred_at": "2026-11-20T10:00:00+08:00",
+        "household": {
+            "external_id": f"H-440104-{n:05d}", "category": "dibao", "group": "elderly_special_difficulty",
+            "region_code": "440104", "street": "北京街道", "members": 1, "head_name": "李桂芳",
+            "phone": "13800138000", "address": "越秀区北京路88号", "id_number": "440104195201011234",
+        },
+        "need": {
+            "kind": "wish", "category": "daily_living", "title": "一台电饭煲",
+            "description": "独居老人，原电饭煲损坏，需要一台3升电饭煲。", "quantity": 1,
+            "estimated_value_fen": 29900, "urgency": "normal",
+            "needed_by": (today_shanghai() + timedelta(days=40)).isoformat(), **need,
+        },
+    }
+
+
+def make_need(status: str = "published", *, staff: User | None = None, org: Organisation | None = None,
+              **payload_need: object):  # type: ignore[no-untyped-def]
+    """A need of 北京街道 (越秀区) brought to `status` through the real transitions."""
+    from datetime import timedelta
+
+    from marketplace.households import intake
+    from marketplace.households import service as households
+    from marketplace.households.validation import today_shanghai
+    from marketplace.needs import storage, transitions
+
+    staff = staff or make_user(Role.ADMIN)
+    received = intake.receive("test-source", referral_payload(**payload_need), actor=staff)
+    today = today_shanghai()
+    draft = households.NeedDraft(
+        kind="wish", category="daily_living", title="一台电饭煲", story="L阿姨，72岁，独居，电饭煲坏了。",
+        quantity=1, value_fen=29900, is_urgent=False, claim_deadline=today + timedelta(days=10),
+        fulfil_by=today + timedelta(days=30),
+    )
+    need = households.triage(received.referral, draft, actor=staff)
+    if status == "draft":
+        db.session.commit()
+        return need
+    transitions.publish(need, actor=staff)
+    if status in ("claimed", "delivered", "closed"):
+        org = org or make_org()
+        member = org.members[0]
+        transitions.claim(need, actor=member, promised_by=today + timedelta(days=7))
+        if status in ("delivered", "closed"):
+            stored = storage.store_photo(tiny_jpeg())
+            transitions.add_evidence(need, actor=member, kind="photo", stored=stored)
+            transitions.deliver(need, actor=member)
+        if status == "closed":
+            transitions.confirm_by_caseworker(need, actor=staff, rating=5, feedback="很好")
+    db.session.commit()
+    return need
+
+
+def tiny_jpeg(exif: bool = False) -> bytes:
+    """A small real JPEG, optionally carrying EXIF with GPS coordinates."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (64, 48), "orange")
+    out = io.BytesIO()
+    if exif:
+        data = image.getexif()
+        data[0x010F] = "PhoneMaker"
+        data[0x8825] = {1: "N", 2: (23.0, 7.0, 30.0), 3: "E", 4: (113.0, 16.0, 0.0)}
+        image.save(out, "JPEG", exif=data)
+    else:
+        image.save(out, "JPEG")
+    return out.getvalue()

@@ -38,7 +38,6 @@ NEED_STATUS_LABELS = {
     NeedStatus.EXPIRED: _l("expired without a claim"),
 }
 
-NEED_KINDS = {"wish": _l("Micro-wish"), "service": _l("Service"), "renovation": _l("Renovation")}
 OPEN_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.CLAIMED, NeedStatus.DELIVERED)
 
 

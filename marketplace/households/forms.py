@@ -1,0 +1,106 @@
+"""Staff forms: a referral entered by hand, triage into a need, decline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from marketplace import taxonomy
+from marketplace.forms import region_choices
+from marketplace.households.validation import today_shanghai
+
+KIND_CHOICES = {"wish": _l("Micro-wish"), "service": _l("Service")}
+
+
+def yuan_to_fen(value: Any) -> int:
+    """¥12.50 → 1250 fen, exactly."""
+    return int(round(float(value) * 100))
+
+
+class ReferralForm(FlaskForm):
+    """A referral typed in by staff (for referrals that arrive on paper or by phone)."""
+
+    category = SelectField(_l("Assistance category"), choices=taxonomy.choices(taxonomy.HOUSEHOLD_CATEGORIES))
+    group = SelectField(_l("Household group"), choices=taxonomy.choices(taxonomy.HOUSEHOLD_GROUPS))
+    street_code = SelectField(_l("Street"), validators=[DataRequired()])
+    members = IntegerField(_l("Household members"), validators=[InputRequired(), NumberRange(1, 20)])
+    head_name = StringField(_l("Name of the head of household"), validators=[DataRequired(), Length(max=50)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+    id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=18)])
+    need_kind = SelectField(_l("Kind of need"), choices=taxonomy.choices({**KIND_CHOICES,
+                                                                          "renovation": _l("Renovation")}))
+    need_category = SelectField(_l("Need category"), choices=taxonomy.choices(taxonomy.NEED_CATEGORIES))
+    title = StringField(_l("What is needed"), validators=[DataRequired(), Length(max=100)])
+    description = TextAreaField(_l("Situation (internal)"), validators=[DataRequired(), Length(max=2000)])
+    quantity = IntegerField(_l("Quantity"), default=1, validators=[InputRequired(), NumberRange(1, 1000)])
+    value_yuan = StringField(_l("Estimated value (yuan)"), validators=[DataRequired()])
+    urgent = BooleanField(_l("Urgent"))
+    needed_by = DateField(_l("Needed by"), validators=[InputRequired()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.street_code.choices = [c for c in region_choices() if len(c.value) == 9]
+
+    def validate_value_yuan(self, field: StringField) -> None:
+        """A non-negative amount with at most two decimals."""
+        try:
+            value = float(field.data)
+        except (TypeError, ValueError):
+            raise ValidationError(_l("Enter an amount in yuan, e.g. 299 or 299.50.")) from None
+        if value < 0 or value > 100_000_000 or round(value, 2) != value:
+            raise ValidationError(_l("Enter an amount in yuan, e.g. 299 or 299.50."))
+
+
+class TriageForm(FlaskForm):
+    """One need made from a referral: what organisations will read."""
+
+    kind = SelectField(_l("Kind"), choices=taxonomy.choices(KIND_CHOICES))
+    category = SelectField(_l("Category"), choices=taxonomy.choices(taxonomy.NEED_CATEGORIES))
+    title = StringField(_l("Public title"), validators=[DataRequired(), Length(max=100)])
+    story = TextAreaField(
+        _l("Public story"), validators=[DataRequired(), Length(min=10, max=2000)],
+        description=_l("Organisations read this. Never write a name, phone, address or ID number: "
+                       "e.g. \"Ms L, 72, lives alone in Beijing Street\"."),
+    )
+    quantity = IntegerField(_l("Quantity"), default=1, validators=[InputRequired(), NumberRange(1, 1000)])
+    value_yuan = StringField(_l("Value (yuan)"), validators=[DataRequired()])
+    urgent = BooleanField(_l("Urgent"))
+    claim_deadline = DateField(_l("Claim by"), validators=[InputRequired()])
+    fulfil_by = DateField(_l("Fulfil by"), validators=[InputRequired()])
+    publish_now = BooleanField(_l("Publish now"), default=True)
+
+    validate_value_yuan = ReferralForm.validate_value_yuan
+
+    def validate_claim_deadline(self, field: DateField) -> None:
+        """Not in the past."""
+        if field.data and field.data < today_shanghai():
+            raise ValidationError(_l("Choose today or a later date."))
+
+    def validate_fulfil_by(self, field: DateField) -> None:
+        """Not before the claim deadline."""
+        if field.data and self.claim_deadline.data and field.data < self.claim_deadline.data:
+            raise ValidationError(_l("The fulfil-by date cannot be before the claim deadline."))
+
+    @classmethod
+    def for_referral(cls, referral: Any, claim_days: int) -> TriageForm:
+        """Pre-filled from what the referral asked for."""
+        today = today_shanghai()
+        deadline = min(today + timedelta(days=claim_days), max(referral.needed_by, today))
+        return cls(
+            kind=referral.need_kind if referral.need_kind in KIND_CHOICES else "wish",
+            category=referral.need_category, title=referral.title, quantity=referral.quantity,
+            value_yuan=f"{referral.estimated_value_fen / 100:.2f}", urgent=referral.urgency == "urgent",
+            claim_deadline=deadline, fulfil_by=max(referral.needed_by, deadline),
+        )
+
+
+class DeclineForm(FlaskForm):
+    """Decline with a reason that goes back to the source."""
+
+    reason = TextAreaField(_l("Reason for declining"), validators=[DataRequired(), Length(max=2000)])

@@ -1,0 +1,216 @@
+"""Staff pages for referrals (enter, triage, decline) and households (audited personal data)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.accounts.access import roles_required
+from marketplace.accounts.models import Role
+from marketplace.audit.models import AuditEvent
+from marketplace.extensions import db
+from marketplace.households import intake, service
+from marketplace.households.forms import DeclineForm, ReferralForm, TriageForm, yuan_to_fen
+from marketplace.households.models import STAFF_SOURCE, Household, Referral
+from marketplace.households.validation import SHANGHAI
+from marketplace.needs import transitions
+from marketplace.regions.models import Region
+from marketplace.regions.scope import in_scope, region_filter
+from marketplace.settings import service as settings
+
+bp = Blueprint("referrals", __name__, url_prefix="/staff")
+STAFF = (Role.STAFF, Role.ADMIN)
+REFERRAL_STATUSES = ("received", "triaged", "declined")
+
+
+def _referral_or_404(referral_id: int) -> Referral:
+    referral = db.get_or_404(Referral, referral_id)
+    if not in_scope(current_user, referral.district_code, referral.household.street_code):
+        abort(403)
+    return referral
+
+
+@bp.route("/referrals")
+@roles_required(*STAFF)
+def referral_list() -> str:
+    """Referrals of the staff member's region, the ones waiting for triage first."""
+    status = request.args.get("status", "received")
+    query = (
+        sa.select(Referral).join(Referral.household)
+        .where(region_filter(current_user, Referral.district_code, Household.street_code))
+        .order_by(Referral.referred_at, Referral.id)
+    )
+    if status in REFERRAL_STATUSES:
+        query = query.where(Referral.status == status)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    return render_template("referrals/list.html", page=page, status=status)
+
+
+def _payload(form: ReferralForm) -> dict[str, Any]:
+    """The form in the shape of the intake contract, so it is validated like any referral."""
+    street = db.session.get(Region, form.street_code.data)
+    stamp = datetime.now(SHANGHAI)
+    household: dict[str, Any] = {
+        "external_id": f"SH-{secrets.token_hex(5)}", "category": form.category.data, "group": form.group.data,
+        "region_code": street.parent_code if street else "", "street": form.street_code.data,
+        "members": form.members.data, "head_name": form.head_name.data,
+    }
+    for key in ("phone", "address", "id_number"):
+        if getattr(form, key).data:
+            household[key] = getattr(form, key).data.strip()
+    return {
+        "external_id": f"S{stamp:%Y%m%d}-{secrets.token_hex(4)}",
+        "referred_at": stamp.isoformat(timespec="seconds"),
+        "household": household,
+        "need": {
+            "kind": form.need_kind.data, "category": form.need_category.data, "title": form.title.data,
+            "description": form.description.data, "quantity": form.quantity.data,
+            "estimated_value_fen": yuan_to_fen(form.value_yuan.data),
+            "urgency": "urgent" if form.urgent.data else "normal", "needed_by": form.needed_by.data.isoformat(),
+        },
+    }
+
+
+FIELD_OF_PATH = {"household.street": "street_code", "household.region_code": "street_code",
+                 "need.estimated_value_fen": "value_yuan", "need.kind": "need_kind",
+                 "need.category": "need_category", "household.category": "category"}
+
+
+@bp.route("/referrals/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def referral_new() -> str | Response:
+    """A referral typed in by staff; it lands in the triage queue like any other."""
+    form = ReferralForm()
+    if form.validate_on_submit():
+        payload = _payload(form)
+        street = payload["household"]
+        if not in_scope(current_user, street["region_code"], street["street"]):
+            form.street_code.errors.append(_("This street is outside your region."))
+        else:
+            try:
+                received = intake.receive(STAFF_SOURCE, payload, actor=current_user)
+            except intake.ReferralInvalid as exc:
+                db.session.rollback()
+                for path, message in exc.errors.items():
+                    name = FIELD_OF_PATH.get(path, path.split(".")[-1])
+                    getattr(form, name, form.title).errors.append(message)
+            else:
+                db.session.commit()
+                flash(_("Referral recorded. Triage it into needs next."), "success")
+                return redirect(url_for("referrals.referral_detail", referral_id=received.referral.id))
+    return render_template("referrals/new.html", form=form)
+
+
+@bp.route("/referrals/<int:referral_id>")
+@roles_required(*STAFF)
+def referral_detail(referral_id: int) -> str:
+    """A referral, the needs made from it, and the triage and decline forms."""
+    referral = _referral_or_404(referral_id)
+    return render_template(
+        "referrals/detail.html", referral=referral,
+        form=TriageForm.for_referral(referral, settings.get("claim_days")), decline_form=DeclineForm(),
+        wish_cap=settings.get("wish_cap_fen"),
+    )
+
+
+@bp.route("/referrals/<int:referral_id>/triage", methods=["POST"])
+@roles_required(*STAFF)
+def referral_triage(referral_id: int) -> str | Response:
+    """Make a need (draft, or published at once) from the referral."""
+    referral = _referral_or_404(referral_id)
+    form = TriageForm()
+    if form.validate_on_submit():
+        draft = service.NeedDraft(
+            kind=form.kind.data, category=form.category.data, title=form.title.data, story=form.story.data,
+            quantity=form.quantity.data, value_fen=yuan_to_fen(form.value_yuan.data), is_urgent=form.urgent.data,
+            claim_deadline=form.claim_deadline.data, fulfil_by=form.fulfil_by.data,
+        )
+        try:
+            need = service.triage(referral, draft, actor=current_user)
+            if form.publish_now.data:
+                transitions.publish(need, actor=current_user)
+        except (service.TriageError, transitions.TransitionError) as exc:
+            db.session.rollback()
+            form.story.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Need created.") + " " + need.status_label, "success")
+            return redirect(url_for("referrals.referral_detail", referral_id=referral.id))
+    return render_template(
+        "referrals/detail.html", referral=referral, form=form, decline_form=DeclineForm(),
+        wish_cap=settings.get("wish_cap_fen"),
+    ), 400
+
+
+@bp.route("/referrals/<int:referral_id>/decline", methods=["POST"])
+@roles_required(*STAFF)
+def referral_decline(referral_id: int) -> str | Response:
+    """Decline the referral; the reason goes back to the source."""
+    referral = _referral_or_404(referral_id)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            service.decline(referral, actor=current_user, reason=form.reason.data)
+        except service.TriageError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Referral declined."), "success")
+        return redirect(url_for("referrals.referral_detail", referral_id=referral.id))
+    return render_template(
+        "referrals/detail.html", referral=referral, decline_form=form,
+        form=TriageForm.for_referral(referral, settings.get("claim_days")), wish_cap=settings.get("wish_cap_fen"),
+    ), 400
+
+
+@bp.route("/households")
+@roles_required(*STAFF)
+def household_list() -> str:
+    """Households of the region (no personal data in the list)."""
+    group = request.args.get("group", "")
+    query = (
+        sa.select(Household).where(region_filter(current_user, Household.district_code, Household.street_code))
+        .order_by(Household.id.desc())
+    )
+    if group:
+        query = query.where(Household.group == group)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    return render_template("households/list.html", page=page, group=group)
+
+
+def household_history(household: Household) -> list[AuditEvent]:
+    """Everything recorded about the household, its referrals and its needs, oldest first."""
+    need_ids = [str(n.id) for n in household.needs]
+    referral_ids = [str(r.id) for r in household.referrals]
+    query = sa.select(AuditEvent).where(
+        sa.or_(
+            sa.and_(AuditEvent.object_type == "households", AuditEvent.object_id == str(household.id)),
+            sa.and_(AuditEvent.object_type == "needs", AuditEvent.object_id.in_(need_ids)),
+            sa.and_(AuditEvent.object_type == "referrals", AuditEvent.object_id.in_(referral_ids)),
+        )
+    ).order_by(AuditEvent.id)
+    return list(db.session.scalars(query))
+
+
+@bp.route("/households/<int:household_id>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def household_detail(household_id: int) -> str:
+    """A household's needs and history; personal data only after an explicit, audited "show"."""
+    household = db.get_or_404(Household, household_id)
+    if not service.may_see_personal_data(current_user, household):
+        abort(403)
+    personal = None
+    if request.method == "POST":  # the "show personal data" button (CSRF-protected)
+        personal = service.reveal_personal_data(household, actor=current_user)
+        db.session.commit()
+    return render_template("households/detail.html", household=household, personal=personal,
+                           history=household_history(household))
+

@@ -1,0 +1,156 @@
+"""Staff pages for needs: the region's list and each need's actions (publish … confirm)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from marketplace.accounts.access import roles_required
+from marketplace.accounts.models import Role
+from marketplace.audit import service as audit
+from marketplace.extensions import db
+from marketplace.needs import transitions
+from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, ReassignForm, ReplanForm
+from marketplace.needs.models import NEED_STATUS_LABELS, Need
+from marketplace.organisations.models import Organisation, OrgStatus
+from marketplace.regions.scope import in_scope, region_filter
+
+bp = Blueprint("staff_needs", __name__, url_prefix="/staff/needs")
+STAFF = (Role.STAFF, Role.ADMIN)
+
+
+def _need_or_404(need_id: int) -> Need:
+    need = db.get_or_404(Need, need_id)
+    if not in_scope(current_user, need.district_code, need.street_code):
+        abort(403)
+    return need
+
+
+@bp.route("/")
+@roles_required(*STAFF)
+def need_list() -> str:
+    """Needs of the region, filtered by state, oldest change first (what has waited longest)."""
+    status = request.args.get("status", "")
+    query = sa.select(Need).where(region_filter(current_user, Need.district_code, Need.street_code))
+    if status in NEED_STATUS_LABELS:
+        query = query.where(Need.status == status)
+    query = query.order_by(Need.updated_at, Need.id)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    return render_template("staff_needs/list.html", page=page, status=status, labels=NEED_STATUS_LABELS)
+
+
+def _reassign_form() -> ReassignForm:
+    form = ReassignForm()
+    orgs = db.session.execute(
+        sa.select(Organisation.id, Organisation.name).where(Organisation.status == OrgStatus.APPROVED)
+        .order_by(Organisation.name)
+    )
+    form.organisation_id.choices = [SelectChoice(str(i), n) for i, n in orgs]
+    return form
+
+
+def _forms() -> dict[str, Any]:
+    return {"action_form": ActionForm(), "confirm_form": ConfirmForm(), "reason_form": ReasonForm(),
+            "replan_form": ReplanForm(), "reassign_form": _reassign_form()}
+
+
+@bp.route("/<int:need_id>")
+@roles_required(*STAFF)
+def need_detail(need_id: int) -> str:
+    """One need: its story, claim, evidence, history and the actions its state allows."""
+    need = _need_or_404(need_id)
+    return render_template("staff_needs/detail.html", need=need, history=audit.history("needs", need.id), **_forms())
+
+
+def _act(need_id: int, form: Any, operation: Callable[[Need, Any], Any], done: str) -> str | Response:
+    """Run one transition from a posted form; errors go back to the page, nothing half-done."""
+    need = _need_or_404(need_id)
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("staff_needs.need_detail", need_id=need.id))
+    try:
+        result = operation(need, form)
+    except transitions.TransitionError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("staff_needs.need_detail", need_id=need.id))
+    db.session.commit()
+    if isinstance(result, str) and result:  # a freshly issued recipient code: shown once, for printing
+        return render_template("staff_needs/slip.html", need=need, code=result)
+    flash(done, "success")
+    return redirect(url_for("staff_needs.need_detail", need_id=need.id))
+
+
+@bp.route("/<int:need_id>/publish", methods=["POST"])
+@roles_required(*STAFF)
+def publish(need_id: int) -> str | Response:
+    """Draft → published."""
+    return _act(need_id, ActionForm(),
+                lambda n, f: transitions.publish(n, actor=current_user), _("Published."))
+
+
+@bp.route("/<int:need_id>/cancel", methods=["POST"])
+@roles_required(*STAFF)
+def cancel(need_id: int) -> str | Response:
+    """Cancel with a reason."""
+    return _act(need_id, ReasonForm(), lambda n, f: transitions.cancel(n, actor=current_user, reason=f.reason.data),
+                _("Need cancelled."))
+
+
+@bp.route("/<int:need_id>/replan", methods=["POST"])
+@roles_required(*STAFF)
+def replan(need_id: int) -> str | Response:
+    """Expired → published with new dates."""
+    return _act(need_id, ReplanForm(), lambda n, f: transitions.replan(
+        n, actor=current_user, claim_deadline=f.claim_deadline.data, fulfil_by=f.fulfil_by.data), _("Published again."))
+
+
+@bp.route("/<int:need_id>/release", methods=["POST"])
+@roles_required(*STAFF)
+def release(need_id: int) -> str | Response:
+    """Take the claim away and publish the need again."""
+    return _act(need_id, ReasonForm(), lambda n, f: transitions.release(n, actor=current_user, reason=f.reason.data),
+                _("Claim released; the need is open again."))
+
+
+@bp.route("/<int:need_id>/reassign", methods=["POST"])
+@roles_required(*STAFF)
+def reassign(need_id: int) -> str | Response:
+    """Give the claim to another approved organisation."""
+
+    def operation(need: Need, form: ReassignForm) -> None:
+        org = db.session.get(Organisation, form.organisation_id.data)
+        transitions.reassign(need, actor=current_user, organisation=org, promised_by=form.promised_by.data)
+
+    return _act(need_id, _reassign_form(), operation, _("Claim reassigned."))
+
+
+@bp.route("/<int:need_id>/confirm", methods=["POST"])
+@roles_required(*STAFF)
+def confirm(need_id: int) -> str | Response:
+    """Delivered → closed after the caseworker's visit."""
+    return _act(need_id, ConfirmForm(), lambda n, f: transitions.confirm_by_caseworker(
+        n, actor=current_user, rating=int(f.rating.data), feedback=f.feedback.data or ""), _("Confirmed and closed."))
+
+
+@bp.route("/<int:need_id>/reject", methods=["POST"])
+@roles_required(*STAFF)
+def reject(need_id: int) -> str | Response:
+    """Delivered → claimed again, with the reason."""
+    return _act(need_id, ReasonForm(), lambda n, f: transitions.reject(n, actor=current_user, reason=f.reason.data),
+                _("Delivery rejected; the organisation has been told why."))
+
+
+@bp.route("/<int:need_id>/code", methods=["POST"])
+@roles_required(*STAFF)
+def recipient_code(need_id: int) -> str | Response:
+    """Issue a one-time confirmation code and show the printable slip."""
+    return _act(need_id, ActionForm(),
+                lambda n, f: transitions.issue_recipient_code(n, actor=current_user), "")
