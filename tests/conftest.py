@@ -228,7 +228,7 @@ def as_role(app: Flask):  # type: ignore[no-untyped-def]
 
 # --- the micro-wish loop ------------------------------------------------------------------------
 
-def referral_payload(n: int | None = None, **need: object) -> dict[str, object]:
+def referral_payload(n: int | None = None, household: dict | None = None, **need: object) -> dict[str, object]:
     """A valid referral in the contract's shape (external ids unique per call)."""
     from datetime import timedelta
 
@@ -242,6 +242,7 @@ def referral_payload(n: int | None = None, **need: object) -> dict[str, object]:
             "external_id": f"H-440104-{n:05d}", "category": "dibao", "group": "elderly_special_difficulty",
             "region_code": "440104", "street": "北京街道", "members": 1, "head_name": "李桂芳",
             "phone": "13800138000", "address": "越秀区北京路88号", "id_number": "440104195201011234",
+            **(household or {}),
         },
         "need": {
             "kind": "wish", "category": "daily_living", "title": "一台电饭煲",
@@ -253,7 +254,7 @@ def referral_payload(n: int | None = None, **need: object) -> dict[str, object]:
 
 
 def make_need(status: str = "published", *, staff: User | None = None, org: Organisation | None = None,
-              **payload_need: object):  # type: ignore[no-untyped-def]
+              household: dict | None = None, **payload_need: object):  # type: ignore[no-untyped-def]
     """A need of 北京街道 (越秀区) brought to `status` through the real transitions."""
     from datetime import timedelta
 
@@ -263,7 +264,7 @@ def make_need(status: str = "published", *, staff: User | None = None, org: Orga
     from marketplace.needs import storage, transitions
 
     staff = staff or make_user(Role.ADMIN)
-    received = intake.receive("test-source", referral_payload(**payload_need), actor=staff)
+    received = intake.receive("test-source", referral_payload(household=household, **payload_need), actor=staff)
     today = today_shanghai()
     draft = households.NeedDraft(
         kind="wish", category="daily_living", title="一台电饭煲", story="L阿姨，72岁，独居，电饭煲坏了。",

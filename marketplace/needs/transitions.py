@@ -124,8 +124,8 @@ def claim(need: Need, *, actor: User, promised_by: date) -> Claim:
         if need.status in (NeedStatus.CLAIMED, NeedStatus.DELIVERED, NeedStatus.CLOSED):
             raise
         raise TransitionError(_l("this need is not open for claims")) from None
-    record = Claim(need_id=need.id, organisation_id=org.id, promised_by=promised_by, created_by_id=actor.id)
-    db.session.add(record)
+    record = Claim(organisation_id=org.id, promised_by=promised_by, created_by_id=actor.id)
+    need.claims.append(record)
     db.session.flush()
     _record("need.claim", need, actor, "published", organisation_id=org.id, promised_by=promised_by.isoformat())
     return record
@@ -165,8 +165,8 @@ def reassign(need: Need, *, actor: User, organisation: Organisation, promised_by
     _move(need, (NeedStatus.CLAIMED,), {"claimed_by_id": organisation.id, "promised_by": promised_by},
           _l("only a claimed need can be reassigned"))
     _end_claim(need, ClaimStatus.REVOKED, f"reassigned by {actor.email}")
-    record = Claim(need_id=need.id, organisation_id=organisation.id, promised_by=promised_by, created_by_id=actor.id)
-    db.session.add(record)
+    record = Claim(organisation_id=organisation.id, promised_by=promised_by, created_by_id=actor.id)
+    need.claims.append(record)
     db.session.flush()
     _record("need.reassign", need, actor, "claimed", from_organisation=previous, organisation_id=organisation.id)
     return record
@@ -184,7 +184,7 @@ def add_evidence(need: Need, *, actor: User, kind: str, note: str = "", stored: 
                     created_by_id=actor.id)
     if stored is not None:
         item.file_key, item.content_type, item.size_bytes = stored.key, stored.content_type, stored.size
-    db.session.add(item)
+    need.evidence.append(item)
     db.session.flush()
     audit.record("need.evidence", actor=actor, obj=need, region_code=need.region_code,
                  after={"evidence_id": item.id, "kind": kind})
@@ -194,9 +194,10 @@ def add_evidence(need: Need, *, actor: User, kind: str, note: str = "", stored: 
 def deliver(need: Need, *, actor: User) -> None:
     """Claimed → delivered, once the claim has at least one photo or receipt."""
     _member_of_claimer(actor, need)
-    claim_row = need.active_claim
-    proofs = [e for e in need.evidence if claim_row and e.claim_id == claim_row.id and e.kind in ("photo", "receipt")]
-    if not proofs:
+    proofs = sa.select(sa.func.count()).select_from(Evidence).join(Claim, Evidence.claim_id == Claim.id).where(
+        Evidence.need_id == need.id, Claim.status == ClaimStatus.ACTIVE, Evidence.kind.in_(("photo", "receipt"))
+    )
+    if not db.session.scalar(proofs):
         raise TransitionError(_l("add a photo or a receipt before marking the need delivered"))
     _move(need, (NeedStatus.CLAIMED,), {"status": NeedStatus.DELIVERED, "delivered_at": utcnow()},
           _l("only a claimed need can be marked delivered"))
