@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from marketplace.accounts import service as accounts
 from marketplace.accounts.models import Role, User
+from marketplace.demo import loop
 from marketplace.extensions import db
 from marketplace.organisations import credit_code
 from marketplace.organisations import service as organisations
@@ -74,6 +75,13 @@ def load() -> list[DemoAccount]:
         if index in (1, 7, 13, 5):
             shown.append(member)
     db.session.flush()
+    staff = {region: accounts.find_by_email(email) for email, _role, region, _name in STAFF if region}
+    codes = [demo_credit_code(row[0], index, row[2]) for index, row in enumerate(ORGANISATIONS, start=1)]
+    approved = db.session.scalars(
+        db.select(Organisation).where(Organisation.credit_code.in_(codes), Organisation.status == "approved")
+        .order_by(Organisation.id)
+    )
+    loop.load_loop(staff, list(approved))
     return shown
 
 
