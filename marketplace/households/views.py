@@ -88,23 +88,23 @@ FIELD_OF_PATH = {"household.street": "street_code", "household.region_code": "st
 def referral_new() -> str | Response:
     """A referral typed in by staff; it lands in the triage queue like any other."""
     form = ReferralForm()
-    if form.validate_on_submit():
-        payload = _payload(form)
-        street = payload["household"]
-        if not in_scope(current_user, street["region_code"], street["street"]):
-            form.street_code.errors.append(_("This street is outside your region."))
+    valid = form.validate_on_submit()
+    street = db.session.get(Region, form.street_code.data or "")
+    if form.is_submitted() and street is not None and not in_scope(current_user, street.parent_code or "", street.code):
+        form.street_code.errors = [*form.street_code.errors, _("This street is outside your region.")]
+        valid = False
+    if valid:
+        try:
+            received = intake.receive(STAFF_SOURCE, _payload(form), actor=current_user)
+        except intake.ReferralInvalid as exc:
+            db.session.rollback()
+            for path, message in exc.errors.items():
+                name = FIELD_OF_PATH.get(path, path.split(".")[-1])
+                getattr(form, name, form.title).errors.append(message)
         else:
-            try:
-                received = intake.receive(STAFF_SOURCE, payload, actor=current_user)
-            except intake.ReferralInvalid as exc:
-                db.session.rollback()
-                for path, message in exc.errors.items():
-                    name = FIELD_OF_PATH.get(path, path.split(".")[-1])
-                    getattr(form, name, form.title).errors.append(message)
-            else:
-                db.session.commit()
-                flash(_("Referral recorded. Triage it into needs next."), "success")
-                return redirect(url_for("referrals.referral_detail", referral_id=received.referral.id))
+            db.session.commit()
+            flash(_("Referral recorded. Triage it into needs next."), "success")
+            return redirect(url_for("referrals.referral_detail", referral_id=received.referral.id))
     return render_template("referrals/new.html", form=form)
 
 

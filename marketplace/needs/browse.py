@@ -93,12 +93,10 @@ def _ordered(query: sa.Select, sort: str, after: tuple[bool, datetime, int] | No
         return query.order_by(Need.published_at, Need.id)
     if after:
         urgent, at, need_id = after
-        query = query.where(
-            sa.or_(
-                Need.is_urgent < urgent,
-                sa.and_(Need.is_urgent == urgent, sa.tuple_(Need.published_at, Need.id) > sa.tuple_(at, need_id)),
-            )
-        )
+        later = sa.tuple_(Need.published_at, Need.id) > sa.tuple_(at, need_id)
+        same_group_later = sa.and_(Need.is_urgent.is_(urgent), later)
+        # After the last urgent need come all the non-urgent ones.
+        query = query.where(sa.or_(same_group_later, Need.is_urgent.is_(False)) if urgent else same_group_later)
     return query.order_by(Need.is_urgent.desc(), Need.published_at, Need.id)
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
@@ -189,9 +188,9 @@ def evidence_file(evidence_id: int) -> Response:
         path = storage.open_file(item.file_key)
     except FileNotFoundError:
         abort(404)
-    response = send_file(path, mimetype=item.content_type, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    # Photos are small (≤ 8 MB after re-encoding): read whole, so no file handle outlives the request.
+    return Response(path.read_bytes(), mimetype=item.content_type,
+                    headers={"Cache-Control": "private, no-store", "Content-Disposition": "inline"})
 
 
 @bp.route("/confirm", methods=["GET", "POST"])
