@@ -72,3 +72,36 @@ def test_public_texts_carry_no_personal_data(loaded):
             assert personal_data_in(text, household) is None, (need.id, text)
             for secret in (household.head_name, household.phone, household.id_number, household.address):
                 assert secret not in text
+
+
+def test_no_organisation_or_public_page_of_the_demo_shows_personal_data(loaded):
+    """Every page an organisation or the public can open, for every demo need and organisation."""
+    from marketplace.accounts.models import Role, User
+    from tests.conftest import sign_in
+
+    secrets = set()
+    for h in db.session.scalars(sa.select(Household)):
+        secrets.update(v for v in (h.head_name, h.phone, h.address, h.id_number) if v)
+    needs = db.session.scalars(sa.select(Need)).all()
+    members = db.session.scalars(sa.select(User).where(User.role == Role.ORG_MEMBER)).all()
+    anonymous = loaded.test_client()
+    urls = ["/", "/needs", "/needs?sort=newest", "/needs?sort=waiting", "/confirm"]
+    urls += [f"/needs/{n.id}" for n in needs]
+    checked = 0
+    for client in [anonymous, *[_signed_in(loaded, m, sign_in) for m in members[:6]]]:
+        extra = ["/org/", "/org/claims", "/org/claims?status=done"] if client is not anonymous else []
+        for url in urls + extra:
+            response = client.get(url)
+            page = response.get_data(as_text=True)
+            leaked = [s for s in secrets if s in page]
+            assert not leaked, (url, leaked)
+            checked += response.status_code == 200
+    assert checked > 100
+
+
+def _signed_in(app, member, sign_in):
+    from marketplace.demo.seed import DEMO_PASSWORD
+
+    client = app.test_client()
+    sign_in(client, member, DEMO_PASSWORD)
+    return client
