@@ -99,24 +99,39 @@ def app_config(database_url: str) -> dict[str, object]:
     }
 
 
-def reset_schema(url: str) -> None:
-    """Drop everything in the test database so migrations start from nothing."""
+def private_schema_url(url: str, name: str) -> str:
+    """The same PostgreSQL database seen through a fresh schema of its own.
+
+    Each test run (and each developer or helper running tests at the same time) gets its own
+    schema, so concurrent runs against the one `test` database never drop each other's tables.
+    """
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{name}"
+
+
+def drop_schema(url: str, name: str) -> None:
+    """Remove a schema made by private_schema_url."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
     engine.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Each database the suite runs on."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
     url = postgres_url()
-    reset_schema(url)
-    return url
+    schema = f"test_run_{os.getpid()}"
+    yield private_schema_url(url, schema)
+    drop_schema(url, schema)
 
 
 @pytest.fixture(scope="session")

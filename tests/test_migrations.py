@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -10,7 +12,7 @@ from flask_migrate import downgrade, upgrade
 
 from marketplace import create_app
 from marketplace.extensions import db
-from tests.conftest import ROOT, app_config, postgres_url
+from tests.conftest import ROOT, app_config, drop_schema, postgres_url, private_schema_url
 
 MIGRATIONS = str(ROOT / "migrations")
 
@@ -22,17 +24,13 @@ def empty_app(request, tmp_path):
         config = app_config(f"sqlite:///{tmp_path / 'migrations.db'}")
     else:
         url = postgres_url()
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS migration_test CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA migration_test"))
-        engine.dispose()
-        config = app_config(url)
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": "-csearch_path=migration_test"}}
+        config = app_config(private_schema_url(url, f"migration_test_{os.getpid()}"))
     app = create_app(config)
     with app.app_context():
         yield app
         db.engine.dispose()
+    if request.param == "postgresql":
+        drop_schema(url, f"migration_test_{os.getpid()}")
 
 
 def _diff() -> list:

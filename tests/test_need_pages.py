@@ -75,7 +75,8 @@ def test_claim_page_flow_and_date_errors(app, as_role):
     db.session.refresh(need)
     assert need.status == "published"
     ok = (today_shanghai() + timedelta(days=2)).isoformat()
-    page = member.post(f"/needs/{need.id}/claim", data={"promised_by": ok}, follow_redirects=True).get_data(as_text=True)
+    response = member.post(f"/needs/{need.id}/claim", data={"promised_by": ok}, follow_redirects=True)
+    page = response.get_data(as_text=True)
     assert "flash-success" in page and 'enctype="multipart/form-data"' in page  # evidence form now shown
     assert need.title in member.get("/org/claims").get_data(as_text=True)
 
@@ -162,7 +163,8 @@ def test_staff_enter_triage_and_publish_through_pages(as_role):
                          data={**triage, "value_yuan": "2000.01", "story": "Z先生，无固定住所，需要棉被过冬。"})
     assert too_big.status_code == 400
     assert db.session.scalar(db.select(db.func.count()).select_from(Need)) == 0
-    ok = staff.post(f"/staff/referrals/{referral.id}/triage", data={**triage, "story": "Z先生，无固定住所，需要棉被过冬。"})
+    story = "Z先生，无固定住所，需要棉被过冬。"
+    ok = staff.post(f"/staff/referrals/{referral.id}/triage", data={**triage, "story": story})
     assert ok.status_code == 302
     need = db.session.scalar(db.select(Need))
     assert need.status == "published" and need.value_fen == 30000
