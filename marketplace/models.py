@@ -7,3 +7,7 @@ from marketplace.needs.models import Claim, Evidence, Need  # noqa: F401
 from marketplace.organisations.models import Organisation, OrganisationCategory  # noqa: F401
 from marketplace.regions.models import Region  # noqa: F401
 from marketplace.settings.models import Setting  # noqa: F401
+from marketplace.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot  # noqa: F401
+from marketplace.lights.models import LightChange  # noqa: F401
+from marketplace.notifications.models import Notification  # noqa: F401
+from marketplace.scheduler.models import JobRun, SchedulerLease  # noqa: F401

@@ -37,6 +37,7 @@ class Household(db.Model):
     phone: Mapped[str] = mapped_column(sa.String(30), default="")
     address: Mapped[str] = mapped_column(sa.String(200), default="")
     id_number: Mapped[str] = mapped_column(sa.String(18), default="")
+    light: Mapped[str | None] = mapped_column(sa.String(6), index=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

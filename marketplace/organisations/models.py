@@ -67,6 +67,7 @@ class Organisation(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[str] = mapped_column(sa.String(10), default=OrgStatus.PENDING, index=True)
     review_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    light: Mapped[str | None] = mapped_column(sa.String(6), default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     reviewed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", use_alter=True), default=None

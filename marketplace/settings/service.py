@@ -27,6 +27,18 @@ DEFINITIONS: dict[str, Definition] = {
     "wish_cap_fen": Definition(200_000, 100, 10_000_000, _l("Largest value of a micro-wish")),
     "renovation_cap_fen": Definition(8_000_000, 100_000, 100_000_000, _l("Standard renovation cap per household")),
     "claim_days": Definition(14, 1, 365, _l("Days a published need stays open for a claim"), "days"),
+    # Lights (DESIGN.md §6)
+    "light_wish_yellow_days": Definition(3, 1, 60, _l("Unclaimed wish turns yellow after"), "days"),
+    "light_wish_red_days": Definition(7, 1, 90, _l("Unclaimed wish turns red after"), "days"),
+    "light_claim_yellow_days": Definition(2, 0, 30, _l("Claim turns yellow this many days before its promised date"),
+                                          "days"),
+    "light_delivered_yellow_days": Definition(3, 1, 60, _l("Unconfirmed delivery turns yellow after"), "days"),
+    "light_delivered_red_days": Definition(5, 1, 90, _l("Unconfirmed delivery turns red after"), "days"),
+    "light_household_stale_days": Definition(60, 7, 365, _l("Household turns red when a need waits without help for"),
+                                             "days"),
+    "light_renovation_yellow_days": Definition(7, 1, 60, _l("Renovation turns yellow this many days before a deadline"),
+                                               "days"),
+    "light_org_yellow_days": Definition(2, 0, 30, _l("Organisation turns yellow when a claim is due within"), "days"),
 }
 
 

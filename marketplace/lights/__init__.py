@@ -1,0 +1,1 @@
+"""Red/yellow/green lights on needs, households and organisations (DESIGN.md §6)."""

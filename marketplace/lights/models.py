@@ -1,0 +1,31 @@
+"""The history of light changes: one narrow row per object whose light changed in a recompute."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.db import UTCDateTime
+from marketplace.extensions import db
+
+LIGHTS = ("green", "yellow", "red")
+LIGHT_LABELS = {"green": _l("on time"), "yellow": _l("due soon"), "red": _l("overdue")}
+
+
+class LightChange(db.Model):
+    """A light that changed: which object, from what to what, in which recompute batch."""
+
+    __tablename__ = "light_changes"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    batch: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+    object_type: Mapped[str] = mapped_column(sa.String(12))
+    object_id: Mapped[int] = mapped_column(sa.BigInteger)
+    old_light: Mapped[str | None] = mapped_column(sa.String(6))
+    new_light: Mapped[str | None] = mapped_column(sa.String(6))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index("ix_light_changes_object", "object_type", "object_id"),)

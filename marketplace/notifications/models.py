@@ -1,0 +1,33 @@
+"""A notification for one user: what happened, a link, read or not, emailed or not."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.db import UTCDateTime, utcnow
+from marketplace.extensions import db
+
+
+class Notification(db.Model):
+    """One message to one user. `kind` and `params` are rendered in the reader's language."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    object_type: Mapped[str] = mapped_column(sa.String(20), default="")
+    object_id: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
+    params: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    __table_args__ = (
+        sa.Index("ix_notifications_inbox", "user_id", "read_at", "id"),
+        sa.Index("ix_notifications_outbox", "emailed_at", "id"),
+    )
