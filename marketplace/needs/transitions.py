@@ -278,7 +278,7 @@ def expire_overdue(today: date) -> int:
         sa.literal(now, UTCDateTime), sa.literal("system"), sa.literal("need.expire"), sa.literal("needs"),
         sa.cast(Need.id, sa.String), sa.func.coalesce(Need.street_code, Need.district_code), sa.literal(""),
     ).where(overdue)
-    db.session.execute(sa.insert(AuditEvent).from_select(columns, rows))
+    db.session.execute(sa.insert(AuditEvent.__table__).from_select(columns, rows))
     result = db.session.execute(
         sa.update(Need).where(overdue).values(status=NeedStatus.EXPIRED, updated_at=now)
         .execution_options(synchronize_session=False)

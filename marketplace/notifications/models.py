@@ -22,6 +22,8 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(30))
     object_type: Mapped[str] = mapped_column(sa.String(20), default="")
     object_id: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
+    # How many objects a digest covers ("7 needs in your region turned red").
+    count: Mapped[int] = mapped_column(default=1, server_default="1")
     params: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -28,8 +28,8 @@ DEFINITIONS: dict[str, Definition] = {
     "renovation_cap_fen": Definition(8_000_000, 100_000, 100_000_000, _l("Standard renovation cap per household")),
     "claim_days": Definition(14, 1, 365, _l("Days a published need stays open for a claim"), "days"),
     # Lights (DESIGN.md §6)
-    "light_wish_yellow_days": Definition(3, 1, 60, _l("Unclaimed wish turns yellow after"), "days"),
-    "light_wish_red_days": Definition(7, 1, 90, _l("Unclaimed wish turns red after"), "days"),
+    "light_wish_yellow_days": Definition(3, 1, 180, _l("Unclaimed wish turns yellow after"), "days"),
+    "light_wish_red_days": Definition(7, 1, 180, _l("Unclaimed wish turns red after"), "days"),
     "light_claim_yellow_days": Definition(2, 0, 30, _l("Claim turns yellow this many days before its promised date"),
                                           "days"),
     "light_delivered_yellow_days": Definition(3, 1, 60, _l("Unconfirmed delivery turns yellow after"), "days"),
@@ -38,7 +38,6 @@ DEFINITIONS: dict[str, Definition] = {
                                              "days"),
     "light_renovation_yellow_days": Definition(7, 1, 60, _l("Renovation turns yellow this many days before a deadline"),
                                                "days"),
-    "light_org_yellow_days": Definition(2, 0, 30, _l("Organisation turns yellow when a claim is due within"), "days"),
 }
 
 

@@ -79,6 +79,7 @@ def upgrade():
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('object_type', sa.String(length=20), nullable=False),
     sa.Column('object_id', sa.BigInteger(), nullable=True),
+    sa.Column('count', sa.Integer(), server_default='1', nullable=False),
     sa.Column('params', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),

@@ -1,0 +1,95 @@
+"""The light rules of DESIGN.md §6 as SQL expressions over bound thresholds.
+
+Thresholds are turned into absolute times and dates in Python once per run, so the SQL only
+compares columns with parameters: the same on SQLite and PostgreSQL, and index-friendly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from marketplace.clock import local_date
+from marketplace.needs.models import Need, NeedStatus
+from marketplace.settings import service as settings
+
+OPEN = (NeedStatus.PUBLISHED, NeedStatus.CLAIMED, NeedStatus.DELIVERED)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Absolute cut-offs for one recompute at `now`."""
+
+    today: date
+    wish_yellow_before: datetime
+    wish_red_before: datetime
+    claim_yellow_until: date
+    delivered_yellow_before: datetime
+    delivered_red_before: datetime
+    stale_before: datetime
+
+    @classmethod
+    def at(cls, now: datetime) -> Thresholds:
+        """The cut-offs from the admin settings, relative to `now`."""
+        today = local_date(now)
+
+        def days(key: str) -> timedelta:
+            return timedelta(days=settings.get(key))
+
+        return cls(
+            today=today,
+            wish_yellow_before=now - days("light_wish_yellow_days"),
+            wish_red_before=now - days("light_wish_red_days"),
+            claim_yellow_until=today + days("light_claim_yellow_days"),
+            delivered_yellow_before=now - days("light_delivered_yellow_days"),
+            delivered_red_before=now - days("light_delivered_red_days"),
+            stale_before=now - days("light_household_stale_days"),
+        )
+
+
+def need_light(t: Thresholds) -> sa.ColumnElement:
+    """green/yellow/red for an open need, NULL for any other state."""
+    return sa.case(
+        (Need.status == NeedStatus.PUBLISHED, sa.case(
+            (Need.published_at <= t.wish_red_before, "red"),
+            (Need.published_at <= t.wish_yellow_before, "yellow"), else_="green")),
+        (Need.status == NeedStatus.CLAIMED, sa.case(
+            (Need.promised_by < t.today, "red"),
+            (Need.promised_by <= t.claim_yellow_until, "yellow"), else_="green")),
+        (Need.status == NeedStatus.DELIVERED, sa.case(
+            (Need.delivered_at <= t.delivered_red_before, "red"),
+            (Need.delivered_at <= t.delivered_yellow_before, "yellow"), else_="green")),
+        else_=sa.null(),
+    )
+
+
+def severity(light: sa.ColumnElement) -> sa.ColumnElement:
+    """red 2, yellow 1, otherwise 0 (so MAX gives the worst)."""
+    return sa.case((light == "red", 2), (light == "yellow", 1), else_=0)
+
+
+def household_worst(t: Thresholds) -> sa.Select:
+    """Per household, the worst severity among its open needs (a need waiting too long counts red)."""
+    stale = sa.and_(Need.status == NeedStatus.PUBLISHED, Need.published_at <= t.stale_before)
+    worst = sa.func.max(sa.case((stale, 2), else_=severity(Need.light)))
+    return (
+        sa.select(Need.household_id.label("household_id"), worst.label("worst"))
+        .where(Need.status.in_(OPEN)).group_by(Need.household_id)
+    )
+
+
+def organisation_worst() -> sa.Select:
+    """Per organisation, the worst light of its claims (overdue red, due within days yellow)."""
+    return (
+        sa.select(Need.claimed_by_id.label("organisation_id"), sa.func.max(severity(Need.light)).label("worst"))
+        .where(Need.status == NeedStatus.CLAIMED).group_by(Need.claimed_by_id)
+    )
+
+
+def light_of(worst: sa.ColumnElement) -> sa.ColumnElement:
+    """Back from severity to a light; nothing open (NULL) has no light."""
+    return sa.case((worst == 2, "red"), (worst == 1, "yellow"), (worst == 0, "green"), else_=sa.null())
+
+

@@ -1,0 +1,66 @@
+"""Creating, listing and reading notifications; new red lights become notifications set-based."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from marketplace.accounts.models import Role, User
+from marketplace.extensions import db
+from marketplace.lights.models import LightChange
+from marketplace.needs.models import Need
+from marketplace.notifications.models import Notification
+
+COLUMNS = ["user_id", "kind", "object_type", "object_id", "count", "created_at"]
+RED_KINDS = ("need_red", "needs_red_digest")
+
+
+def _newly_red(batch: int, kind: str) -> Any:
+    return sa.and_(LightChange.batch == batch, LightChange.object_type == kind, LightChange.new_light == "red")
+
+
+def notify_new_reds(batch: int, now: datetime) -> int:
+    """Claiming organisations hear of each of their needs turning red; region staff get one digest.
+
+    A digest keeps a mass change (a new threshold, a long outage) from flooding inboxes.
+    """
+    at = sa.literal(now, Notification.created_at.type)
+    members = (
+        sa.select(User.id, sa.literal("need_red"), sa.literal("needs"), Need.id, sa.literal(1), at)
+        .join(Need, Need.claimed_by_id == User.organisation_id)
+        .join(LightChange, LightChange.object_id == Need.id)
+        .where(_newly_red(batch, "need"), User.role == Role.ORG_MEMBER, User.is_enabled.is_(True))
+    )
+    staff = (
+        sa.select(User.id, sa.literal("needs_red_digest"), sa.literal("needs"), sa.null(), sa.func.count(), at)
+        .join(Need, sa.or_(User.region_code == Need.district_code, User.region_code == Need.street_code))
+        .join(LightChange, LightChange.object_id == Need.id)
+        .where(_newly_red(batch, "need"), User.role == Role.STAFF, User.is_enabled.is_(True))
+        .group_by(User.id)
+    )
+    for select in (members, staff):
+        db.session.execute(sa.insert(Notification.__table__).from_select(COLUMNS, select))
+    created = sa.select(sa.func.count()).where(Notification.created_at == now, Notification.kind.in_(RED_KINDS))
+    return db.session.scalar(created) or 0
+
+
+def unread_count(user: User) -> int:
+    """How many unread notifications the bell shows."""
+    query = sa.select(sa.func.count()).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    return db.session.scalar(query) or 0
+
+
+def inbox(user: User, *, page: int) -> Any:
+    """A user's notifications, newest first, paged."""
+    query = sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
+    return db.paginate(query, page=page, per_page=30, error_out=False)
+
+
+def mark_read(user: User, *, notification_id: int | None, now: datetime) -> int:
+    """Mark one (or, with None, all) of the user's notifications read; others' are untouchable."""
+    query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    return db.session.execute(query.values(read_at=now)).rowcount
