@@ -67,15 +67,18 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.audit.views import bp as audit
     from marketplace.demo.cli import bp as demo_cli
     from marketplace.households.views import bp as referrals
+    from marketplace.leaderboards.views import bp as leaderboards
     from marketplace.main.views import bp as main
     from marketplace.needs.staff_views import bp as staff_needs
     from marketplace.needs.views import bp as needs
+    from marketplace.notifications.views import bp as notifications
     from marketplace.organisations.views import bp as organisations
     from marketplace.regions.cli import bp as regions_cli
+    from marketplace.scheduler.runner import bp as scheduler_cli
     from marketplace.settings.views import bp as settings
     from marketplace.staff.views import bp as staff
 
-    blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, staff_needs, needs,
-                  users_cli, regions_cli, demo_cli)
+    blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, staff_needs,
+                  needs, notifications, leaderboards, users_cli, regions_cli, demo_cli, scheduler_cli)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -43,4 +43,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # The scheduler process: lease length and a factor shrinking job intervals (tests, demos).
+        "SCHEDULER_LEASE_SECONDS": float(os.environ.get("SCHEDULER_LEASE_SECONDS", 60)),
+        "SCHEDULER_SCALE": float(os.environ.get("SCHEDULER_SCALE", 1.0)),
+        # Email copies of notifications: off unless an SMTP server is named.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "noreply@shanlian.local"),
     }

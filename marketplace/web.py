@@ -73,8 +73,11 @@ class Anonymous(AnonymousUserMixin):
 
 def register_web(app: Flask) -> None:
     """Wire headers, error pages and the session user loader."""
+    from flask_login import current_user
+
     from marketplace import taxonomy
     from marketplace.accounts.models import User
+    from marketplace.notifications import service as notifications
 
     app.after_request(security_headers)
     app.context_processor(
@@ -85,6 +88,7 @@ def register_web(app: Flask) -> None:
             "groups": taxonomy.HOUSEHOLD_GROUPS,
             "household_categories": taxonomy.HOUSEHOLD_CATEGORIES,
             "need_kinds": taxonomy.NEED_KINDS,
+            "unread_notifications": lambda: notifications.unread_count(current_user),
         }
     )
     for code in (400, 403, 404, 405, 413, 429, 500):

@@ -59,6 +59,11 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "needs.my_claims": ("GET", {Role.ORG_MEMBER}),
     "needs.evidence_file": ("GET", SIGNED_IN),
     "needs.recipient_confirm": ("GET", EVERYONE),
+    "notifications.inbox": ("GET", SIGNED_IN),
+    "notifications.mark_read": ("POST", SIGNED_IN),
+    "leaderboards.board": ("GET", EVERYONE),
+    "leaderboards.provisional": ("GET", STAFF),
+    "leaderboards.profile": ("GET", EVERYONE),
 }
 
 

@@ -212,7 +212,8 @@ def test_admin_changes_wish_cap_in_yuan(as_role):
     from marketplace.settings import service as settings
 
     admin = as_role(Role.ADMIN)
-    data = {"wish_cap_fen": "1500", "renovation_cap_fen": "80000", "claim_days": "14"}
+    data = {key: str(d.default // 100 if d.unit == "fen" else d.default) for key, d in settings.DEFINITIONS.items()}
+    data["wish_cap_fen"] = "1500"
     assert admin.post("/admin/settings/", data=data).status_code == 302
     assert settings.get("wish_cap_fen") == 150000
     bad = admin.post("/admin/settings/", data={**data, "wish_cap_fen": "-1"})

@@ -20,6 +20,7 @@ from marketplace.households import intake, service
 from marketplace.households.forms import DeclineForm, ReferralForm, TriageForm, yuan_to_fen
 from marketplace.households.models import STAFF_SOURCE, Household, Referral
 from marketplace.households.validation import SHANGHAI
+from marketplace.lights.models import LIGHTS
 from marketplace.needs import transitions
 from marketplace.regions.models import Region
 from marketplace.regions.scope import in_scope, region_filter
@@ -182,6 +183,8 @@ def household_list() -> str:
     )
     if group:
         query = query.where(Household.group == group)
+    if request.args.get("light") in LIGHTS:
+        query = query.where(Household.light == request.args["light"])
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
     return render_template("households/list.html", page=page, group=group)
 

@@ -16,6 +16,7 @@ from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.audit import service as audit
 from marketplace.extensions import db
+from marketplace.lights.models import LIGHTS
 from marketplace.needs import transitions
 from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, ReassignForm, ReplanForm
 from marketplace.needs.models import NEED_STATUS_LABELS, Need
@@ -41,6 +42,8 @@ def need_list() -> str:
     query = sa.select(Need).where(region_filter(current_user, Need.district_code, Need.street_code))
     if status in NEED_STATUS_LABELS:
         query = query.where(Need.status == status)
+    if request.args.get("light") in LIGHTS:
+        query = query.where(Need.light == request.args["light"])
     query = query.order_by(Need.updated_at, Need.id)
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
     return render_template("staff_needs/list.html", page=page, status=status, labels=NEED_STATUS_LABELS)

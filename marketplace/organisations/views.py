@@ -62,6 +62,8 @@ def review_list() -> str:
     kind = request.args.get("kind", "")
     q = request.args.get("q", "").strip()[:100]
     query = service.reviewable_query(current_user, status=status if status != "all" else "", kind=kind, q=q)
+    if request.args.get("light") in ("red", "yellow", "green"):
+        query = query.where(Organisation.light == request.args["light"])
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=20, error_out=False)
     return render_template("organisations/review_list.html", page=page, status=status, kind=kind, q=q)
 

@@ -1,0 +1,93 @@
+"""The periodic jobs, each an idempotent function of `now`, and running one tick exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from marketplace import clock
+from marketplace.clock import local_date
+from marketplace.db import declare_write
+from marketplace.extensions import db
+from marketplace.scheduler.models import JobRun
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job: stable id, how often, and what it does."""
+
+    id: str
+    every_seconds: int
+    run: Callable[[datetime], dict[str, Any]]
+
+
+def _lights(now: datetime) -> dict[str, Any]:
+    from marketplace.lights.recompute import recompute
+
+    r = recompute(now)
+    return {"needs": r.needs, "households": r.households, "organisations": r.organisations, "notified": r.notified}
+
+
+def _expire_needs(now: datetime) -> dict[str, Any]:
+    from marketplace.needs.transitions import expire_overdue
+
+    return {"expired": expire_overdue(local_date(now))}
+
+
+def _leaderboards(now: datetime) -> dict[str, Any]:
+    from marketplace.leaderboards.publish import publish_due
+
+    return {"published": publish_due(now)}
+
+
+def _emails(now: datetime) -> dict[str, Any]:
+    from marketplace.notifications.mail import send_pending
+
+    return {"sent": send_pending(now)}
+
+
+def registry(scale: float = 1.0) -> list[Job]:
+    """All jobs; `scale` shrinks the intervals (tests run ticks of a second)."""
+    def every(seconds: int) -> int:
+        return max(1, int(seconds * scale))
+
+    return [
+        Job("lights", every(300), _lights),
+        Job("expire_needs", every(300), _expire_needs),
+        Job("leaderboards", every(300), _leaderboards),
+        Job("emails", every(60), _emails),
+    ]
+
+
+def tick_of(job: Job, now: datetime) -> str:
+    """The tick a moment falls in: runs of the same tick are the same run."""
+    return str(int(now.timestamp()) // job.every_seconds)
+
+
+def run_tick(job: Job, now: datetime, holder: str) -> JobRun | None:
+    """Run the job for the tick of `now` unless that tick already ran; all in one transaction.
+
+    The unique (job, tick) row is inserted first: a second runner (say, an old leader whose lease
+    expired mid-run) fails on it and does nothing. If the job fails, nothing is recorded and the
+    next tick tries again.
+    """
+    declare_write()
+    record = JobRun(job_id=job.id, tick=tick_of(job, now), holder=holder, started_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(record)
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    try:
+        record.result = job.run(now)
+    except Exception:
+        db.session.rollback()
+        raise
+    record.finished_at = clock.now()
+    db.session.commit()
+    return record
