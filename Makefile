@@ -32,7 +32,10 @@ db: setup
 demo: db
 	$(FLASK) demo load
 
+# The web server and, beside it, the one scheduler process (lights, expiry, leaderboards).
 run: demo
+	@$(FLASK) scheduler run & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: setup

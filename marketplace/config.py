@@ -43,6 +43,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", ""),
         # The scheduler process: lease length and a factor shrinking job intervals (tests, demos).
         "SCHEDULER_LEASE_SECONDS": float(os.environ.get("SCHEDULER_LEASE_SECONDS", 60)),
         "SCHEDULER_SCALE": float(os.environ.get("SCHEDULER_SCALE", 1.0)),
