@@ -1,6 +1,7 @@
 """Imports every model module so SQLAlchemy's metadata (and Alembic) sees all tables."""
 
 from marketplace.accounts.models import User  # noqa: F401
+from marketplace.api.models import ApiKey, ApiSource, ChangeCounter  # noqa: F401
 from marketplace.audit.models import AuditEvent  # noqa: F401
 from marketplace.households.models import Household, Referral  # noqa: F401
 from marketplace.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot  # noqa: F401

@@ -96,6 +96,10 @@ class Referral(db.Model):
     triaged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The API's change feed: the number and time of the last change its source can see
+    # (marketplace/api/changes.py sets both at commit).
+    change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=sa.func.now())
 
     household: Mapped[Household] = relationship(back_populates="referrals")
     needs: Mapped[list[Need]] = relationship(back_populates="referral", order_by="Need.id")
@@ -103,5 +107,6 @@ class Referral(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("source", "external_id", name="uq_referrals_source_external_id"),
         sa.Index("ix_referrals_queue", "district_code", "status", "referred_at"),
+        sa.Index("ix_referrals_feed", "source", "change_seq", "id"),
         sa.CheckConstraint("status IN ('received', 'triaged', 'declined')", name="status"),
     )
