@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from marketplace.api import changes
 from marketplace.audit import service as audit
 from marketplace.extensions import db
 from marketplace.households.models import Household, Referral
@@ -61,18 +62,31 @@ def receive(source: str, payload: Any, *, actor: Any = None, actor_label: str | 
     if clean is None:
         raise ReferralInvalid(errors)
     try:
-        with db.session.begin_nested():  # a racing duplicate fails alone, not the transaction
-            referral = _create(source, clean, payload, digest)
+        referral = _create_in_savepoint(source, clean, payload, digest)
     except IntegrityError:
         existing = find(source, external_id)
         if existing is None:
             raise
         return _replay(existing, digest)
+    changes.touch(referral.id)
     audit.record(
         "referral.receive", actor=actor, actor_label=actor_label, obj=referral,
         region_code=referral.district_code, after={"source": source, "external_id": referral.external_id},
     )
     return Received(referral, True)
+
+
+def _create_in_savepoint(source: str, c: CleanReferral, payload: Any, digest: str) -> Referral:
+    """A racing duplicate fails alone, not the transaction. When another referral of the same new
+    household won the race to create it, a second try finds that household and succeeds."""
+    try:
+        with db.session.begin_nested():
+            return _create(source, c, payload, digest)
+    except IntegrityError:
+        if find(source, c.external_id) is not None:
+            raise
+    with db.session.begin_nested():
+        return _create(source, c, payload, digest)
 
 
 def _replay(existing: Referral, digest: str) -> Received:

@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import Role, User
+from marketplace.api import changes
 from marketplace.audit import service as audit
 from marketplace.db import utcnow
 from marketplace.extensions import db
@@ -49,6 +50,7 @@ def decline(referral: Referral, *, actor: User, reason: str) -> None:
         raise TriageError(_l("only a referral waiting for triage can be declined"))
     referral.status, referral.decline_reason = ReferralStatus.DECLINED, reason
     referral.triaged_by_id = actor.id
+    changes.touch(referral.id)
     audit.record("referral.decline", actor=actor, obj=referral, region_code=referral.district_code,
                  before={"status": "received"}, after={"status": "declined", "reason": reason})
 
@@ -85,6 +87,7 @@ def triage(referral: Referral, draft: NeedDraft, *, actor: User) -> Need:
     referral.status, referral.triaged_by_id, referral.updated_at = ReferralStatus.TRIAGED, actor.id, utcnow()
     db.session.add(need)
     db.session.flush()
+    changes.touch(referral.id)
     audit.record("need.create", actor=actor, obj=need, region_code=need.region_code,
                  after={"status": "draft", "referral_id": referral.id, "value_fen": need.value_fen})
     if before != ReferralStatus.TRIAGED:

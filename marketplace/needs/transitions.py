@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import Role, User
+from marketplace.api import changes
 from marketplace.audit import service as audit
 from marketplace.audit.models import AuditEvent
 from marketplace.db import UTCDateTime, utcnow
@@ -48,6 +49,7 @@ def _move(need: Need, expected: tuple[str, ...], values: dict[str, Any], message
         db.session.refresh(need)
         raise TransitionError(message)
     db.session.refresh(need)
+    changes.touch(need.referral_id)  # the referral's status object changed: into the API's feed
 
 
 def _record(action: str, need: Need, actor: Any, before: str, **after: Any) -> None:
@@ -279,6 +281,7 @@ def expire_overdue(today: date) -> int:
         sa.cast(Need.id, sa.String), sa.func.coalesce(Need.street_code, Need.district_code), sa.literal(""),
     ).where(overdue)
     db.session.execute(sa.insert(AuditEvent.__table__).from_select(columns, rows))
+    changes.touch_many(db.session.scalars(sa.select(Need.referral_id).where(overdue).distinct()))
     result = db.session.execute(
         sa.update(Need).where(overdue).values(status=NeedStatus.EXPIRED, updated_at=now)
         .execution_options(synchronize_session=False)
