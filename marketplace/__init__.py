@@ -64,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.cli import bp as users_cli
     from marketplace.accounts.views import bp as auth
     from marketplace.admin.views import bp as admin
+    from marketplace.api.views import register as register_api
     from marketplace.audit.views import bp as audit
     from marketplace.demo.cli import bp as demo_cli
     from marketplace.households.views import bp as referrals
@@ -82,3 +83,4 @@ def _register_blueprints(app: Flask) -> None:
                   needs, notifications, leaderboards, users_cli, regions_cli, demo_cli, scheduler_cli)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    register_api(app)

@@ -9,6 +9,7 @@ from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from marketplace.api.errors import error_response
 from marketplace.extensions import db, login_manager
 
 CSP = (
@@ -56,7 +57,7 @@ def render_error(error: Exception):  # type: ignore[no-untyped-def]
     if isinstance(error, CSRFError):
         detail = _("The form expired or was sent from elsewhere. Go back, reload and try again.")
     if request.path.startswith("/api/"):
-        return {"error": {"code": str(code), "message": title}}, code
+        return error_response(code)  # the API contract's error shape
     try:
         return render_template("error.html", code=code, title=title, detail=detail), code
     except Exception:  # the error page itself must never fail: fall back to plain text

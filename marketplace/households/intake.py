@@ -14,7 +14,7 @@ from marketplace.api import changes
 from marketplace.audit import service as audit
 from marketplace.extensions import db
 from marketplace.households.models import Household, Referral
-from marketplace.households.validation import CleanReferral, Errors, validate
+from marketplace.households.validation import EXTERNAL_ID, CleanReferral, Errors, validate
 
 
 class ReferralConflict(Exception):
@@ -45,8 +45,8 @@ def content_hash(payload: Any) -> str:
 
 def find(source: str, external_id: Any) -> Referral | None:
     """The referral a source sent under this external id."""
-    if not isinstance(external_id, str):
-        return None
+    if not isinstance(external_id, str) or not EXTERNAL_ID.match(external_id):
+        return None  # never stored (every stored id passed validation), so there is nothing to find
     query = sa.select(Referral).where(Referral.source == source, Referral.external_id == external_id)
     return db.session.scalar(query)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ NEED_REQUIRED = {"kind", "category", "title", "description", "estimated_value_fe
 NEED_OPTIONAL = {"quantity"}
 NEED_KINDS = ("wish", "renovation", "service")
 URGENCIES = ("normal", "urgent")
+MAX_FEN = 2**63 - 1  # what a BIGINT column holds
 
 
 @dataclass
@@ -64,13 +65,15 @@ class Errors(dict[str, str]):
 
 
 def parse_rfc3339(value: Any) -> datetime | None:
-    """An RFC 3339 timestamp with an offset (or Z), else None."""
+    """An RFC 3339 timestamp with an offset (or Z), else None (also when it cannot be stored in UTC)."""
     if not isinstance(value, str) or not RFC3339.match(value):
         return None
     try:
-        return datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
+        parsed = datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+        parsed.astimezone(UTC)  # 0001-01-01T00:00+01:00 has no UTC time: refuse it here, not at INSERT
+    except (ValueError, OverflowError):
         return None
+    return parsed
 
 
 def today_shanghai() -> date:
@@ -107,6 +110,15 @@ def _unknown(errors: Errors, obj: dict, allowed: set[str], prefix: str) -> None:
             errors[f"{prefix}{key}"] = "unknown field"
 
 
+def _nul_characters(errors: Errors, value: Any, path: str) -> None:
+    """Refuse NUL characters anywhere: PostgreSQL cannot store them in text."""
+    if isinstance(value, str) and "\x00" in value:
+        errors[path or "$"] = "must not contain NUL characters"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _nul_characters(errors, item, f"{path}.{key}" if path else str(key))
+
+
 def _missing(errors: Errors, obj: dict, required: set[str], prefix: str) -> None:
     for key in sorted(required):
         if key not in obj or obj[key] is None:
@@ -118,6 +130,9 @@ def validate(payload: Any) -> tuple[CleanReferral | None, Errors]:
     errors = Errors()
     if not isinstance(payload, dict):
         errors["$"] = "must be a JSON object"
+        return None, errors
+    _nul_characters(errors, payload, "")
+    if errors:  # nothing with a NUL character may reach a query
         return None, errors
     _unknown(errors, payload, TOP_FIELDS, "")
     _missing(errors, payload, TOP_FIELDS, "")
@@ -206,7 +221,7 @@ def _need(errors: Errors, n: dict) -> dict[str, Any]:
     if not (_is_int(quantity) and 1 <= quantity <= 1000):
         errors[p + "quantity"] = "an integer from 1 to 1000"
     value = n.get("estimated_value_fen")
-    if "estimated_value_fen" in n and not (_is_int(value) and value >= 0):
+    if "estimated_value_fen" in n and not (_is_int(value) and 0 <= value <= MAX_FEN):
         errors[p + "estimated_value_fen"] = "an integer number of fen, 0 or more"
     elif _is_int(value) and kind == "wish" and value > settings.get("wish_cap_fen"):
         errors[p + "estimated_value_fen"] = f"a wish may be at most {settings.get('wish_cap_fen')} fen"

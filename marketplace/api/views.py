@@ -1,0 +1,199 @@
+"""The intake API's routes (/api/v1): thin, every rule lives in intake, feed, status and auth.
+
+Access: the routes are `public` for the session-based access check, because API clients have no
+session; each one then demands its own bearer key (and a signature for changes) in `_guard`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
+
+from marketplace.accounts.access import public
+from marketplace.api import auth, feed, keys, ratelimit
+from marketplace.api.errors import ApiError, error_body, handle_api_error, handle_http_error, handle_unexpected
+from marketplace.api.openapi import document
+from marketplace.api.status import status_object
+from marketplace.db import declare_write
+from marketplace.extensions import csrf, db
+from marketplace.households import intake
+from marketplace.households.models import Referral
+from marketplace.households.validation import EXTERNAL_ID
+from marketplace.needs.models import Need
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # signed by key, not by a session's form token
+
+MAX_BODY = 1024 * 1024
+MAX_BATCH_BODY = 8 * 1024 * 1024
+MAX_BATCH_ITEMS = 500
+OPEN_ENDPOINTS = frozenset({"api.openapi_document", "api.docs"})
+
+bp.register_error_handler(ApiError, handle_api_error)
+bp.register_error_handler(HTTPException, handle_http_error)
+bp.register_error_handler(Exception, handle_unexpected)
+
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    ratelimit.init_app(state.app)
+
+
+@bp.before_request
+def _guard() -> None:
+    """Body limit, key, rate limit, then (for changes) the signature — before any view runs."""
+    request.max_content_length = MAX_BATCH_BODY if request.endpoint == "api.batch" else MAX_BODY
+    if request.endpoint in OPEN_ENDPOINTS:
+        return
+    key, presented = auth.authenticate()
+    g.api_usage = (key.id, key.source_id)
+    ratelimit.check(key)
+    if request.method in auth.SIGNED_METHODS:
+        if (request.content_length or 0) > request.max_content_length:
+            raise ApiError(413)
+        auth.check_signature(presented)
+
+
+@bp.after_request
+def _count_use(response: Response) -> Response:
+    """Per-source request and error counts for the admin page, in a transaction of their own."""
+    usage = g.pop("api_usage", None)
+    if usage is None:
+        return response
+    try:
+        db.session.rollback()  # the view has committed what it meant to; end its transaction
+        declare_write()
+        keys.record_use(*usage, is_error=response.status_code >= 400)
+        db.session.commit()
+    except SQLAlchemyError:  # counting must never turn an answer into a failure
+        db.session.rollback()
+        current_app.logger.warning("could not count API use", exc_info=True)
+    return response
+
+
+def _json_body() -> Any:
+    """The posted JSON value: 415 unless Content-Type is application/json, 400 unless it parses."""
+    if request.mimetype != "application/json":
+        raise ApiError(415)
+    try:
+        return json.loads(request.get_data(cache=True), parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        raise ApiError(400) from None
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _receive(payload: Any) -> tuple[int, dict[str, Any]]:
+    """One referral, as if sent alone: (status, body) of the contract."""
+    source = g.api_source.name
+    try:
+        received = intake.receive(source, payload, actor_label=f"api:{source}")
+    except intake.ReferralConflict:
+        return 409, error_body(409)
+    except intake.ReferralInvalid as exc:
+        return 422, error_body(422, fields=dict(exc.errors))
+    referral = received.referral
+    body = {"id": str(referral.id), "external_id": referral.external_id, "status": "received"}
+    return (201 if received.created else 200), body
+
+
+@bp.post("/referrals")
+@public
+def create_referral() -> Response:
+    """Receive one referral; a replay answers the first answer."""
+    status, body = _receive(_json_body())
+    if status >= 400:
+        raise ApiError(status, body["error"]["message"], fields=body["error"].get("fields"))
+    db.session.commit()
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Location"] = url_for("api.referral_detail", external_id=body["external_id"])
+    return response
+
+
+@bp.post("/referrals/batch")
+@public
+def batch() -> tuple[dict[str, Any], int]:
+    """Up to 500 referrals, each handled as if sent alone, in a savepoint of its own."""
+    items = _batch_items(_json_body())
+    results = []
+    for index, item in enumerate(items):
+        with db.session.begin_nested():
+            status, body = _receive(item)
+        results.append({"index": index, "status": status, "body": body})
+    db.session.commit()
+    return {"results": results}, 207
+
+
+def _batch_items(payload: Any) -> list[Any]:
+    if not isinstance(payload, dict):
+        raise ApiError(422, fields={"$": "must be a JSON object with a referrals array"})
+    unknown = {key: "unknown field" for key in payload if key != "referrals"}
+    items = payload.get("referrals")
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH_ITEMS:
+        unknown["referrals"] = f"an array of 1 to {MAX_BATCH_ITEMS} referrals"
+    if unknown:
+        raise ApiError(422, fields=unknown)
+    return items
+
+
+@bp.get("/referrals/<external_id>")
+@public
+def referral_detail(external_id: str) -> dict[str, Any]:
+    """The status of one of this source's referrals; another source's id is simply not found."""
+    if not EXTERNAL_ID.match(external_id):
+        raise ApiError(404, "No referral of yours has this external_id.")
+    query = (
+        sa.select(Referral).where(Referral.source == g.api_source.name, Referral.external_id == external_id)
+        .options(selectinload(Referral.needs).selectinload(Need.claimed_by))
+    )
+    referral = db.session.scalar(query)
+    if referral is None:
+        raise ApiError(404, "No referral of yours has this external_id.")
+    return status_object(referral)
+
+
+@bp.get("/referrals")
+@public
+def referral_feed() -> dict[str, Any]:
+    """This source's referrals changed since a time, oldest change first, by cursor."""
+    try:
+        position = feed.start(request.args.get("updated_since"), request.args.get("cursor"))
+    except feed.FeedError as exc:
+        raise ApiError(422, fields={exc.field: str(exc)}) from None
+    items, after, has_more = feed.page(g.api_source.name, position)
+    return {"referrals": [status_object(r) for r in items], "next_cursor": feed.encode(after), "has_more": has_more}
+
+
+@bp.get("/openapi.json")
+@public
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3 document of this API (no key needed)."""
+    return document()
+
+
+@bp.get("/docs")
+@public
+def docs() -> str:
+    """The same document as a readable page."""
+    spec = document()
+    examples = {name: json.dumps(schema["example"], ensure_ascii=False, indent=2) if "example" in schema else ""
+                for name, schema in spec["components"]["schemas"].items()}
+    return render_template("api/docs.html", spec=spec, examples=examples)
+
+
+def register(app: Flask) -> None:
+    """Register the API and its admin page and CLI on the app."""
+    from marketplace.api.admin_views import bp as admin_bp
+    from marketplace.api.cli import bp as cli_bp
+
+    for blueprint in (bp, admin_bp, cli_bp):
+        app.register_blueprint(blueprint)
