@@ -51,4 +51,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "noreply@shanlian.local"),
+        # Online giving (Stripe): off unless both keys are set. STRIPE_API_BASE only for localstripe.
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
     }

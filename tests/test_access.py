@@ -69,6 +69,28 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "leaderboards.board": ("GET", EVERYONE),
     "leaderboards.provisional": ("GET", STAFF),
     "leaderboards.profile": ("GET", EVERYONE),
+    "projects.project_list": ("GET", EVERYONE),
+    "projects.project_detail": ("GET", EVERYONE),
+    "projects.pledge": ("POST", {Role.ORG_MEMBER}),
+    "projects.pledge_deliver": ("POST", {Role.ORG_MEMBER}),
+    "projects.pledge_withdraw": ("POST", {Role.ORG_MEMBER, Role.STAFF, Role.ADMIN}),
+    "projects.photo": ("GET", {Role.ORG_MEMBER, Role.STAFF, Role.ADMIN}),
+    "staff_projects.project_list": ("GET", STAFF),
+    "staff_projects.new": ("GET", STAFF),
+    "staff_projects.detail": ("GET", STAFF),
+    "staff_projects.act": ("POST", STAFF),
+    "staff_projects.remove_line": ("POST", STAFF),
+    "staff_projects.confirm_pledge": ("POST", STAFF),
+    "staff_projects.spot_check": ("POST", STAFF),
+    "staff_projects.maintenance_done": ("POST", STAFF),
+    "donations.give_project": ("GET", EVERYONE),
+    "donations.give_district": ("GET", EVERYONE),
+    "donations.pay_page": ("GET", EVERYONE),
+    "donations.pay": ("POST", EVERYONE),
+    "donations.thanks": ("GET", EVERYONE),
+    "donations.webhook": ("POST", EVERYONE),
+    "donations.admin_list": ("GET", ADMIN),
+    "donations.refund": ("POST", ADMIN),
 }
 
 
@@ -106,7 +128,8 @@ def test_matrix(app, role):
     values = {"org_id": org.id, "user_id": make_user(Role.STAFF).id, "code": "en", "need_id": need.id,
               "referral_id": need.referral_id, "household_id": need.household_id,
               "evidence_id": need.evidence[0].id, "source_id": api_keys.create("matrix-source")[0].source_id,
-              "external_id": "GZ-1"}
+              "external_id": "GZ-1", "project_id": 1, "pledge_id": 1, "photo_id": 1, "line_id": 1,
+              "inspection_id": 1, "request_id": 1, "donation_id": 1, "token": "unknown", "action": "approve"}
     client = app.test_client()
     if role != ANON:
         sign_in(client, make_user(role, region="440104" if role == Role.STAFF else None))

@@ -10,7 +10,7 @@ which is what keeps a periodic run cheap on PostgreSQL (every UPDATE writes a ne
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,6 +72,17 @@ def _next_batch() -> int:
     return (db.session.scalar(sa.select(sa.func.max(LightChange.batch))) or 0) + 1
 
 
+def _projects(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> None:
+    """Renovation projects: one scan of the open projects, then an UPDATE of those that changed."""
+    from marketplace.projects.models import Project
+    from marketplace.settings import service as settings
+
+    yellow_until = t.today + timedelta(days=settings.get("light_renovation_yellow_days"))
+    new = rules.project_light(t.today, yellow_until)
+    result.extra["projects"] = _stage(result.batch, "project", sa.select(Project), Project.id, Project.light, new, now)
+    _apply(result.batch, "project", Project)
+
+
 def recompute(now: datetime, *, full: bool = False) -> RecomputeResult:
     """Bring every light up to date for `now`; idempotent (a second run changes nothing)."""
     t = rules.Thresholds.at(now)
@@ -101,5 +112,6 @@ def recompute(now: datetime, *, full: bool = False) -> RecomputeResult:
     result.organisations = _stage(b, "organisation", orgs, Organisation.id, Organisation.light, new, now)
     _apply(b, "organisation", Organisation)
 
+    _projects(result, t, now)
     result.notified = notifications.notify_new_reds(b, now)
     return result

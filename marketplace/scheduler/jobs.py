@@ -50,6 +50,13 @@ def _emails(now: datetime) -> dict[str, Any]:
     return {"sent": send_pending(now)}
 
 
+def _inspection_sampling(now: datetime) -> dict[str, Any]:
+    from marketplace.projects.sampling import run
+
+    sample = run(now)
+    return {"seed": sample.seed, "chosen": sample.chosen} if sample else {"chosen": []}
+
+
 def registry(scale: float = 1.0) -> list[Job]:
     """All jobs; `scale` shrinks the intervals (tests run ticks of a second)."""
     def every(seconds: int) -> int:
@@ -60,6 +67,7 @@ def registry(scale: float = 1.0) -> list[Job]:
         Job("expire_needs", every(300), _expire_needs),
         Job("leaderboards", every(300), _leaderboards),
         Job("emails", every(60), _emails),
+        Job("inspection_sampling", every(7 * 86400), _inspection_sampling),
     ]
 
 

@@ -1,0 +1,1 @@
+"""Money donations through Stripe PaymentIntents, recorded from Stripe's signed webhook."""

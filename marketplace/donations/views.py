@@ -1,0 +1,181 @@
+"""Giving pages (project or district general fund), the payment page, thanks, the webhook, refunds."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+import stripe
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.accounts.access import public, roles_required
+from marketplace.accounts.models import Role
+from marketplace.donations import points as _points  # noqa: F401  (registers the leaderboard sources)
+from marketplace.donations import service
+from marketplace.donations.forms import GiveForm
+from marketplace.donations.models import Donation
+from marketplace.extensions import csrf, db
+from marketplace.projects.models import Project
+from marketplace.projects.views import fen
+from marketplace.regions.models import Region
+from marketplace.web import CSP
+
+bp = Blueprint("donations", __name__)
+
+
+def _give(project: Project | None, district: Region) -> str | Response:
+    form = GiveForm()
+    if service.enabled() and form.validate_on_submit():
+        try:
+            donation = service.start(project=project, district_code=district.code, amount_fen=fen(form.amount.data),
+                                     donor_name=form.donor_name.data or "", show_name=form.show_name.data,
+                                     email=form.email.data or "")
+        except service.DonationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            return redirect(url_for("donations.pay_page", token=donation.token))
+    room = service.room_fen(project) if project else service.MAX_GENERAL_FEN
+    return render_template("donations/give.html", form=form, project=project, district=district,
+                           giving=service.enabled(), room=room, fund_fen=service.general_fund_fen(district.code))
+
+
+@bp.route("/projects/<int:project_id>/give", methods=["GET", "POST"])
+@public
+def give_project(project_id: int) -> str | Response:
+    """Give money to a renovation project (at most what it still needs)."""
+    project = db.get_or_404(Project, project_id)
+    return _give(project, project.district)
+
+
+@bp.route("/districts/<code>/give", methods=["GET", "POST"])
+@public
+def give_district(code: str) -> str | Response:
+    """Give money to a district's general fund."""
+    district = db.session.get(Region, code[:12])
+    if district is None or district.level != "district":
+        abort(404)
+    return _give(None, district)
+
+
+def _donation(token: str) -> Donation:
+    donation = db.session.scalar(sa.select(Donation).where(Donation.token == token[:32]))
+    if donation is None:
+        abort(404)
+    return donation
+
+
+def _stripe_origin() -> str:
+    parts = urlsplit(current_app.config.get("STRIPE_JS_URL") or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+@bp.route("/donations/<token>/pay")
+@public
+def pay_page(token: str) -> str | Response:
+    """Stripe's Payment Element on our page; only Stripe.js's own origin is added to the CSP."""
+    donation = _donation(token)
+    if donation.status != "created" or donation.payment_intent_id or not service.enabled():
+        return redirect(url_for("donations.thanks", token=token))
+    html = render_template("donations/pay.html", donation=donation, stripe_js=current_app.config["STRIPE_JS_URL"],
+                           publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"])
+    response = current_app.make_response(html)
+    origin = _stripe_origin()
+    response.headers["Content-Security-Policy"] = CSP.replace(
+        "script-src 'self'", f"script-src 'self' {origin}"
+    ) + f"; frame-src {origin}; connect-src 'self' {origin}"
+    return response
+
+
+@bp.route("/donations/<token>/pay", methods=["POST"])
+@public
+def pay(token: str) -> Response | tuple[Response, int]:
+    """Create and confirm the PaymentIntent with the payment method the page made (JSON in and out)."""
+    donation = _donation(token)
+    payment_method = str((request.get_json(silent=True) or {}).get("payment_method") or "")[:100]
+    if not service.enabled() or not payment_method:
+        return jsonify(error=_("Online giving is off.") if not service.enabled() else _("Enter your card.")), 400
+    try:
+        marker = service.claim_payment(donation)
+        db.session.commit()
+    except service.DonationError as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc)), 409
+    try:
+        intent = service.create_intent(donation, payment_method)
+    except (service.DonationError, stripe.StripeError) as exc:
+        if isinstance(exc, stripe.CardError):
+            service.payment_refused(donation, marker)
+        else:
+            service.record_intent(donation, marker, None)  # free the gift so the donor can try again
+        db.session.commit()
+        message = str(exc) if isinstance(exc, service.DonationError) else _("The payment was refused: %(reason)s",
+                                                                             reason=exc.user_message or "")
+        return jsonify(error=message), 402
+    service.record_intent(donation, marker, intent.id)
+    db.session.commit()
+    return jsonify(status=intent.status, client_secret=intent.client_secret,
+                   next=url_for("donations.thanks", token=token))
+
+
+@bp.route("/donations/<token>")
+@public
+def thanks(token: str) -> str:
+    """Thank-you page: the state the webhook last recorded."""
+    return render_template("donations/thanks.html", donation=_donation(token))
+
+
+@bp.route("/stripe/webhook", methods=["POST"])
+@public
+@csrf.exempt
+def webhook() -> tuple[str, int]:
+    """Stripe's events, verified on the raw body; each applied once, in one transaction."""
+    try:
+        event = service.verify(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
+    except service.WebhookError:
+        return "bad signature", 400
+    outcome = service.apply_event(event)
+    db.session.commit()
+    if outcome == "applied":
+        obj = event["data"].get("object") or {}
+        donation = db.session.scalar(sa.select(Donation).where(Donation.payment_intent_id == obj.get("id")))
+        if donation is not None:
+            try:
+                service.send_receipt(donation)
+                db.session.commit()
+            except OSError:
+                db.session.rollback()
+                current_app.logger.warning("receipt email for donation %s not sent", donation.id)
+    return outcome, 200
+
+
+@bp.route("/admin/donations")
+@roles_required(Role.ADMIN)
+def admin_list() -> str:
+    """Every donation, newest first, with refund buttons."""
+    status = request.args.get("status", "")
+    query = sa.select(Donation).order_by(Donation.id.desc())
+    if status in ("created", "failed", "succeeded", "refunded"):
+        query = query.where(Donation.status == status)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    return render_template("donations/admin_list.html", page=page, status=status)
+
+
+@bp.route("/admin/donations/<int:donation_id>/refund", methods=["POST"])
+@roles_required(Role.ADMIN)
+def refund(donation_id: int) -> Response:
+    """Refund a received gift through Stripe; it stops counting on the project and the leaderboard."""
+    donation = db.get_or_404(Donation, donation_id)
+    try:
+        service.refund(donation, actor=current_user)
+    except (service.DonationError, stripe.StripeError) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("The gift is refunded."), "success")
+    return redirect(url_for("donations.admin_list"))

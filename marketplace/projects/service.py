@@ -1,0 +1,425 @@
+"""Every change to a renovation project: one function each, checked, audited, flush only.
+
+Milestones move with a conditional UPDATE (one winner under races). Pledges and donations take room
+on a plan line with one conditional UPDATE of that line's counter, so a line is never covered
+beyond its amount however many pledges arrive at the same moment (and a CHECK constraint agrees).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from marketplace.accounts.models import Role, User
+from marketplace.api import changes
+from marketplace.audit import service as audit
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.households.models import Referral, ReferralStatus
+from marketplace.needs import privacy
+from marketplace.needs.models import Need, NeedStatus
+from marketplace.needs.storage import Stored
+from marketplace.organisations.service import OrganisationError, ensure_may_act
+from marketplace.projects.models import (
+    LINE_KINDS,
+    MILESTONES,
+    PLEDGE_KINDS,
+    Inspection,
+    MaintenanceRequest,
+    Milestone,
+    PlanLine,
+    Pledge,
+    Project,
+    ProjectMilestone,
+    ProjectPhoto,
+)
+from marketplace.regions.scope import in_scope
+from marketplace.settings import service as settings
+
+# Default days from the survey to each milestone's due date (staff may set their own).
+DEFAULT_DUE_DAYS = {Milestone.PLAN_APPROVED: 14, Milestone.COVERED: 45, Milestone.WORKS_STARTED: 60,
+                    Milestone.INSPECTED: 120, Milestone.ACCEPTED: 130}
+MAX_LINE_FEN = 100_000_000
+
+
+class ProjectError(ValueError):
+    """The change is not allowed now; the message says why, in the reader's language."""
+
+
+def _staff(actor: User, project: Project | Need) -> None:
+    if actor.role not in (Role.STAFF, Role.ADMIN) or not in_scope(actor, project.district_code, project.street_code):
+        raise PermissionError("outside your region")
+
+
+def _record(action: str, project: Project, actor: Any, **after: Any) -> None:
+    audit.record(action, actor=actor, obj=project, region_code=project.region_code, after=after or None)
+
+
+def renovation_need(referral: Referral, *, actor: User, title: str, story: str) -> Need:
+    """Staff triage a renovation referral into its need (a draft: the project is its public face)."""
+    _staff(actor, referral.household)
+    if referral.need_kind != "renovation" or referral.status == ReferralStatus.DECLINED:
+        raise ProjectError(_l("only a renovation referral becomes a project"))
+    if not title.strip() or not story.strip():
+        raise ProjectError(_l("write a title and a pseudonymous story"))
+    leak = privacy.personal_data_in(title + "\n" + story, referral.household)
+    if leak:
+        raise ProjectError(_l("the public text contains the household's %(what)s: write a pseudonymous story",
+                              what=leak))
+    household = referral.household
+    need = Need(household=household, referral=referral, district_code=household.district_code,
+                street_code=household.street_code, kind="renovation", category="housing", title=title.strip()[:100],
+                story=story.strip(), value_fen=referral.estimated_value_fen, claim_deadline=referral.needed_by,
+                fulfil_by=referral.needed_by, status=NeedStatus.DRAFT, created_by_id=actor.id)
+    before = referral.status
+    referral.status, referral.triaged_by_id = ReferralStatus.TRIAGED, actor.id
+    db.session.add(need)
+    db.session.flush()
+    changes.touch(referral.id)
+    audit.record("need.create", actor=actor, obj=need, region_code=need.region_code,
+                 after={"status": "draft", "referral_id": referral.id, "kind": "renovation"})
+    if before != ReferralStatus.TRIAGED:
+        audit.record("referral.triage", actor=actor, obj=referral, region_code=referral.district_code,
+                     before={"status": before}, after={"status": "triaged"})
+    return need
+
+
+def create(need: Need, *, actor: User, survey_notes: str, surveyed_on: date,
+           due: dict[str, date] | None = None, photos: list[Stored] = ()) -> Project:
+    """Turn a renovation need into its household's project (一户一策), with the survey (入户勘查)."""
+    _staff(actor, need)
+    if need.kind != "renovation":
+        raise ProjectError(_l("only a renovation need becomes a project"))
+    if need.status not in (NeedStatus.DRAFT, NeedStatus.PUBLISHED):
+        raise ProjectError(_l("this need is no longer open"))
+    if db.session.scalar(sa.select(Project.id).where(Project.need_id == need.id)):
+        raise ProjectError(_l("this need already has a project"))
+    if not survey_notes.strip():
+        raise ProjectError(_l("write what the survey found"))
+    project = Project(need_id=need.id, household_id=need.household_id, district_code=need.district_code,
+                      street_code=need.street_code, title=need.title, story=need.story,
+                      survey_notes=survey_notes.strip(), surveyed_on=surveyed_on, created_by_id=actor.id)
+    db.session.add(project)
+    db.session.flush()
+    due = due or {}
+    for position, name in enumerate(MILESTONES):
+        due_on = due.get(name) or (surveyed_on + timedelta(days=DEFAULT_DUE_DAYS[name])
+                                   if name in DEFAULT_DUE_DAYS else None)
+        reached = utcnow() if name == Milestone.SURVEYED else None
+        db.session.add(ProjectMilestone(project_id=project.id, milestone=name, position=position,
+                                        due_on=due_on, reached_at=reached))
+    for stored in photos:
+        _photo(project, actor, "survey", stored)
+    db.session.flush()
+    _record("project.create", project, actor, need_id=need.id, milestone=Milestone.SURVEYED)
+    return project
+
+
+def _photo(project: Project, actor: User, purpose: str, stored: Stored, inspection_id: int | None = None) -> None:
+    db.session.add(ProjectPhoto(project_id=project.id, purpose=purpose, file_key=stored.key,
+                                content_type=stored.content_type, size_bytes=stored.size,
+                                inspection_id=inspection_id, created_by_id=actor.id))
+
+
+def add_photo(project: Project, *, actor: User, purpose: str, stored: Stored) -> None:
+    """Staff add a survey or maintenance photo."""
+    _staff(actor, project)
+    _photo(project, actor, purpose, stored)
+    db.session.flush()
+    _record("project.photo", project, actor, purpose=purpose)
+
+
+def set_due(project: Project, *, actor: User, milestone: str, due_on: date) -> None:
+    """Staff change a milestone's due date (audited)."""
+    _staff(actor, project)
+    row = project.milestone_row(milestone)
+    if row is None or row.reached_at is not None:
+        raise ProjectError(_l("this milestone is already reached"))
+    before = row.due_on.isoformat() if row.due_on else None
+    row.due_on = due_on
+    db.session.flush()
+    audit.record("project.due", actor=actor, obj=project, region_code=project.region_code,
+                 before={milestone: before}, after={milestone: due_on.isoformat()})
+
+
+def add_line(project: Project, *, actor: User, kind: str, description: str, quantity: str, amount_fen: int) -> PlanLine:
+    """Add a line to the plan while it is not yet approved."""
+    _staff(actor, project)
+    if project.milestone != Milestone.SURVEYED:
+        raise ProjectError(_l("the plan is approved: it can no longer change"))
+    if kind not in LINE_KINDS or not description.strip():
+        raise ProjectError(_l("choose a kind and describe the line"))
+    if not 0 < amount_fen <= MAX_LINE_FEN:
+        raise ProjectError(_l("enter an amount above zero"))
+    line = PlanLine(project_id=project.id, kind=kind, description=description.strip()[:200],
+                    quantity=quantity.strip()[:40], amount_fen=amount_fen)
+    db.session.add(line)
+    db.session.flush()
+    db.session.refresh(project)
+    _record("project.line_add", project, actor, line_id=line.id, amount_fen=amount_fen, total_fen=project.total_fen)
+    return line
+
+
+def remove_line(project: Project, line: PlanLine, *, actor: User) -> None:
+    """Remove a line while the plan is not yet approved."""
+    _staff(actor, project)
+    if project.milestone != Milestone.SURVEYED or line.project_id != project.id:
+        raise ProjectError(_l("the plan is approved: it can no longer change"))
+    db.session.delete(line)
+    db.session.flush()
+    db.session.refresh(project)
+    _record("project.line_remove", project, actor, line_id=line.id, total_fen=project.total_fen)
+
+
+def over_cap(project: Project) -> bool:
+    """Whether the plan's total is above the standard cap per household."""
+    return project.total_fen > settings.get("renovation_cap_fen")
+
+
+def grant_over_cap(project: Project, *, actor: User, reason: str) -> None:
+    """一事一议: an admin approves the current total above the cap, with a written reason."""
+    if actor.role != Role.ADMIN:
+        raise PermissionError("only an admin decides 一事一议")
+    if not reason.strip():
+        raise ProjectError(_l("write the reason for this decision"))
+    if not over_cap(project):
+        raise ProjectError(_l("this plan is within the standard cap"))
+    project.over_cap_approved_fen = project.total_fen
+    project.over_cap_reason = reason.strip()[:2000]
+    project.over_cap_approved_by_id = actor.id
+    db.session.flush()
+    audit.record("project.over_cap", actor=actor, obj=project, region_code=project.region_code,
+                 after={"total_fen": project.total_fen, "cap_fen": settings.get("renovation_cap_fen"),
+                        "reason": project.over_cap_reason})
+
+
+def _advance(project: Project, expected: str, new: str, message: Any) -> None:
+    """Move to the next milestone only if still at the expected one (one winner), and stamp it."""
+    result = db.session.execute(
+        sa.update(Project).where(Project.id == project.id, Project.milestone == expected)
+        .values(milestone=new, updated_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    db.session.refresh(project)
+    if result.rowcount != 1:
+        raise ProjectError(message)
+    db.session.execute(
+        sa.update(ProjectMilestone).where(ProjectMilestone.project_id == project.id, ProjectMilestone.milestone == new)
+        .values(reached_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    for row in project.milestones:
+        db.session.refresh(row)
+
+
+def approve_plan(project: Project, *, actor: User) -> None:
+    """Surveyed → plan approved: a plan with lines, within the cap or approved 一事一议 at this total."""
+    _staff(actor, project)
+    if not project.lines:
+        raise ProjectError(_l("add the plan's lines first"))
+    if over_cap(project) and (project.over_cap_approved_fen or 0) < project.total_fen:
+        raise ProjectError(_l("this plan is above the standard cap: an admin must approve it (一事一议) first"))
+    _advance(project, Milestone.SURVEYED, Milestone.PLAN_APPROVED, _l("only a surveyed project's plan is approved"))
+    _record("project.plan_approved", project, actor, total_fen=project.total_fen)
+
+
+def check_covered(project: Project, actor: Any = None) -> bool:
+    """Plan approved → fully covered, once confirmed pledges and donations reach the total."""
+    db.session.refresh(project)
+    for line in project.lines:
+        db.session.refresh(line)
+    if project.milestone != Milestone.PLAN_APPROVED or project.confirmed_fen < project.total_fen:
+        return False
+    try:
+        _advance(project, Milestone.PLAN_APPROVED, Milestone.COVERED, "")
+    except ProjectError:
+        return False
+    audit.record("project.covered", actor=actor, actor_label=None if actor else "system", obj=project,
+                 region_code=project.region_code, after={"confirmed_fen": project.confirmed_fen})
+    return True
+
+
+def start_works(project: Project, *, actor: User) -> None:
+    """Fully covered → works started."""
+    _staff(actor, project)
+    _advance(project, Milestone.COVERED, Milestone.WORKS_STARTED, _l("works start once the plan is fully covered"))
+    _record("project.works_started", project, actor)
+
+
+def final_inspection(project: Project, *, actor: User, passed: bool, notes: str, photos: list[Stored] = ()) -> None:
+    """Staff record the final inspection; passing moves works started → inspected."""
+    _staff(actor, project)
+    if project.milestone != Milestone.WORKS_STARTED:
+        raise ProjectError(_l("the final inspection follows the works"))
+    if not notes.strip():
+        raise ProjectError(_l("write what the inspection found"))
+    visit = Inspection(project_id=project.id, kind="final", result="passed" if passed else "failed",
+                       notes=notes.strip(), inspected_by_id=actor.id, inspected_at=utcnow())
+    db.session.add(visit)
+    db.session.flush()
+    for stored in photos:
+        _photo(project, actor, "inspection", stored, visit.id)
+    if passed:
+        _advance(project, Milestone.WORKS_STARTED, Milestone.INSPECTED, _l("the final inspection follows the works"))
+    _record("project.inspection", project, actor, passed=passed)
+
+
+def accept(project: Project, *, actor: User) -> None:
+    """Inspected → accepted (竣工验收): the household's renovation is done."""
+    _staff(actor, project)
+    _advance(project, Milestone.INSPECTED, Milestone.ACCEPTED, _l("only an inspected project is accepted"))
+    _record("project.accepted", project, actor)
+
+
+def record_spot_check(visit: Inspection, *, actor: User, passed: bool, notes: str, photos: list[Stored] = ()) -> None:
+    """Staff record the result of a sampled spot check, with photos."""
+    project = db.session.get(Project, visit.project_id)
+    _staff(actor, project)
+    if not notes.strip():
+        raise ProjectError(_l("write what the inspection found"))
+    result = db.session.execute(
+        sa.update(Inspection).where(Inspection.id == visit.id, Inspection.result == "pending")
+        .values(result="passed" if passed else "failed", notes=notes.strip(), inspected_by_id=actor.id,
+                inspected_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ProjectError(_l("this visit is already recorded"))
+    for stored in photos:
+        _photo(project, actor, "inspection", stored, visit.id)
+    db.session.flush()
+    _record("project.spot_check", project, actor, inspection_id=visit.id, passed=passed)
+
+
+def request_maintenance(project: Project, *, actor: User, description: str) -> MaintenanceRequest:
+    """A small follow-up repair after acceptance (小规模维护)."""
+    _staff(actor, project)
+    if project.milestone != Milestone.ACCEPTED:
+        raise ProjectError(_l("maintenance requests follow acceptance"))
+    if not description.strip():
+        raise ProjectError(_l("describe the repair"))
+    item = MaintenanceRequest(project_id=project.id, description=description.strip()[:2000], created_by_id=actor.id)
+    db.session.add(item)
+    db.session.flush()
+    _record("project.maintenance", project, actor, request_id=item.id)
+    return item
+
+
+def resolve_maintenance(item: MaintenanceRequest, *, actor: User, resolution: str) -> None:
+    """Close a maintenance request with what was done."""
+    project = db.session.get(Project, item.project_id)
+    _staff(actor, project)
+    result = db.session.execute(
+        sa.update(MaintenanceRequest).where(MaintenanceRequest.id == item.id, MaintenanceRequest.status == "open")
+        .values(status="done", resolution=resolution.strip()[:2000], resolved_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ProjectError(_l("this request is already done"))
+    _record("project.maintenance_done", project, actor, request_id=item.id)
+
+
+# --- room on plan lines: pledges and donations --------------------------------------------------
+
+def reserve(line_id: int, amount_fen: int) -> bool:
+    """Take room on a line with one conditional UPDATE: false when the line cannot take it all."""
+    result = db.session.execute(
+        sa.update(PlanLine)
+        .where(PlanLine.id == line_id, PlanLine.reserved_fen + amount_fen <= PlanLine.amount_fen)
+        .values(reserved_fen=PlanLine.reserved_fen + amount_fen)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def adjust(line_id: int, *, reserved: int = 0, confirmed: int = 0) -> None:
+    """Change a line's counters by the given amounts (releases and confirmations)."""
+    db.session.execute(
+        sa.update(PlanLine).where(PlanLine.id == line_id)
+        .values(reserved_fen=PlanLine.reserved_fen + reserved, confirmed_fen=PlanLine.confirmed_fen + confirmed)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def pledge(project: Project, line: PlanLine, *, actor: User, kind: str, value_fen: int, items: str = "",
+           quantity: str = "", labour_days: int | None = None) -> Pledge:
+    """An approved organisation pledges money, materials or labour against a line of an approved plan."""
+    org = actor.organisation if actor.role == Role.ORG_MEMBER else None
+    if org is None:
+        raise PermissionError("only organisation members pledge")
+    try:
+        ensure_may_act(org)
+    except OrganisationError as exc:
+        raise ProjectError(str(exc)) from exc
+    if project.milestone != Milestone.PLAN_APPROVED or line.project_id != project.id:
+        raise ProjectError(_l("pledges are taken while the approved plan still needs help"))
+    if kind not in PLEDGE_KINDS or (kind != "money" and line.kind != kind):
+        raise ProjectError(_l("this kind of help does not fit this line"))
+    if value_fen <= 0:
+        raise ProjectError(_l("enter a value above zero"))
+    if kind == "labour" and not labour_days:
+        raise ProjectError(_l("say how many days of labour"))
+    if kind == "materials" and not items.strip():
+        raise ProjectError(_l("say which materials"))
+    if not reserve(line.id, value_fen):
+        raise ProjectError(_l("Sorry, this line has only %(room)s left.", room=_yuan(_room(line.id))))
+    item = Pledge(project_id=project.id, line_id=line.id, organisation_id=org.id, kind=kind, value_fen=value_fen,
+                  items=items.strip()[:200], quantity=quantity.strip()[:40], labour_days=labour_days,
+                  created_by_id=actor.id)
+    db.session.add(item)
+    db.session.flush()
+    _record("project.pledge", project, actor, pledge_id=item.id, line_id=line.id, kind=kind, value_fen=value_fen)
+    return item
+
+
+def _room(line_id: int) -> int:
+    return db.session.scalar(sa.select(PlanLine.amount_fen - PlanLine.reserved_fen).where(PlanLine.id == line_id)) or 0
+
+
+def _yuan(fen: int) -> str:
+    return f"¥{fen / 100:,.2f}"
+
+
+def _move_pledge(item: Pledge, expected: tuple[str, ...], values: dict[str, Any], message: Any) -> None:
+    result = db.session.execute(
+        sa.update(Pledge).where(Pledge.id == item.id, Pledge.status.in_(expected)).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(item)
+    if result.rowcount != 1:
+        raise ProjectError(message)
+
+
+def _member_of(actor: User, item: Pledge) -> None:
+    if actor.role != Role.ORG_MEMBER or actor.organisation_id != item.organisation_id:
+        raise PermissionError("not your organisation's pledge")
+
+
+def deliver_pledge(item: Pledge, *, actor: User) -> None:
+    """The pledging organisation says it delivered; it counts once staff confirm."""
+    _member_of(actor, item)
+    _move_pledge(item, ("pledged",), {"status": "delivered", "delivered_at": utcnow()},
+                 _l("only a pledged contribution can be marked delivered"))
+    _record("project.pledge_delivered", item.project, actor, pledge_id=item.id)
+
+
+def confirm_pledge(item: Pledge, *, actor: User) -> None:
+    """Staff confirm a delivered pledge: now it counts on the line and on the leaderboard."""
+    _staff(actor, item.project)
+    _move_pledge(item, ("delivered",), {"status": "confirmed", "confirmed_at": utcnow(), "confirmed_by_id": actor.id},
+                 _l("only a delivered pledge can be confirmed"))
+    adjust(item.line_id, confirmed=item.value_fen)
+    _record("project.pledge_confirmed", item.project, actor, pledge_id=item.id, value_fen=item.value_fen)
+    check_covered(item.project, actor)
+
+
+def withdraw_pledge(item: Pledge, *, actor: User, reason: str = "") -> None:
+    """The organisation (or staff) withdraws an unconfirmed pledge; its room goes back to the line."""
+    if actor.role in (Role.STAFF, Role.ADMIN):
+        _staff(actor, item.project)
+    else:
+        _member_of(actor, item)
+    _move_pledge(item, ("pledged", "delivered"), {"status": "withdrawn"},
+                 _l("a confirmed pledge cannot be withdrawn"))
+    adjust(item.line_id, reserved=-item.value_fen)
+    _record("project.pledge_withdrawn", item.project, actor, pledge_id=item.id, reason=reason.strip())

@@ -1,0 +1,245 @@
+"""Staff pages of projects: start one from a renovation need, plan, approve, milestones, visits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.accounts.access import roles_required
+from marketplace.accounts.models import Role
+from marketplace.audit import service as audit
+from marketplace.extensions import db
+from marketplace.needs import storage
+from marketplace.needs.models import Need
+from marketplace.projects import service
+from marketplace.projects.forms import ActionForm, DueForm, InspectionForm, LineForm, ReasonForm, SurveyForm
+from marketplace.projects.models import MILESTONE_LABELS, Inspection, MaintenanceRequest, PlanLine, Pledge, Project
+from marketplace.projects.views import fen
+from marketplace.regions.scope import in_scope, region_filter
+from marketplace.settings import service as settings
+
+bp = Blueprint("staff_projects", __name__, url_prefix="/staff/projects")
+STAFF = (Role.STAFF, Role.ADMIN)
+
+
+def _project_or_404(project_id: int) -> Project:
+    project = db.get_or_404(Project, project_id)
+    if not in_scope(current_user, project.district_code, project.street_code):
+        abort(403)
+    return project
+
+
+def _photos(field: Any) -> list[storage.Stored]:
+    """Store each uploaded photo (cleaned of EXIF/GPS); a bad file raises PhotoError."""
+    return [storage.store_photo(f.read()) for f in (field.data or []) if f and f.filename]
+
+
+@bp.route("/")
+@roles_required(*STAFF)
+def project_list() -> str:
+    """Projects of the region, with their light, and renovation needs waiting for a project."""
+    query = sa.select(Project).where(region_filter(current_user, Project.district_code, Project.street_code))
+    if request.args.get("milestone") in MILESTONE_LABELS:
+        query = query.where(Project.milestone == request.args["milestone"])
+    page = db.paginate(query.order_by(Project.updated_at.desc(), Project.id),
+                       page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    waiting = db.session.scalars(
+        sa.select(Need).where(Need.kind == "renovation", Need.status.in_(("draft", "published")),
+                              region_filter(current_user, Need.district_code, Need.street_code),
+                              ~Need.id.in_(sa.select(Project.need_id))).order_by(Need.id).limit(50))
+    return render_template("projects/staff_list.html", page=page, waiting=list(waiting), labels=MILESTONE_LABELS)
+
+
+@bp.route("/new/<int:need_id>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new(need_id: int) -> str | Response:
+    """Record the home survey and start the household's project."""
+    need = db.get_or_404(Need, need_id)
+    if not in_scope(current_user, need.district_code, need.street_code):
+        abort(403)
+    form = SurveyForm()
+    if form.validate_on_submit():
+        try:
+            project = service.create(need, actor=current_user, survey_notes=form.survey_notes.data,
+                                     surveyed_on=form.surveyed_on.data, photos=_photos(form.photos))
+        except (service.ProjectError, storage.PhotoError) as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("The project is started. Now write its plan."), "success")
+            return redirect(url_for("staff_projects.detail", project_id=project.id))
+    return render_template("projects/new.html", need=need, form=form)
+
+
+@bp.route("/<int:project_id>")
+@roles_required(*STAFF)
+def detail(project_id: int) -> str:
+    """Everything about a project and the actions its milestone allows."""
+    project = _project_or_404(project_id)
+    return render_template(
+        "projects/staff_detail.html", project=project, line_form=LineForm(), reason_form=ReasonForm(),
+        inspection_form=InspectionForm(), due_form=DueForm(), action_form=ActionForm(),
+        cap_fen=settings.get("renovation_cap_fen"), over_cap=service.over_cap(project),
+        history=audit.history("projects", project.id),
+    )
+
+
+def _line(project: Project) -> Any:
+    form = LineForm()
+    if not form.validate_on_submit():
+        raise service.ProjectError(" ".join(str(e) for errors in form.errors.values() for e in errors))
+    return service.add_line(project, actor=current_user, kind=form.kind.data, description=form.description.data,
+                            quantity=form.quantity.data or "", amount_fen=fen(form.amount.data))
+
+
+def _reason(project: Project, op: Callable[..., Any], **kw: Any) -> Any:
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        raise service.ProjectError(_("Write the reason."))
+    return op(project, actor=current_user, **{kw.get("field", "reason"): form.reason.data})
+
+
+def _inspection(project: Project) -> Any:
+    form = InspectionForm()
+    if not form.validate_on_submit():
+        raise service.ProjectError(" ".join(str(e) for errors in form.errors.values() for e in errors))
+    return service.final_inspection(project, actor=current_user, passed=form.passed.data, notes=form.notes.data,
+                                    photos=_photos(form.photos))
+
+
+def _due(project: Project) -> Any:
+    form = DueForm()
+    if not form.validate_on_submit():
+        raise service.ProjectError(_("Choose a date."))
+    return service.set_due(project, actor=current_user, milestone=form.milestone.data, due_on=form.due_on.data)
+
+
+def _photo(project: Project) -> Any:
+    form = InspectionForm()
+    for stored in _photos(form.photos):
+        service.add_photo(project, actor=current_user, purpose="survey" if project.milestone == "surveyed"
+                          else "maintenance", stored=stored)
+
+
+def _simple(op: Callable[..., Any]) -> Callable[[Project], Any]:
+    def run(project: Project) -> Any:
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        return op(project, actor=current_user)
+    return run
+
+
+ACTIONS: dict[str, tuple[Callable[[Project], Any], Any]] = {
+    "line": (_line, _l("The line is added.")),
+    "approve": (_simple(service.approve_plan), _l("The plan is approved: organisations and donors can now help.")),
+    "over_cap": (lambda p: _reason(p, service.grant_over_cap), _l("一事一议 recorded: the plan may now be approved.")),
+    "start": (_simple(service.start_works), _l("Works started.")),
+    "inspect": (_inspection, _l("The inspection is recorded.")),
+    "accept": (_simple(service.accept), _l("The project is accepted.")),
+    "maintenance": (lambda p: _reason(p, service.request_maintenance, field="description"),
+                    _l("The maintenance request is recorded.")),
+    "due": (_due, _l("The due date is changed.")),
+    "photo": (_photo, _l("The photos are added.")),
+}
+
+
+@bp.route("/<int:project_id>/<action>", methods=["POST"])
+@roles_required(*STAFF)
+def act(project_id: int, action: str) -> Response:
+    """Run one project operation from a posted form; errors go back to the page, nothing half-done."""
+    project = _project_or_404(project_id)
+    if action not in ACTIONS:
+        abort(404)
+    if action == "over_cap" and current_user.role != Role.ADMIN:
+        abort(403)
+    operation, done = ACTIONS[action]
+    try:
+        operation(project)
+    except (service.ProjectError, storage.PhotoError) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(str(done), "success")
+    return redirect(url_for("staff_projects.detail", project_id=project_id))
+
+
+@bp.route("/<int:project_id>/lines/<int:line_id>/remove", methods=["POST"])
+@roles_required(*STAFF)
+def remove_line(project_id: int, line_id: int) -> Response:
+    """Remove a line from a plan that is not yet approved."""
+    project = _project_or_404(project_id)
+    line = db.get_or_404(PlanLine, line_id)
+    try:
+        service.remove_line(project, line, actor=current_user)
+    except service.ProjectError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for("staff_projects.detail", project_id=project_id))
+
+
+@bp.route("/pledges/<int:pledge_id>/confirm", methods=["POST"])
+@roles_required(*STAFF)
+def confirm_pledge(pledge_id: int) -> Response:
+    """Staff confirm a delivered pledge: now it counts."""
+    item = db.get_or_404(Pledge, pledge_id)
+    _project_or_404(item.project_id)
+    try:
+        service.confirm_pledge(item, actor=current_user)
+    except service.ProjectError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("The pledge is confirmed."), "success")
+    return redirect(url_for("staff_projects.detail", project_id=item.project_id))
+
+
+@bp.route("/visits/<int:inspection_id>", methods=["POST"])
+@roles_required(*STAFF)
+def spot_check(inspection_id: int) -> Response:
+    """Record a sampled spot check's result, with photos."""
+    visit = db.get_or_404(Inspection, inspection_id)
+    _project_or_404(visit.project_id)
+    form = InspectionForm()
+    try:
+        if not form.validate_on_submit():
+            raise service.ProjectError(_("Write what the visit found."))
+        service.record_spot_check(visit, actor=current_user, passed=form.passed.data, notes=form.notes.data,
+                                  photos=_photos(form.photos))
+    except (service.ProjectError, storage.PhotoError) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("The visit is recorded."), "success")
+    return redirect(url_for("staff_projects.detail", project_id=visit.project_id))
+
+
+@bp.route("/maintenance/<int:request_id>/done", methods=["POST"])
+@roles_required(*STAFF)
+def maintenance_done(request_id: int) -> Response:
+    """Close a maintenance request with what was done."""
+    item = db.get_or_404(MaintenanceRequest, request_id)
+    _project_or_404(item.project_id)
+    form = ReasonForm()
+    try:
+        if not form.validate_on_submit():
+            raise service.ProjectError(_("Write what was done."))
+        service.resolve_maintenance(item, actor=current_user, resolution=form.reason.data)
+    except service.ProjectError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for("staff_projects.detail", project_id=item.project_id))

@@ -1,0 +1,148 @@
+"""Public project pages (progress and coverage) and organisations' pledges."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from marketplace.accounts.access import public, roles_required
+from marketplace.accounts.models import Role
+from marketplace.donations import service as donations
+from marketplace.extensions import db
+from marketplace.needs import storage
+from marketplace.projects import points as _points  # noqa: F401  (registers the leaderboard source)
+from marketplace.projects import service
+from marketplace.projects.forms import ActionForm, PledgeForm
+from marketplace.projects.models import MILESTONE_LABELS, Milestone, PlanLine, Pledge, Project, ProjectPhoto
+from marketplace.regions.scope import in_scope
+
+bp = Blueprint("projects", __name__)
+
+
+def fen(amount: Decimal | None) -> int:
+    """Yuan from a form to integer fen."""
+    return int((amount or Decimal(0)) * 100)
+
+
+@bp.route("/projects")
+@public
+def project_list() -> str:
+    """Every project with its milestone and progress; those still needing help first."""
+    milestone = request.args.get("milestone", "")
+    query = sa.select(Project)
+    if milestone in MILESTONE_LABELS:
+        query = query.where(Project.milestone == milestone)
+    needing = sa.case((Project.milestone == Milestone.PLAN_APPROVED, 0), else_=1)
+    page = db.paginate(query.order_by(needing, Project.id.desc()), page=request.args.get("page", 1, type=int),
+                       per_page=20, error_out=False)
+    return render_template("projects/list.html", page=page, milestone=milestone, labels=MILESTONE_LABELS)
+
+
+def _pledge_form(project: Project) -> PledgeForm:
+    form = PledgeForm()
+    form.line_id.choices = [SelectChoice(line.id, f"{line.description} (¥{line.room_fen / 100:,.2f})")
+                            for line in project.lines if line.room_fen > 0]
+    return form
+
+
+@bp.route("/projects/<int:project_id>")
+@public
+def project_detail(project_id: int) -> str:
+    """A project's plan, coverage by line, progress bar, milestones and pledges (no personal data)."""
+    project = db.get_or_404(Project, project_id)
+    mine = []
+    if current_user.is_authenticated and current_user.role == Role.ORG_MEMBER:
+        mine = [p for p in project.pledges if p.organisation_id == current_user.organisation_id]
+    return render_template("projects/detail.html", project=project, pledge_form=_pledge_form(project),
+                           action_form=ActionForm(), mine=mine, giving=donations.enabled(),
+                           room=donations.room_fen(project))
+
+
+@bp.route("/projects/<int:project_id>/pledge", methods=["POST"])
+@roles_required(Role.ORG_MEMBER)
+def pledge(project_id: int) -> Response:
+    """Pledge money, materials or labour against one line; never more than the line still needs."""
+    project = db.get_or_404(Project, project_id)
+    form = _pledge_form(project)
+    back = redirect(url_for("projects.project_detail", project_id=project.id))
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return back
+    line = db.session.get(PlanLine, form.line_id.data)
+    if line is None or line.project_id != project.id:
+        flash(_("Choose a line of this plan."), "error")
+        return back
+    try:
+        service.pledge(project, line, actor=current_user, kind=form.kind.data, value_fen=fen(form.value.data),
+                       items=form.items.data or "", quantity=form.quantity.data or "",
+                       labour_days=form.labour_days.data)
+    except service.ProjectError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return back
+    db.session.commit()
+    flash(_("Thank you: your pledge is recorded. It counts once delivered and confirmed by staff."), "success")
+    return back
+
+
+def _own_pledge(pledge_id: int) -> Pledge:
+    item = db.get_or_404(Pledge, pledge_id)
+    if current_user.role == Role.ORG_MEMBER and item.organisation_id != current_user.organisation_id:
+        abort(403)
+    if current_user.role in (Role.STAFF, Role.ADMIN) and not in_scope(
+            current_user, item.project.district_code, item.project.street_code):
+        abort(403)
+    return item
+
+
+def _pledge_action(pledge_id: int, operation, done: str) -> Response:  # type: ignore[no-untyped-def]
+    item = _own_pledge(pledge_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        operation(item, actor=current_user)
+    except service.ProjectError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    if current_user.role in (Role.STAFF, Role.ADMIN):
+        return redirect(url_for("staff_projects.detail", project_id=item.project_id))
+    return redirect(url_for("projects.project_detail", project_id=item.project_id))
+
+
+@bp.route("/pledges/<int:pledge_id>/deliver", methods=["POST"])
+@roles_required(Role.ORG_MEMBER)
+def pledge_deliver(pledge_id: int) -> Response:
+    """The organisation marks its pledge delivered."""
+    return _pledge_action(pledge_id, service.deliver_pledge, _("Marked delivered: staff will confirm it."))
+
+
+@bp.route("/pledges/<int:pledge_id>/withdraw", methods=["POST"])
+@roles_required(Role.ORG_MEMBER, Role.STAFF, Role.ADMIN)
+def pledge_withdraw(pledge_id: int) -> Response:
+    """Withdraw an unconfirmed pledge; the line can take others again."""
+    return _pledge_action(pledge_id, service.withdraw_pledge, _("The pledge is withdrawn."))
+
+
+@bp.route("/projects/photos/<int:photo_id>")
+@roles_required(Role.STAFF, Role.ADMIN, Role.ORG_MEMBER)
+def photo(photo_id: int) -> Response:
+    """A survey or inspection photo: staff of the region and organisation members only."""
+    item = db.get_or_404(ProjectPhoto, photo_id)
+    project = db.session.get(Project, item.project_id)
+    if current_user.role in (Role.STAFF, Role.ADMIN) and not in_scope(
+            current_user, project.district_code, project.street_code):
+        abort(403)
+    try:
+        path = storage.open_file(item.file_key)
+    except FileNotFoundError:
+        abort(404)
+    return send_file(path, mimetype=item.content_type, max_age=0)
