@@ -41,6 +41,9 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "referrals.referral_decline": ("POST", STAFF),
     "referrals.household_list": ("GET", STAFF),
     "referrals.household_detail": ("GET", STAFF),
+    "referral_import.upload": ("GET", STAFF),
+    "referral_import.template_csv": ("GET", STAFF),
+    "referral_import.template_xlsx": ("GET", STAFF),
     "staff_needs.need_list": ("GET", STAFF),
     "staff_needs.need_detail": ("GET", STAFF),
     "staff_needs.publish": ("POST", STAFF),
@@ -69,6 +72,8 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "leaderboards.board": ("GET", EVERYONE),
     "leaderboards.provisional": ("GET", STAFF),
     "leaderboards.profile": ("GET", EVERYONE),
+    "dashboard.show": ("GET", STAFF),
+    "dashboard.export": ("GET", STAFF),
     "projects.project_list": ("GET", EVERYONE),
     "projects.project_detail": ("GET", EVERYONE),
     "projects.pledge": ("POST", {Role.ORG_MEMBER}),
@@ -128,7 +133,7 @@ def test_matrix(app, role):
     values = {"org_id": org.id, "user_id": make_user(Role.STAFF).id, "code": "en", "need_id": need.id,
               "referral_id": need.referral_id, "household_id": need.household_id,
               "evidence_id": need.evidence[0].id, "source_id": api_keys.create("matrix-source")[0].source_id,
-              "external_id": "GZ-1", "project_id": 1, "pledge_id": 1, "photo_id": 1, "line_id": 1,
+              "external_id": "GZ-1", "fmt": "csv", "project_id": 1, "pledge_id": 1, "photo_id": 1, "line_id": 1,
               "inspection_id": 1, "request_id": 1, "donation_id": 1, "token": "unknown", "action": "approve"}
     client = app.test_client()
     if role != ANON:

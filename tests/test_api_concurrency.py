@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
@@ -52,3 +53,43 @@ def test_concurrent_referrals_of_one_new_household_all_succeed(app):
     results = _send_all(app, key, payloads)
     assert [code for code, _ in results] == [201] * SENDERS, results
     assert _count(Referral) == SENDERS and _count(Household) == 1
+
+
+def test_a_feed_reader_polling_during_concurrent_writes_sees_each_change_exactly_once(app):
+    key = make_key()
+    writers, per_writer = 8, 12
+    done = threading.Event()
+    seen: list[str] = []
+
+    def write(n: int) -> list[str]:
+        api = Api(app.test_client(), key)
+        created = []
+        for _ in range(per_writer):
+            response = api.post("/referrals", referral_payload())
+            assert response.status_code == 201
+            created.append(response.get_json()["id"])
+        return created
+
+    def read() -> None:
+        api = Api(app.test_client(), key)
+        cursor = api.get("/referrals", updated_since="2000-01-01T00:00:00Z").get_json()["next_cursor"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            finished = done.is_set()  # read once more after the last write committed
+            body = api.get("/referrals", cursor=cursor).get_json()
+            seen.extend(item["id"] for item in body["referrals"])
+            cursor = body["next_cursor"]
+            if finished and not body["has_more"]:
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        with ThreadPoolExecutor(max_workers=writers) as pool:
+            created = [i for batch in pool.map(write, range(writers)) for i in batch]
+    finally:
+        done.set()
+    reader.join(timeout=60)
+    assert not reader.is_alive()
+    assert len(created) == writers * per_writer
+    assert sorted(seen) == sorted(created)  # every change, and each one once

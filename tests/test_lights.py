@@ -80,7 +80,9 @@ def test_household_red_when_a_need_waits_without_help_for_60_days(app):
     db.session.commit()
     recompute(_at(need, 59))
     assert _light(Need, need.id) == "green" and _light(Household, need.household_id) == "green"
-    recompute(_at(need, 61))
+    recompute(_at(need, 61))  # the frequent run follows changed needs only
+    assert _light(Household, need.household_id) == "green"
+    recompute(_at(need, 61), full=True)  # the hourly full run applies the time-only rule
     assert _light(Need, need.id) == "green" and _light(Household, need.household_id) == "red"
 
 

@@ -30,6 +30,11 @@ def previous_start(period: str, start: date) -> date:
     return start_of(period, start - timedelta(days=1))
 
 
+def midnight(day: date) -> datetime:
+    """The start of a day in Guangzhou, as an aware datetime."""
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
+
+
 def bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """The period as aware datetimes, midnight to midnight in Guangzhou."""
-    return (datetime.combine(start, time.min, tzinfo=SHANGHAI), datetime.combine(end, time.min, tzinfo=SHANGHAI))
+    return midnight(start), midnight(end)

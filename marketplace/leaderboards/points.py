@@ -47,7 +47,7 @@ Source = Callable[[str, datetime, datetime], list[Row]]
 
 def confirmed_needs(board: str, start: datetime, end: datetime) -> list[Row]:
     """Organisations whose claims were confirmed (need closed) in the period."""
-    points = sa.func.sum(NEED_POINTS + Need.value_fen / YUAN_PER_POINT_FEN)
+    points = sa.func.sum(NEED_POINTS + Need.value_fen // YUAN_PER_POINT_FEN)  # a full ¥100 per point
     query = (
         sa.select(Claim.organisation_id, sa.cast(points, sa.BigInteger), sa.func.count(), sa.func.max(Need.closed_at))
         .join(Need, Need.id == Claim.need_id)

@@ -21,11 +21,14 @@ class LightChange(db.Model):
     __tablename__ = "light_changes"
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
-    batch: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+    # The highest history id before the run that wrote this row (a run's rows follow it).
+    batch: Mapped[int] = mapped_column(sa.BigInteger)
     object_type: Mapped[str] = mapped_column(sa.String(12))
     object_id: Mapped[int] = mapped_column(sa.BigInteger)
     old_light: Mapped[str | None] = mapped_column(sa.String(6))
     new_light: Mapped[str | None] = mapped_column(sa.String(6))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (sa.Index("ix_light_changes_object", "object_type", "object_id"),)
+    # By object only: a run finds its own rows by primary-key range, and an index led by the type
+    # would tempt the planner away from that range.
+    __table_args__ = (sa.Index("ix_light_changes_object", "object_id"),)

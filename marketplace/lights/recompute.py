@@ -10,11 +10,12 @@ which is what keeps a periodic run cheap on PostgreSQL (every UPDATE writes a ne
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from marketplace.api import changes
 from marketplace.extensions import db
 from marketplace.households.models import Household
 from marketplace.lights import rules
@@ -43,10 +44,16 @@ def _stage(batch: int, kind: str, source: Any, object_id: Any, old: Any, new: An
         sa.literal(batch), sa.literal(kind), object_id, old, new, sa.literal(now, LightChange.changed_at.type)
     ).where(old.is_distinct_from(new))
     columns = ["batch", "object_type", "object_id", "old_light", "new_light", "changed_at"]
+    counted = sa.select(sa.func.count()).where(*_staged(batch, kind))
+    before = db.session.scalar(counted) or 0
     db.session.execute(sa.insert(LightChange.__table__).from_select(columns, select))
-    # Counted from the (indexed) batch, as psycopg reports no rowcount for INSERT … SELECT here.
-    staged = sa.select(sa.func.count()).where(LightChange.batch == batch, LightChange.object_type == kind)
-    return db.session.scalar(staged) or 0
+    # Counted from the primary-key range, as psycopg reports no rowcount for INSERT … SELECT here.
+    return (db.session.scalar(counted) or 0) - before
+
+
+def _staged(batch: int, kind: str) -> tuple[Any, ...]:
+    """This run's rows of one kind: ids above where the run started (one runner at a time)."""
+    return LightChange.id > batch, LightChange.object_type == kind
 
 
 def _apply(batch: int, kind: str, model: Any) -> None:
@@ -54,64 +61,87 @@ def _apply(batch: int, kind: str, model: Any) -> None:
     db.session.execute(
         sa.update(model)
         .values(light=LightChange.new_light)
-        .where(LightChange.batch == batch, LightChange.object_type == kind, model.id == LightChange.object_id)
+        .where(*_staged(batch, kind), model.id == LightChange.object_id)
         .execution_options(synchronize_session=False)
     )
 
 
-def _touched(batch: int, column: Any) -> sa.Select:
-    """Ids (households or organisations) of the needs whose light changed in this batch."""
-    return (
-        sa.select(column)
-        .join(LightChange, sa.and_(LightChange.object_id == Need.id, LightChange.object_type == "need"))
-        .where(LightChange.batch == batch, column.is_not(None))
+def _touched(batch: int, column: Any) -> list[int]:
+    """Ids (households or organisations) of the needs whose light changed in this run.
+
+    Fetched as a list: handing the planner explicit ids keeps it on the primary-key and household
+    indexes; as a join it may prefer scanning every need.
+    """
+    changed = sa.select(LightChange.object_id).where(*_staged(batch, "need"))
+    return list(db.session.scalars(sa.select(column).where(Need.id.in_(changed), column.is_not(None)).distinct()))
+
+
+def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
+    """Bounded IN lists (SQLite limits the number of parameters)."""
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def _needs(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> None:
+    """History rows for the needs whose light changes (one scan), then an UPDATE of just those needs.
+
+    The UPDATE finds its rows by primary key from the history just written and re-evaluates the
+    same CASE, so a cold run costs about one hand-written UPDATE plus the narrow history inserts,
+    and a steady run touches only the needs that changed.
+    """
+    new = rules.need_light(t)
+    result.needs = _stage(result.batch, "need", sa.select(Need), Need.id, Need.light, new, now)
+    if not result.needs:
+        return
+    changed_ids = sa.select(LightChange.object_id).where(*_staged(result.batch, "need"))
+    db.session.execute(
+        sa.update(Need).values(light=new).where(Need.id.in_(changed_ids))
+        .execution_options(synchronize_session=False)
     )
+    # A need's light is part of its referral's status object: the referral goes into the API's feed.
+    referrals = sa.select(Need.referral_id).where(Need.id.in_(changed_ids), Need.referral_id.is_not(None))
+    changes.touch_many(db.session.scalars(referrals.distinct()))
 
 
-def _next_batch() -> int:
-    return (db.session.scalar(sa.select(sa.func.max(LightChange.batch))) or 0) + 1
+def _households(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> None:
+    """Households of the needs that changed (or all, in a full run) take their worst need's light.
+
+    The 60-day "waiting without help" rule depends on time alone, so it is applied by full runs
+    (the scheduler does one hourly); with the default thresholds such a need is red long before.
+    """
+    scopes = [None] if result.full else _chunks(_touched(result.batch, Need.household_id))
+    for ids in scopes:
+        worst = rules.household_worst(t, ids).subquery()
+        households = sa.select(Household).outerjoin(worst, worst.c.household_id == Household.id)
+        if ids is not None:
+            households = households.where(Household.id.in_(ids))
+        new = rules.light_of(worst.c.worst)
+        result.households += _stage(result.batch, "household", households, Household.id, Household.light, new, now)
+    _apply(result.batch, "household", Household)
 
 
-def _projects(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> None:
-    """Renovation projects: one scan of the open projects, then an UPDATE of those that changed."""
-    from marketplace.projects.models import Project
-    from marketplace.settings import service as settings
-
-    yellow_until = t.today + timedelta(days=settings.get("light_renovation_yellow_days"))
-    new = rules.project_light(t.today, yellow_until)
-    result.extra["projects"] = _stage(result.batch, "project", sa.select(Project), Project.id, Project.light, new, now)
-    _apply(result.batch, "project", Project)
+def _organisations(result: RecomputeResult, now: datetime) -> None:
+    """Organisations holding claims on needs that changed (or all) take their worst claim's light."""
+    scopes = [None] if result.full else _chunks(_touched(result.batch, Need.claimed_by_id))
+    for ids in scopes:
+        worst = rules.organisation_worst(ids).subquery()
+        orgs = sa.select(Organisation).outerjoin(worst, worst.c.organisation_id == Organisation.id)
+        if ids is not None:
+            orgs = orgs.where(Organisation.id.in_(ids))
+        new = rules.light_of(worst.c.worst)
+        result.organisations += _stage(result.batch, "organisation", orgs, Organisation.id, Organisation.light,
+                                       new, now)
+    _apply(result.batch, "organisation", Organisation)
 
 
 def recompute(now: datetime, *, full: bool = False) -> RecomputeResult:
-    """Bring every light up to date for `now`; idempotent (a second run changes nothing)."""
+    """Bring every light up to date for `now`; idempotent (a second run changes nothing).
+
+    `batch` is the highest history id before the run: this run's rows are the ones above it.
+    """
     t = rules.Thresholds.at(now)
-    result = RecomputeResult(batch=_next_batch(), full=full)
-    b = result.batch
-    result.needs = _stage(b, "need", sa.select(Need), Need.id, Need.light, rules.need_light(t), now)
-    _apply(b, "need", Need)
-
-    worst = rules.household_worst(t).subquery()
-    households = sa.select(Household).outerjoin(worst, worst.c.household_id == Household.id)
-    if not full:
-        # Touched by a need whose light changed, or newly past the "waiting without help" limit.
-        stale = sa.select(Need.household_id).where(Need.status == "published", Need.published_at <= t.stale_before)
-        households = households.where(sa.or_(
-            Household.id.in_(_touched(b, Need.household_id)),
-            sa.and_(Household.light.is_distinct_from("red"), Household.id.in_(stale)),
-        ))
-    new = rules.light_of(worst.c.worst)
-    result.households = _stage(b, "household", households, Household.id, Household.light, new, now)
-    _apply(b, "household", Household)
-
-    org_worst = rules.organisation_worst().subquery()
-    orgs = sa.select(Organisation).outerjoin(org_worst, org_worst.c.organisation_id == Organisation.id)
-    if not full:
-        orgs = orgs.where(Organisation.id.in_(_touched(b, Need.claimed_by_id)))
-    new = rules.light_of(org_worst.c.worst)
-    result.organisations = _stage(b, "organisation", orgs, Organisation.id, Organisation.light, new, now)
-    _apply(b, "organisation", Organisation)
-
-    _projects(result, t, now)
-    result.notified = notifications.notify_new_reds(b, now)
+    result = RecomputeResult(batch=db.session.scalar(sa.select(sa.func.max(LightChange.id))) or 0, full=full)
+    _needs(result, t, now)
+    _households(result, t, now)
+    _organisations(result, now)
+    result.notified = notifications.notify_new_reds(result.batch, now)
     return result

@@ -70,42 +70,27 @@ def severity(light: sa.ColumnElement) -> sa.ColumnElement:
     return sa.case((light == "red", 2), (light == "yellow", 1), else_=0)
 
 
-def household_worst(t: Thresholds) -> sa.Select:
-    """Per household, the worst severity among its open needs (a need waiting too long counts red)."""
+def household_worst(t: Thresholds, only: list[int] | None = None) -> sa.Select:
+    """Per household, the worst severity among its open needs (a need waiting too long counts red).
+
+    `only` limits the work to those households (reached through the household index).
+    """
     stale = sa.and_(Need.status == NeedStatus.PUBLISHED, Need.published_at <= t.stale_before)
     worst = sa.func.max(sa.case((stale, 2), else_=severity(Need.light)))
-    return (
-        sa.select(Need.household_id.label("household_id"), worst.label("worst"))
-        .where(Need.status.in_(OPEN)).group_by(Need.household_id)
-    )
+    query = sa.select(Need.household_id.label("household_id"), worst.label("worst"))
+    if only is not None:
+        query = query.where(Need.household_id.in_(only))
+    return query.where(Need.status.in_(OPEN)).group_by(Need.household_id)
 
 
-def organisation_worst() -> sa.Select:
+def organisation_worst(only: list[int] | None = None) -> sa.Select:
     """Per organisation, the worst light of its claims (overdue red, due within days yellow)."""
-    return (
-        sa.select(Need.claimed_by_id.label("organisation_id"), sa.func.max(severity(Need.light)).label("worst"))
-        .where(Need.status == NeedStatus.CLAIMED).group_by(Need.claimed_by_id)
-    )
+    query = sa.select(Need.claimed_by_id.label("organisation_id"), sa.func.max(severity(Need.light)).label("worst"))
+    if only is not None:
+        query = query.where(Need.claimed_by_id.in_(only))
+    return query.where(Need.status == NeedStatus.CLAIMED).group_by(Need.claimed_by_id)
 
 
 def light_of(worst: sa.ColumnElement) -> sa.ColumnElement:
     """Back from severity to a light; nothing open (NULL) has no light."""
     return sa.case((worst == 2, "red"), (worst == 1, "yellow"), (worst == 0, "green"), else_=sa.null())
-
-
-def project_light(today: date, yellow_until: date) -> sa.ColumnElement:
-    """Renovation (§6): red once a milestone not yet reached is overdue (the funding deadline is the
-    "fully covered" milestone), yellow when one is due by `yellow_until`; none once accepted."""
-    from marketplace.projects.models import Milestone, Project, ProjectMilestone
-
-    next_due = (
-        sa.select(sa.func.min(ProjectMilestone.due_on))
-        .where(ProjectMilestone.project_id == Project.id, ProjectMilestone.reached_at.is_(None))
-        .scalar_subquery()
-    )
-    return sa.case(
-        (Project.milestone == Milestone.ACCEPTED, sa.null()),
-        (next_due < today, "red"),
-        (next_due <= yellow_until, "yellow"),
-        else_="green",
-    )

@@ -93,7 +93,8 @@ class Need(db.Model):
         sa.Index("ix_needs_browse_district", "status", "district_code", "is_urgent", "published_at", "id"),
         sa.Index("ix_needs_browse_category", "status", "category", "is_urgent", "published_at", "id"),
         sa.Index("ix_needs_queue", "district_code", "status", "updated_at"),
-        sa.Index("ix_needs_light", "district_code", "light"),
+        sa.Index("ix_needs_light", "district_code", "light", "published_at", "id"),
+        sa.Index("ix_needs_light_street", "street_code", "light", "published_at", "id"),
         sa.CheckConstraint(
             "status IN ('draft', 'published', 'claimed', 'delivered', 'closed', 'cancelled', 'expired')",
             name="status",

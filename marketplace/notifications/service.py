@@ -18,7 +18,8 @@ RED_KINDS = ("need_red", "needs_red_digest")
 
 
 def _newly_red(batch: int, kind: str) -> Any:
-    return sa.and_(LightChange.batch == batch, LightChange.object_type == kind, LightChange.new_light == "red")
+    """History rows of this recompute run (ids above `batch`) that turned red."""
+    return sa.and_(LightChange.id > batch, LightChange.object_type == kind, LightChange.new_light == "red")
 
 
 def notify_new_reds(batch: int, now: datetime) -> int:
@@ -27,16 +28,19 @@ def notify_new_reds(batch: int, now: datetime) -> int:
     A digest keeps a mass change (a new threshold, a long outage) from flooding inboxes.
     """
     at = sa.literal(now, Notification.created_at.type)
+    # Each query starts from this run's history rows (a primary-key range), the smallest side.
     members = (
         sa.select(User.id, sa.literal("need_red"), sa.literal("needs"), Need.id, sa.literal(1), at)
-        .join(Need, Need.claimed_by_id == User.organisation_id)
-        .join(LightChange, LightChange.object_id == Need.id)
+        .select_from(LightChange)
+        .join(Need, LightChange.object_id == Need.id)
+        .join(User, Need.claimed_by_id == User.organisation_id)
         .where(_newly_red(batch, "need"), User.role == Role.ORG_MEMBER, User.is_enabled.is_(True))
     )
     staff = (
         sa.select(User.id, sa.literal("needs_red_digest"), sa.literal("needs"), sa.null(), sa.func.count(), at)
-        .join(Need, sa.or_(User.region_code == Need.district_code, User.region_code == Need.street_code))
-        .join(LightChange, LightChange.object_id == Need.id)
+        .select_from(LightChange)
+        .join(Need, LightChange.object_id == Need.id)
+        .join(User, sa.or_(User.region_code == Need.district_code, User.region_code == Need.street_code))
         .where(_newly_red(batch, "need"), User.role == Role.STAFF, User.is_enabled.is_(True))
         .group_by(User.id)
     )

@@ -32,6 +32,13 @@ def _lights(now: datetime) -> dict[str, Any]:
     return {"needs": r.needs, "households": r.households, "organisations": r.organisations, "notified": r.notified}
 
 
+def _lights_full(now: datetime) -> dict[str, Any]:
+    from marketplace.lights.recompute import recompute
+
+    r = recompute(now, full=True)
+    return {"needs": r.needs, "households": r.households, "organisations": r.organisations, "notified": r.notified}
+
+
 def _expire_needs(now: datetime) -> dict[str, Any]:
     from marketplace.needs.transitions import expire_overdue
 
@@ -50,11 +57,10 @@ def _emails(now: datetime) -> dict[str, Any]:
     return {"sent": send_pending(now)}
 
 
-def _inspection_sampling(now: datetime) -> dict[str, Any]:
-    from marketplace.projects.sampling import run
+def _dashboard(now: datetime) -> dict[str, Any]:
+    from marketplace.dashboard.compute import compute_all
 
-    sample = run(now)
-    return {"seed": sample.seed, "chosen": sample.chosen} if sample else {"chosen": []}
+    return {"regions": compute_all(now)}
 
 
 def registry(scale: float = 1.0) -> list[Job]:
@@ -64,10 +70,11 @@ def registry(scale: float = 1.0) -> list[Job]:
 
     return [
         Job("lights", every(300), _lights),
+        Job("lights_full", every(3600), _lights_full),
         Job("expire_needs", every(300), _expire_needs),
         Job("leaderboards", every(300), _leaderboards),
         Job("emails", every(60), _emails),
-        Job("inspection_sampling", every(7 * 86400), _inspection_sampling),
+        Job("dashboard", every(300), _dashboard),
     ]
 
 

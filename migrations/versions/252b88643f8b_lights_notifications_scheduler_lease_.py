@@ -50,8 +50,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_light_changes'))
     )
     with op.batch_alter_table('light_changes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_light_changes_batch'), ['batch'], unique=False)
-        batch_op.create_index('ix_light_changes_object', ['object_type', 'object_id'], unique=False)
+        batch_op.create_index('ix_light_changes_object', ['object_id'], unique=False)
 
     op.create_table('scheduler_leases',
     sa.Column('name', sa.String(length=40), nullable=False),
@@ -96,7 +95,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_households_light'), ['light'], unique=False)
 
     with op.batch_alter_table('needs', schema=None) as batch_op:
-        batch_op.create_index('ix_needs_light', ['district_code', 'light'], unique=False)
+        batch_op.create_index('ix_needs_light', ['district_code', 'light', 'published_at', 'id'], unique=False)
+        batch_op.create_index('ix_needs_light_street', ['street_code', 'light', 'published_at', 'id'], unique=False)
 
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('light', sa.String(length=6), nullable=True))
@@ -110,6 +110,7 @@ def downgrade():
         batch_op.drop_column('light')
 
     with op.batch_alter_table('needs', schema=None) as batch_op:
+        batch_op.drop_index('ix_needs_light_street')
         batch_op.drop_index('ix_needs_light')
 
     with op.batch_alter_table('households', schema=None) as batch_op:
@@ -128,7 +129,6 @@ def downgrade():
     op.drop_table('scheduler_leases')
     with op.batch_alter_table('light_changes', schema=None) as batch_op:
         batch_op.drop_index('ix_light_changes_object')
-        batch_op.drop_index(batch_op.f('ix_light_changes_batch'))
 
     op.drop_table('light_changes')
     op.drop_table('leaderboard_snapshots')

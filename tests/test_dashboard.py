@@ -1,0 +1,71 @@
+"""The closure dashboard: figures per region with drill-down, charts, exports and scope."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from openpyxl import load_workbook
+
+from marketplace.accounts.models import Role
+from marketplace.dashboard.compute import compute_all
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.lights.recompute import recompute
+from tests.conftest import make_need
+
+
+def _setup():
+    closed = make_need("closed")
+    late = make_need("published", household={"street": "洪桥街道"})
+    make_need("claimed")  # promised within a week: red too by `now`
+    now = utcnow() + timedelta(days=8)  # the published one is now red
+    recompute(now)
+    compute_all(now)
+    db.session.commit()
+    return closed, late
+
+
+def test_district_figures_drill_down_and_overdue(as_role):
+    closed, late = _setup()
+    staff = as_role(Role.STAFF, region="440104")
+    page = staff.get("/staff/dashboard/").get_data(as_text=True)
+    assert "<svg" in page and "bar-closed" in page
+    assert "洪桥街道" in page and "北京街道" in page  # the streets to drill into
+    assert f"/staff/needs/{late.id}" in page  # the red one is on the overdue list
+    assert "33.3" in page  # 1 closed of 3 offered
+    street = staff.get("/staff/dashboard/?region=440104003").get_data(as_text=True)
+    assert f"/staff/needs/{late.id}" not in street  # 洪桥街道's need is not 北京街道's
+
+
+def test_scope_is_enforced(as_role):
+    _setup()
+    assert as_role(Role.STAFF, region="440106").get("/staff/dashboard/?region=440104").status_code == 403
+    street_staff = as_role(Role.STAFF, region="440104003")
+    assert street_staff.get("/staff/dashboard/?region=440104").status_code == 403
+    assert street_staff.get("/staff/dashboard/").status_code == 200
+    admin = as_role(Role.ADMIN)
+    assert "越秀区" in admin.get("/staff/dashboard/").get_data(as_text=True)
+    assert admin.get("/staff/dashboard/?region=nowhere").status_code == 403
+
+
+def test_exports_match_the_page(as_role):
+    _, late = _setup()
+    staff = as_role(Role.STAFF, region="440104")
+    response = staff.get("/staff/dashboard/export.csv?what=overdue")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r[0] for r in rows[1:]] == [str(late.id), str(late.id + 1)]  # oldest first
+    assert "李桂芳" not in response.get_data(as_text=True)
+    book = load_workbook(io.BytesIO(staff.get("/staff/dashboard/export.xlsx").data))
+    values = {row[0]: row[1] for row in book.active.iter_rows(values_only=True)}
+    assert any(str(k).endswith("red") or "red" in str(k) for k in values)
+    assert staff.get("/staff/dashboard/export.pdf").status_code == 404
+
+
+def test_recompute_of_figures_is_idempotent(app):
+    _setup()
+    now = utcnow()
+    first = compute_all(now)
+    assert compute_all(now) == first
