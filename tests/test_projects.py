@@ -225,14 +225,23 @@ def test_project_pages_for_everyone_show_progress_and_no_personal_data(app, clie
 
 
 def test_staff_run_a_project_through_the_pages(app, as_role):
-    staff = as_role(Role.STAFF)
-    need = make_renovation_need()
-    response = staff.post(f"/staff/projects/new/{need.id}", data={
-        "surveyed_on": today_shanghai().isoformat(), "survey_notes": "漏水"}, follow_redirects=True)
-    assert "flash-success" in response.get_data(as_text=True)
-    project_id = db.session.scalar(sa.select(sa.func.max(PlanLine.project_id))) or 1
+    from marketplace.households import intake
     from marketplace.projects.models import Project
+    from tests.conftest import referral_payload
 
+    staff = as_role(Role.STAFF)
+    referral = intake.receive("test-source", referral_payload(kind="renovation", category="housing"),
+                              actor=make_user(Role.ADMIN)).referral
+    db.session.commit()
+    assert referral.title in staff.get("/staff/projects/").get_data(as_text=True)
+    leak = staff.post(f"/staff/projects/new/{referral.id}", data={
+        "title": "修屋顶", "story": "李桂芳家漏水", "surveyed_on": today_shanghai().isoformat(),
+        "survey_notes": "漏水"}, follow_redirects=True)
+    assert "flash-error" in leak.get_data(as_text=True)  # the household's name in the public story
+    response = staff.post(f"/staff/projects/new/{referral.id}", data={
+        "title": "修屋顶", "story": "L阿姨家屋顶漏水", "surveyed_on": today_shanghai().isoformat(),
+        "survey_notes": "漏水"}, follow_redirects=True)
+    assert "flash-success" in response.get_data(as_text=True)
     project_id = db.session.scalar(sa.select(Project.id))
     staff.post(f"/staff/projects/{project_id}/line", data={"kind": "materials", "description": "瓦片", "amount": "900"})
     page = staff.post(f"/staff/projects/{project_id}/approve", follow_redirects=True).get_data(as_text=True)

@@ -30,6 +30,9 @@ def yuan_field(label: object, maximum: int = 1_000_000) -> DecimalField:
 class SurveyForm(FlaskForm):
     """The home visit (入户勘查) that starts a project."""
 
+    title = StringField(_l("Public title"), validators=[DataRequired(), Length(max=100)])
+    story = TextAreaField(_l("Public story (pseudonymous: no name, phone, address or ID number)"),
+                          validators=[DataRequired(), Length(max=2000)])
     surveyed_on = DateField(_l("Surveyed on"), validators=[InputRequired()])
     survey_notes = TextAreaField(_l("What the survey found"), validators=[DataRequired(), Length(max=5000)])
     photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, up to 8 MB each)"), validators=[IMAGES])

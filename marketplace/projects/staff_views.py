@@ -16,8 +16,8 @@ from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.audit import service as audit
 from marketplace.extensions import db
+from marketplace.households.models import Referral, ReferralStatus
 from marketplace.needs import storage
-from marketplace.needs.models import Need
 from marketplace.projects import service
 from marketplace.projects.forms import ActionForm, DueForm, InspectionForm, LineForm, ReasonForm, SurveyForm
 from marketplace.projects.models import MILESTONE_LABELS, Inspection, MaintenanceRequest, PlanLine, Pledge, Project
@@ -51,22 +51,23 @@ def project_list() -> str:
     page = db.paginate(query.order_by(Project.updated_at.desc(), Project.id),
                        page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
     waiting = db.session.scalars(
-        sa.select(Need).where(Need.kind == "renovation", Need.status.in_(("draft", "published")),
-                              region_filter(current_user, Need.district_code, Need.street_code),
-                              ~Need.id.in_(sa.select(Project.need_id))).order_by(Need.id).limit(50))
+        sa.select(Referral).where(Referral.need_kind == "renovation", Referral.status == ReferralStatus.RECEIVED,
+                                  region_filter(current_user, Referral.district_code, None))
+        .order_by(Referral.id).limit(50))
     return render_template("projects/staff_list.html", page=page, waiting=list(waiting), labels=MILESTONE_LABELS)
 
 
-@bp.route("/new/<int:need_id>", methods=["GET", "POST"])
+@bp.route("/new/<int:referral_id>", methods=["GET", "POST"])
 @roles_required(*STAFF)
-def new(need_id: int) -> str | Response:
-    """Record the home survey and start the household's project."""
-    need = db.get_or_404(Need, need_id)
-    if not in_scope(current_user, need.district_code, need.street_code):
+def new(referral_id: int) -> str | Response:
+    """Triage a renovation referral: its public need, the home survey, and the household's project."""
+    referral = db.get_or_404(Referral, referral_id)
+    if not in_scope(current_user, referral.district_code, referral.household.street_code):
         abort(403)
     form = SurveyForm()
     if form.validate_on_submit():
         try:
+            need = service.renovation_need(referral, actor=current_user, title=form.title.data, story=form.story.data)
             project = service.create(need, actor=current_user, survey_notes=form.survey_notes.data,
                                      surveyed_on=form.surveyed_on.data, photos=_photos(form.photos))
         except (service.ProjectError, storage.PhotoError) as exc:
@@ -76,7 +77,7 @@ def new(need_id: int) -> str | Response:
             db.session.commit()
             flash(_("The project is started. Now write its plan."), "success")
             return redirect(url_for("staff_projects.detail", project_id=project.id))
-    return render_template("projects/new.html", need=need, form=form)
+    return render_template("projects/new.html", referral=referral, form=form)
 
 
 @bp.route("/<int:project_id>")
