@@ -1,7 +1,7 @@
 """renovation projects and donations
 
 Revision ID: 814d42280300
-Revises: 02ff11bb52aa
+Revises: 5d1e0c9a7b21
 Create Date: 2026-11-25 07:08:46.337501
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '814d42280300'
-down_revision = '02ff11bb52aa'
+down_revision = '5d1e0c9a7b21'
 branch_labels = None
 depends_on = None
 
