@@ -68,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.audit.views import bp as audit
     from marketplace.dashboard.views import bp as dashboard
     from marketplace.demo.cli import bp as demo_cli
+    from marketplace.donations.views import bp as donations
     from marketplace.households.import_views import bp as referral_import
     from marketplace.households.views import bp as referrals
     from marketplace.leaderboards.views import bp as leaderboards
@@ -76,6 +77,8 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.needs.views import bp as needs
     from marketplace.notifications.views import bp as notifications
     from marketplace.organisations.views import bp as organisations
+    from marketplace.projects.staff_views import bp as staff_projects
+    from marketplace.projects.views import bp as projects
     from marketplace.regions.cli import bp as regions_cli
     from marketplace.scheduler.runner import bp as scheduler_cli
     from marketplace.settings.views import bp as settings
@@ -83,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
 
     blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, referral_import, staff_needs,
                   needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli)
+    blueprints += (projects, staff_projects, donations)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)

@@ -4,12 +4,23 @@ from marketplace.accounts.models import User  # noqa: F401
 from marketplace.api.models import ApiKey, ApiSource, ChangeCounter  # noqa: F401
 from marketplace.audit.models import AuditEvent  # noqa: F401
 from marketplace.dashboard.models import RegionStats  # noqa: F401
+from marketplace.donations.models import Donation, DonationAllocation, StripeEvent  # noqa: F401
 from marketplace.households.models import Household, Referral  # noqa: F401
 from marketplace.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot  # noqa: F401
 from marketplace.lights.models import LightChange  # noqa: F401
 from marketplace.needs.models import Claim, Evidence, Need  # noqa: F401
 from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.organisations.models import Organisation, OrganisationCategory  # noqa: F401
+from marketplace.projects.models import (  # noqa: F401
+    Inspection,
+    MaintenanceRequest,
+    PlanLine,
+    Pledge,
+    Project,
+    ProjectMilestone,
+    ProjectPhoto,
+    SampleRun,
+)
 from marketplace.regions.models import Region  # noqa: F401
 from marketplace.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from marketplace.settings.models import Setting  # noqa: F401

@@ -10,7 +10,7 @@ which is what keeps a periodic run cheap on PostgreSQL (every UPDATE writes a ne
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -133,6 +133,17 @@ def _organisations(result: RecomputeResult, now: datetime) -> None:
     _apply(result.batch, "organisation", Organisation)
 
 
+def _projects(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> None:
+    """Renovation projects: one scan of the open projects, then an UPDATE of those that changed."""
+    from marketplace.projects.models import Project
+    from marketplace.settings import service as settings
+
+    yellow_until = t.today + timedelta(days=settings.get("light_renovation_yellow_days"))
+    new = rules.project_light(t.today, yellow_until)
+    result.extra["projects"] = _stage(result.batch, "project", sa.select(Project), Project.id, Project.light, new, now)
+    _apply(result.batch, "project", Project)
+
+
 def recompute(now: datetime, *, full: bool = False) -> RecomputeResult:
     """Bring every light up to date for `now`; idempotent (a second run changes nothing).
 
@@ -143,5 +154,6 @@ def recompute(now: datetime, *, full: bool = False) -> RecomputeResult:
     _needs(result, t, now)
     _households(result, t, now)
     _organisations(result, now)
+    _projects(result, t, now)
     result.notified = notifications.notify_new_reds(result.batch, now)
     return result

@@ -94,3 +94,23 @@ def organisation_worst(only: list[int] | None = None) -> sa.Select:
 def light_of(worst: sa.ColumnElement) -> sa.ColumnElement:
     """Back from severity to a light; nothing open (NULL) has no light."""
     return sa.case((worst == 2, "red"), (worst == 1, "yellow"), (worst == 0, "green"), else_=sa.null())
+
+
+
+
+def project_light(today: date, yellow_until: date) -> sa.ColumnElement:
+    """Renovation (§6): red once a milestone not yet reached is overdue (the funding deadline is the
+    "fully covered" milestone), yellow when one is due by `yellow_until`; none once accepted."""
+    from marketplace.projects.models import Milestone, Project, ProjectMilestone
+
+    next_due = (
+        sa.select(sa.func.min(ProjectMilestone.due_on))
+        .where(ProjectMilestone.project_id == Project.id, ProjectMilestone.reached_at.is_(None))
+        .scalar_subquery()
+    )
+    return sa.case(
+        (Project.milestone == Milestone.ACCEPTED, sa.null()),
+        (next_due < today, "red"),
+        (next_due <= yellow_until, "yellow"),
+        else_="green",
+    )

@@ -63,6 +63,13 @@ def _dashboard(now: datetime) -> dict[str, Any]:
     return {"regions": compute_all(now)}
 
 
+def _inspection_sampling(now: datetime) -> dict[str, Any]:
+    from marketplace.projects.sampling import run
+
+    sample = run(now)
+    return {"seed": sample.seed, "chosen": sample.chosen} if sample else {"chosen": []}
+
+
 def registry(scale: float = 1.0) -> list[Job]:
     """All jobs; `scale` shrinks the intervals (tests run ticks of a second)."""
     def every(seconds: int) -> int:
@@ -75,6 +82,7 @@ def registry(scale: float = 1.0) -> list[Job]:
         Job("leaderboards", every(300), _leaderboards),
         Job("emails", every(60), _emails),
         Job("dashboard", every(300), _dashboard),
+        Job("inspection_sampling", every(7 * 86400), _inspection_sampling),
     ]
 
 
