@@ -7,10 +7,12 @@ session; each one then demands its own bearer key (and a signature for changes) 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request, url_for
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
@@ -187,7 +189,12 @@ def docs() -> str:
     spec = document()
     examples = {name: json.dumps(schema["example"], ensure_ascii=False, indent=2) if "example" in schema else ""
                 for name, schema in spec["components"]["schemas"].items()}
-    return render_template("api/docs.html", spec=spec, examples=examples)
+    return render_template("api/docs.html", spec=spec, examples=examples, code=_code_spans)
+
+
+def _code_spans(text: str) -> Markup:
+    """The document's `backticked` words as <code>, everything else escaped."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
 
 
 def register(app: Flask) -> None:
