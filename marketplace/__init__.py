@@ -73,6 +73,12 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.households.views import bp as referrals
     from marketplace.leaderboards.views import bp as leaderboards
     from marketplace.main.views import bp as main
+    from marketplace.meals.cli import bp as meals_cli
+    from marketplace.meals.company_views import bp as company_meals
+    from marketplace.meals.outlet_views import bp as outlet
+    from marketplace.meals.resident_views import bp as meals
+    from marketplace.meals.staff_views import bp as staff_meals
+    from marketplace.meals.staff_views import codes_bp as meal_codes
     from marketplace.needs.staff_views import bp as staff_needs
     from marketplace.needs.views import bp as needs
     from marketplace.notifications.views import bp as notifications
@@ -87,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, referral_import, staff_needs,
                   needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli)
     blueprints += (projects, staff_projects, donations)
+    blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)

@@ -8,6 +8,7 @@ from marketplace.donations.models import Donation, DonationAllocation, StripeEve
 from marketplace.households.models import Household, Referral  # noqa: F401
 from marketplace.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot  # noqa: F401
 from marketplace.lights.models import LightChange  # noqa: F401
+from marketplace.meals.models import EligibilityCode, MealDay, MealPledge, Outlet, Voucher  # noqa: F401
 from marketplace.needs.models import Claim, Evidence, Need  # noqa: F401
 from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.organisations.models import Organisation, OrganisationCategory  # noqa: F401

@@ -96,6 +96,24 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "donations.webhook": ("POST", EVERYONE),
     "donations.admin_list": ("GET", ADMIN),
     "donations.refund": ("POST", ADMIN),
+    "meals.outlet_list": ("GET", EVERYONE),
+    "meals.book": ("GET", EVERYONE),
+    "meals.voucher": ("GET", EVERYONE),
+    "meals.cancel": ("POST", EVERYONE),
+    "meals.find": ("GET", EVERYONE),
+    "meals.outlet_photo": ("GET", EVERYONE),
+    "outlet.scan": ("GET", {Role.OUTLET_STAFF}),
+    "outlet.scan_code": ("GET", EVERYONE),
+    "company_meals.overview": ("GET", {Role.ORG_MEMBER}),
+    "company_meals.outlet_new": ("GET", {Role.ORG_MEMBER}),
+    "company_meals.outlet_edit": ("GET", {Role.ORG_MEMBER}),
+    "company_meals.outlet_staff_add": ("POST", {Role.ORG_MEMBER}),
+    "company_meals.pledge_new": ("GET", {Role.ORG_MEMBER}),
+    "company_meals.pledge_withdraw": ("POST", {Role.ORG_MEMBER}),
+    "staff_meals.pledge_list": ("GET", STAFF),
+    "staff_meals.pledge_review": ("GET", STAFF),
+    "meal_codes.code_list": ("GET", STAFF | {Role.ORG_MEMBER}),
+    "meal_codes.code_revoke": ("POST", STAFF | {Role.ORG_MEMBER}),
 }
 
 
@@ -110,6 +128,8 @@ API: dict[str, str] = {
 
 # Routes where an allowed role may still be refused for this object (not its organisation's claim).
 OBJECT_LEVEL = {"needs.add_evidence", "needs.deliver", "needs.release", "needs.evidence_file"}
+# Meals: only members of a company manage outlets and pledges; only social-work projects issue codes.
+OBJECT_LEVEL |= {endpoint for endpoint in EXPECTED if endpoint.startswith(("company_meals.", "meal_codes."))}
 
 
 def test_every_route_is_classified(app):
@@ -126,6 +146,20 @@ def _url(app, endpoint, values):
         return url_for(endpoint, **{k: values[k] for k in rule.arguments})
 
 
+def _meal_values() -> dict[str, object]:
+    """An outlet with an approved meal pledge, and an eligibility code, for the meal routes."""
+    from datetime import date
+
+    from marketplace.extensions import db
+    from marketplace.meals import eligibility
+    from tests.meals_support import approve_pledge, make_outlet
+
+    approve_pledge(outlet := make_outlet(), start=date.today())
+    row, _code = eligibility.issue_code(actor=make_user(Role.ADMIN), note="", valid_days=5, today=date.today())
+    db.session.commit()
+    return {"outlet_id": outlet.id, "code_id": row.id}
+
+
 @pytest.mark.parametrize("role", ROLES, ids=str)
 def test_matrix(app, role):
     org = make_org(region="440104")
@@ -134,7 +168,8 @@ def test_matrix(app, role):
               "referral_id": need.referral_id, "household_id": need.household_id,
               "evidence_id": need.evidence[0].id, "source_id": api_keys.create("matrix-source")[0].source_id,
               "external_id": "GZ-1", "fmt": "csv", "project_id": 1, "pledge_id": 1, "photo_id": 1, "line_id": 1,
-              "inspection_id": 1, "request_id": 1, "donation_id": 1, "token": "unknown", "action": "approve"}
+              "inspection_id": 1, "request_id": 1, "donation_id": 1, "token": "unknown", "action": "approve",
+              **_meal_values()}
     client = app.test_client()
     if role != ANON:
         sign_in(client, make_user(role, region="440104" if role == Role.STAFF else None))

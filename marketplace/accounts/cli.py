@@ -1,4 +1,4 @@
-"""`flask user create EMAIL --role ROLE [--region CODE] [--org ID] --password PW`."""
+"""`flask user create EMAIL --role ROLE [--region CODE] [--org ID] [--outlet ID] --password PW`."""
 
 import click
 from flask import Blueprint
@@ -6,6 +6,9 @@ from flask import Blueprint
 from marketplace.accounts import service
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
+from marketplace.meals import outlets
+from marketplace.meals.errors import MealError
+from marketplace.meals.models import Outlet
 
 bp = Blueprint("users_cli", __name__, cli_group="user")
 
@@ -15,18 +18,26 @@ bp = Blueprint("users_cli", __name__, cli_group="user")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--region", "region_code", help="District or street code (staff).")
 @click.option("--org", "organisation_id", type=int, help="Organisation id (members, outlet staff).")
+@click.option("--outlet", "outlet_id", type=int, help="Outlet id (outlet staff; implies its company).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "display_name", default="", help="Display name.")
 def create_command(
-    email: str, role: str, region_code: str | None, organisation_id: int | None, password: str, display_name: str
+    email: str, role: str, region_code: str | None, organisation_id: int | None, outlet_id: int | None,
+    password: str, display_name: str,
 ) -> None:
     """Create an account."""
+    outlet = db.session.get(Outlet, outlet_id) if outlet_id is not None else None
+    if outlet_id is not None and outlet is None:
+        raise click.ClickException(f"no outlet with id {outlet_id}")
     try:
         user = service.create_user(
-            email, password, role, region_code=region_code, organisation_id=organisation_id,
+            email, password, role, region_code=region_code,
+            organisation_id=outlet.organisation_id if outlet and organisation_id is None else organisation_id,
             display_name=display_name,
         )
-    except service.AccountError as exc:
+        if outlet is not None:
+            outlets.assign_staff(user, outlet)
+    except (service.AccountError, MealError) as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()

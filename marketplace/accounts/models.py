@@ -15,6 +15,7 @@ from marketplace.db import UTCDateTime, utcnow
 from marketplace.extensions import db
 
 if TYPE_CHECKING:
+    from marketplace.meals.models import Outlet
     from marketplace.organisations.models import Organisation
     from marketplace.regions.models import Region
 
@@ -42,6 +43,8 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisations.id"), index=True, default=None
     )
+    # Outlet staff redeem meal vouchers at this one outlet of their company.
+    outlet_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outlets.id"), index=True, default=None)
     is_enabled: Mapped[bool] = mapped_column(default=True)
     # Bumped at sign-out and when disabled: every session cookie carrying the old value dies.
     session_version: Mapped[int] = mapped_column(default=1)
@@ -52,6 +55,7 @@ class User(UserMixin, db.Model):
     organisation: Mapped[Organisation | None] = relationship(
         back_populates="members", foreign_keys=[organisation_id]
     )
+    outlet: Mapped[Outlet | None] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint(

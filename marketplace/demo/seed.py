@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from marketplace.accounts import service as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.demo import loop
+from marketplace.demo import meals as meals_demo
 from marketplace.extensions import db
 from marketplace.organisations import credit_code
 from marketplace.organisations import service as organisations
@@ -82,6 +83,7 @@ def load() -> list[DemoAccount]:
         .order_by(Organisation.id)
     )
     loop.load_loop(staff, list(approved))
+    shown += [DemoAccount(*row) for row in meals_demo.load_meals(staff["440104"], DEMO_PASSWORD)]
     return shown
 
 

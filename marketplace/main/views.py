@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import is_safe_next, public
 from marketplace.extensions import db
+from marketplace.meals import reports as meal_reports
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.regions.models import DISTRICT, Region
 
@@ -23,6 +24,7 @@ def index() -> str:
             sa.select(sa.func.count()).where(Organisation.status == OrgStatus.APPROVED)
         ),
         "districts": db.session.scalar(sa.select(sa.func.count()).where(Region.level == DISTRICT)),
+        "meals": meal_reports.meals_served(),
     }
     return render_template("main/index.html", figures=figures)
 

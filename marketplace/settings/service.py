@@ -38,6 +38,10 @@ DEFINITIONS: dict[str, Definition] = {
                                              "days"),
     "light_renovation_yellow_days": Definition(7, 1, 60, _l("Renovation turns yellow this many days before a deadline"),
                                                "days"),
+    # Meals (DESIGN.md §5)
+    "meals_free_meals": Definition(3, 0, 100, _l("Free meals per phone number before an eligibility code is needed"),
+                                   "meals"),
+    "meals_code_days": Definition(90, 1, 366, _l("Days an eligibility code stays valid"), "days"),
 }
 
 

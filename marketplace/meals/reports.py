@@ -1,0 +1,94 @@
+"""Counts for outlets, companies and leaderboards. Counts only: no row here can name a resident."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from marketplace.extensions import db
+from marketplace.meals.models import MealDay, Outlet, Voucher, VoucherStatus
+
+
+@dataclass
+class DayCounts:
+    """One outlet on one day: meals pledged, booked (not cancelled), redeemed, expired, still to come."""
+
+    outlet_id: int
+    day: date
+    pledged: int = 0
+    booked: int = 0
+    redeemed: int = 0
+    expired: int = 0
+    waiting: int = 0
+
+
+def _sums(now: datetime) -> list[sa.ColumnElement[int]]:
+    def total(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    over = sa.or_(Voucher.status == VoucherStatus.EXPIRED,
+                  sa.and_(Voucher.status == VoucherStatus.BOOKED, Voucher.valid_until <= now))
+    waiting = sa.and_(Voucher.status == VoucherStatus.BOOKED, Voucher.valid_until > now)
+    return [total(Voucher.status != VoucherStatus.CANCELLED), total(Voucher.status == VoucherStatus.REDEEMED),
+            total(over), total(waiting)]
+
+
+def outlet_day(outlet_id: int, day: date) -> DayCounts:
+    """The figures an outlet sees beside each scan, in one query: the day's counter row, and vouchers
+    per state counted from the (outlet, day, status) index alone."""
+    counter = sa.select(MealDay).where(MealDay.outlet_id == outlet_id, MealDay.serve_date == day).subquery()
+
+    def count(status: str) -> sa.ColumnElement[int]:
+        return sa.func.count().filter(Voucher.status == status)
+
+    row = db.session.execute(
+        sa.select(sa.select(counter.c.quota).scalar_subquery(), sa.select(counter.c.booked).scalar_subquery(),
+                  count(VoucherStatus.REDEEMED), count(VoucherStatus.EXPIRED), count(VoucherStatus.BOOKED))
+        .where(Voucher.outlet_id == outlet_id, Voucher.serve_date == day)
+    ).one()
+    pledged, booked, redeemed, expired, waiting = (value or 0 for value in row)
+    return DayCounts(outlet_id, day, pledged, booked, redeemed, expired, waiting)
+
+
+def company_days(org_id: int, start: date, end: date, now: datetime) -> list[DayCounts]:
+    """Per outlet and day (newest first) for a company's outlets, over [start, end]."""
+    query = (
+        sa.select(MealDay.outlet_id, MealDay.serve_date, MealDay.quota, *_sums(now))
+        .join(Outlet, Outlet.id == MealDay.outlet_id)
+        .outerjoin(Voucher, sa.and_(Voucher.outlet_id == MealDay.outlet_id, Voucher.serve_date == MealDay.serve_date))
+        .where(Outlet.organisation_id == org_id, MealDay.serve_date.between(start, end))
+        .group_by(MealDay.outlet_id, MealDay.serve_date, MealDay.quota)
+        .order_by(MealDay.serve_date.desc(), MealDay.outlet_id)
+    )
+    return [DayCounts(*row) for row in db.session.execute(query)]
+
+
+def totals(rows: list[DayCounts]) -> dict[int, DayCounts]:
+    """The same figures summed per outlet."""
+    result: dict[int, DayCounts] = {}
+    for row in rows:
+        sum_ = result.setdefault(row.outlet_id, DayCounts(row.outlet_id, row.day))
+        for name in ("pledged", "booked", "redeemed", "expired", "waiting"):
+            setattr(sum_, name, getattr(sum_, name) + getattr(row, name))
+    return result
+
+
+def redeemed_meals_by_company(start: datetime, end: datetime) -> list[tuple[int, int, datetime | None]]:
+    """(company id, meals redeemed, last redemption) for redemptions in [start, end): leaderboard points."""
+    query = (
+        sa.select(Outlet.organisation_id, sa.func.count(), sa.func.max(Voucher.redeemed_at))
+        .join(Outlet, Outlet.id == Voucher.outlet_id)
+        .where(Voucher.status == VoucherStatus.REDEEMED, Voucher.redeemed_at >= start, Voucher.redeemed_at < end)
+        .group_by(Outlet.organisation_id)
+        .order_by(Outlet.organisation_id)
+    )
+    return [(org_id, count, last) for org_id, count, last in db.session.execute(query)]
+
+
+def meals_served() -> int:
+    """All meals ever redeemed (the home page's figure)."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Voucher).where(Voucher.status == VoucherStatus.REDEEMED)
+    ) or 0

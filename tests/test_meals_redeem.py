@@ -1,0 +1,175 @@
+"""Outlets redeem vouchers exactly once: right outlet, right day, serving hours; expiry is set-based."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.audit.models import AuditEvent
+from marketplace.extensions import db
+from marketplace.meals import codes, reports, vouchers
+from marketplace.meals.models import Voucher, VoucherStatus
+from tests.meals_support import approve_pledge, book, fixed_clock, make_company, make_outlet, outlet_client, phone
+
+
+@pytest.fixture
+def clock(app):
+    """Today at noon in Guangzhou (the app's injectable clock)."""
+    yield from fixed_clock(app)
+
+SCANS = 200
+
+
+def _verdict(response) -> str:
+    html = response.get_data(as_text=True)
+    marker = 'data-result="'
+    assert response.status_code == 200 and marker in html, html[:800]
+    return html.split(marker, 1)[1].split('"', 1)[0]
+
+
+def _status(voucher_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(Voucher, voucher_id).status
+
+
+def test_200_concurrent_redemptions_of_one_voucher_one_succeeds(app, clock):
+    outlet = make_outlet()
+    approve_pledge(outlet, start=clock.today)
+    booking = book(outlet, phone(1), clock)
+    signed_in = outlet_client(app, outlet)
+    cookie = signed_in.get_cookie("shanlian_session").value
+    clients = []
+    for _ in range(SCANS):  # many phones at the counter, one outlet account
+        client = app.test_client()
+        client.set_cookie("shanlian_session", cookie)
+        clients.append(client)
+    code, start = booking.voucher.code, threading.Barrier(SCANS)
+    db.session.commit()  # the test holds no transaction while the scans run
+
+    def scan(client) -> str:
+        start.wait()
+        return _verdict(client.post("/outlet/", data={"code": code}))
+
+    with ThreadPoolExecutor(max_workers=SCANS) as pool:
+        verdicts = list(pool.map(scan, clients))
+    assert verdicts.count("valid") == 1 and verdicts.count("used") == SCANS - 1
+    db.session.rollback()
+    assert _status(booking.voucher.id) == VoucherStatus.REDEEMED
+    redeems = sa.select(sa.func.count()).where(AuditEvent.action == "meal.redeem")
+    assert db.session.scalar(redeems) == 1
+
+
+def test_a_second_scan_says_when_it_was_redeemed(app, clock):
+    outlet = make_outlet()
+    approve_pledge(outlet, start=clock.today)
+    booking = book(outlet, phone(1), clock)
+    client = outlet_client(app, outlet)
+    first = client.post("/outlet/", data={"code": codes.display(booking.voucher.code).lower()})
+    assert _verdict(first) == "valid"
+    clock.set(clock.today, 12, 45)
+    second = client.post("/outlet/", data={"code": booking.voucher.code})
+    assert _verdict(second) == "used"
+    assert f"{clock.today.isoformat()} 12:00:00" in second.get_data(as_text=True)  # Guangzhou time, not UTC
+
+
+def test_wrong_outlet_wrong_day_outside_hours_and_typos_are_invalid(app, clock):
+    company = make_company()
+    here, there = make_outlet(company, name="一号店"), make_outlet(company, name="二号店")
+    for outlet in (here, there):
+        approve_pledge(outlet, start=clock.today)
+    today = book(here, phone(1), clock)
+    tomorrow = book(here, phone(2), clock, day=clock.today + timedelta(days=1))
+    elsewhere = book(there, phone(3), clock)
+    client = outlet_client(app, here)
+
+    def scan(code: str) -> tuple[str, str]:
+        response = client.post("/outlet/", data={"code": code})
+        return _verdict(response), response.get_data(as_text=True)
+
+    assert scan(elsewhere.voucher.code)[0] == "invalid"
+    assert "another outlet" in scan(elsewhere.voucher.code)[1]
+    verdict, html = scan(tomorrow.voucher.code)
+    assert verdict == "invalid" and (clock.today + timedelta(days=1)).isoformat() in html
+    typo = today.voucher.code[:-1] + ("0" if today.voucher.code[-1] != "0" else "1")
+    verdict, html = scan(typo)
+    assert verdict == "invalid" and "typo" in html
+    assert scan("ZZZZZZZZ" + codes.check_character("ZZZZZZZZ"))[0] == "invalid"
+    clock.set(clock.today, 10, 30)
+    verdict, html = scan(today.voucher.code)
+    assert verdict == "invalid" and "not started" in html
+    clock.set(clock.today, 14, 0)
+    verdict, html = scan(today.voucher.code)
+    assert verdict == "invalid" and "over" in html
+    for booking in (today, tomorrow, elsewhere):
+        assert _status(booking.voucher.id) == VoucherStatus.BOOKED
+    clock.set(clock.today, 13, 59)
+    assert scan(today.voucher.code)[0] == "valid"
+
+
+def test_cancelled_voucher_is_invalid(app, client, clock):
+    outlet = make_outlet()
+    approve_pledge(outlet, start=clock.today)
+    booking = book(outlet, phone(1), clock)
+    client.post(f"/meals/v/{booking.token}/cancel")
+    verdict_page = outlet_client(app, outlet).post("/outlet/", data={"code": booking.voucher.code})
+    assert _verdict(verdict_page) == "invalid" and "cancelled" in verdict_page.get_data(as_text=True)
+
+
+def test_expiry_is_set_based_idempotent_and_runs_from_the_cli(app, clock):
+    outlet = make_outlet()
+    approve_pledge(outlet, start=clock.today)
+    eaten, missed = book(outlet, phone(1), clock), book(outlet, phone(2), clock)
+    later = book(outlet, phone(3), clock, day=clock.today + timedelta(days=1))
+    vouchers.redeem(eaten.voucher.code, outlet_id=outlet.id, actor=outlet_client(app, outlet).user, now=clock.moment)
+    db.session.commit()
+    assert vouchers.expire_vouchers(clock.moment) == 0  # serving not over yet
+    clock.set(clock.today, 14, 0)
+    result = app.test_cli_runner().invoke(args=["meals", "expire"])
+    assert result.exit_code == 0 and "expired 1 voucher" in result.output
+    assert vouchers.expire_vouchers(clock.moment) == 0  # idempotent
+    db.session.commit()
+    statuses = {b.voucher.id: _status(b.voucher.id) for b in (eaten, missed, later)}
+    assert statuses == {eaten.voucher.id: "redeemed", missed.voucher.id: "expired", later.voucher.id: "booked"}
+    expired_events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "meal.expire")).all()
+    assert [e.object_id for e in expired_events] == [str(missed.voucher.id)]
+    counts = reports.outlet_day(outlet.id, clock.today)
+    assert (counts.pledged, counts.booked, counts.redeemed, counts.expired, counts.waiting) == (10, 2, 1, 1, 0)
+
+
+def test_redeemed_meals_are_counted_per_company(app, clock):
+    first, second = make_outlet(make_company(name="甲公司")), make_outlet(make_company(name="乙公司"))
+    for outlet in (first, second):
+        approve_pledge(outlet, start=clock.today)
+    staff = {first.id: outlet_client(app, first).user, second.id: outlet_client(app, second).user}
+    for n, outlet in enumerate((first, first, second, first)):
+        booking = book(outlet, phone(n), clock)
+        vouchers.redeem(booking.voucher.code, outlet_id=outlet.id, actor=staff[outlet.id], now=clock.moment)
+    book(second, phone(9), clock)  # booked, not eaten: no points
+    db.session.commit()
+    rows = reports.redeemed_meals_by_company(clock.moment - timedelta(hours=1), clock.moment + timedelta(hours=1))
+    assert [(org, count) for org, count, _last in rows] == [(first.organisation_id, 3), (second.organisation_id, 1)]
+    assert reports.redeemed_meals_by_company(clock.moment + timedelta(hours=1), clock.moment + timedelta(days=1)) == []
+    assert reports.meals_served() == 4
+
+
+def test_the_scanner_gets_the_answer_as_json_counts_only(app, clock):
+    outlet = make_outlet()
+    approve_pledge(outlet, meals=4, start=clock.today)
+    booking = book(outlet, phone(1), clock)
+    book(outlet, phone(2), clock)
+    client = outlet_client(app, outlet)
+    json_answer = {"Accept": "application/json"}
+    first = client.post("/outlet/", data={"code": booking.voucher.code}, headers=json_answer).get_json()
+    assert first["result"] == "valid" and first["word"]
+    assert first["counts"] == {"pledged": 4, "booked": 2, "redeemed": 1, "waiting": 1}
+    second = client.post("/outlet/", data={"code": booking.voucher.code}, headers=json_answer).get_json()
+    assert second["result"] == "used" and f"{clock.today.isoformat()} 12:00:00" in second["message"]
+    typo = client.post("/outlet/", data={"code": "ABC"}, headers=json_answer).get_json()
+    assert typo["result"] == "invalid"
+    empty = client.post("/outlet/", data={"code": ""}, headers=json_answer).get_json()
+    assert "result" not in empty and empty["errors"]
+    assert set(first) == {"counts", "result", "word", "message", "errors"}
