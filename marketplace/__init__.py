@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from marketplace.config import load_config
+from marketplace.config import engine_options, load_config
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -21,6 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: put it in the environment or .env (make run does)")
     app.config.setdefault("HASH_KEY", app.config["SECRET_KEY"])

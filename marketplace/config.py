@@ -17,6 +17,14 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def engine_options(url: str) -> dict[str, Any]:
+    """Connection pool settings. SQLite writers queue on its lock rather than on the pool, so its
+    pool is large enough for every thread of a busy server to wait there instead."""
+    if url.startswith("sqlite"):
+        return {"pool_pre_ping": True, "pool_size": 20, "max_overflow": 80, "pool_timeout": 60}
+    return {"pool_pre_ping": True}
+
+
 def load_config(instance_path: str) -> dict[str, Any]:
     """Build the application config from the environment."""
     load_dotenv(Path.cwd() / ".env", override=False)
@@ -26,7 +34,6 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Keyed hashes of phone numbers and one-time codes; kept apart from the session key.
         "HASH_KEY": os.environ.get("HASH_KEY"),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", True),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, render_template, request, session
+from flask import Flask, abort, current_app, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
@@ -72,6 +72,17 @@ class Anonymous(AnonymousUserMixin):
     organisation = None
 
 
+def refuse_nul_bytes() -> None:
+    """A NUL character in a parameter or form field is never meaningful text, and PostgreSQL cannot
+    store or compare it: answer 400 instead of letting it reach a query."""
+    if request.path.startswith("/api/"):
+        return  # the API validates its JSON bodies itself and answers in its own format
+    if any("\x00" in value for value in request.args.values()) or (
+        request.method == "POST" and any("\x00" in value for value in request.form.values())
+    ):
+        abort(400)
+
+
 def register_web(app: Flask) -> None:
     """Wire headers, error pages and the session user loader."""
     from flask_login import current_user
@@ -81,6 +92,7 @@ def register_web(app: Flask) -> None:
     from marketplace.notifications import service as notifications
 
     app.after_request(security_headers)
+    app.before_request(refuse_nul_bytes)
     app.context_processor(
         lambda: {
             "get_locale": get_locale,
