@@ -50,6 +50,15 @@ def fixed_clock(app: Flask) -> Iterator[Clock]:
     app.config.pop("CLOCK", None)
 
 
+def english(app: Flask) -> Iterator[None]:
+    """For an autouse fixture: the tests read pages and messages in their English source, whatever
+    the Chinese catalog says."""
+    before = app.config["BABEL_DEFAULT_LOCALE"]
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    yield
+    app.config["BABEL_DEFAULT_LOCALE"] = before
+
+
 def make_company(name: str | None = None, status: str = "approved") -> Organisation:
     """An approved company with one member."""
     return make_org(kind="company", status=status, name=name)

@@ -20,6 +20,7 @@ from tests.conftest import make_user, sign_in
 from tests.meals_support import (
     approve_pledge,
     book,
+    english,
     fixed_clock,
     make_company,
     make_outlet,
@@ -32,6 +33,12 @@ from tests.meals_support import (
 def clock(app):
     """Today at noon in Guangzhou (the app's injectable clock)."""
     yield from fixed_clock(app)
+
+
+@pytest.fixture(autouse=True)
+def _english(app):
+    """Messages and pages in their English source (the default language is Chinese)."""
+    yield from english(app)
 
 
 def _member_client(app, company):

@@ -34,15 +34,21 @@ class Counter:
     hours: str
 
 
+# Built once: the outlet of this account, of its own company, the company approved.
+MY_OUTLET = (
+    sa.select(Outlet.id, Outlet.name, Outlet.serves_from, Outlet.serves_until)
+    .join(Organisation, Organisation.id == Outlet.organisation_id)
+    .where(Outlet.id == sa.bindparam("outlet"), Outlet.organisation_id == sa.bindparam("org"),
+           Organisation.status == OrgStatus.APPROVED)
+)
+
+
 def _my_outlet() -> Counter | None:
-    """The outlet this account redeems at: one of its own company's, the company approved (one query)."""
+    """The outlet this account redeems at (one query), or None."""
     if current_user.outlet_id is None:
         return None
-    row = db.session.execute(
-        sa.select(Outlet.id, Outlet.name, Outlet.serves_from, Outlet.serves_until)
-        .join(Organisation, Organisation.id == Outlet.organisation_id)
-        .where(Outlet.id == current_user.outlet_id, Outlet.organisation_id == current_user.organisation_id,
-               Organisation.status == OrgStatus.APPROVED)
+    row = db.session.connection().execute(
+        MY_OUTLET, {"outlet": current_user.outlet_id, "org": current_user.organisation_id}
     ).first()
     return Counter(row.id, row.name, f"{row.serves_from:%H:%M}–{row.serves_until:%H:%M}") if row else None
 

@@ -35,19 +35,21 @@ def _sums(now: datetime) -> list[sa.ColumnElement[int]]:
             total(over), total(waiting)]
 
 
+_d, _v = MealDay.__table__.c, Voucher.__table__.c
+_this_day = (_d.outlet_id == sa.bindparam("outlet")) & (_d.serve_date == sa.bindparam("day"))
+# Built once (the outlet's page asks after every scan): the day's counter row, and vouchers per state
+# counted from the (outlet, day, status) index alone.
+OUTLET_DAY = sa.select(
+    sa.select(_d.quota).where(_this_day).scalar_subquery(),
+    sa.select(_d.booked).where(_this_day).scalar_subquery(),
+    *(sa.func.count().filter(_v.status == status)
+      for status in (VoucherStatus.REDEEMED, VoucherStatus.EXPIRED, VoucherStatus.BOOKED)),
+).where(_v.outlet_id == sa.bindparam("outlet"), _v.serve_date == sa.bindparam("day"))
+
+
 def outlet_day(outlet_id: int, day: date) -> DayCounts:
-    """The figures an outlet sees beside each scan, in one query: the day's counter row, and vouchers
-    per state counted from the (outlet, day, status) index alone."""
-    counter = sa.select(MealDay).where(MealDay.outlet_id == outlet_id, MealDay.serve_date == day).subquery()
-
-    def count(status: str) -> sa.ColumnElement[int]:
-        return sa.func.count().filter(Voucher.status == status)
-
-    row = db.session.execute(
-        sa.select(sa.select(counter.c.quota).scalar_subquery(), sa.select(counter.c.booked).scalar_subquery(),
-                  count(VoucherStatus.REDEEMED), count(VoucherStatus.EXPIRED), count(VoucherStatus.BOOKED))
-        .where(Voucher.outlet_id == outlet_id, Voucher.serve_date == day)
-    ).one()
+    """The figures an outlet sees beside each scan, in one query."""
+    row = db.session.connection().execute(OUTLET_DAY, {"outlet": outlet_id, "day": day}).one()
     pledged, booked, redeemed, expired, waiting = (value or 0 for value in row)
     return DayCounts(outlet_id, day, pledged, booked, redeemed, expired, waiting)
 

@@ -172,18 +172,25 @@ class Redemption:
     redeemed_at: datetime | None = None
 
 
+_v = Voucher.__table__.c
+# Built once: the hot path only binds values (no statement building, no ORM bulk-update machinery).
+REDEEM = (
+    sa.update(Voucher.__table__)
+    .where(_v.code == sa.bindparam("b_code"), _v.outlet_id == sa.bindparam("b_outlet"),
+           _v.serve_date == sa.bindparam("b_day"), _v.status == VoucherStatus.BOOKED,
+           _v.valid_from <= sa.bindparam("b_now"), _v.valid_until > sa.bindparam("b_now"))
+    .values(status=VoucherStatus.REDEEMED, redeemed_at=sa.bindparam("b_now"), redeemed_by_id=sa.bindparam("b_staff"))
+    .returning(_v.id)
+)
+
+
 def redeem(typed: str, *, outlet_id: int, actor: Any, now: datetime) -> Redemption:
     """Redeem a voucher at the actor's outlet: one atomic conditional UPDATE, exactly one winner."""
     code = codes.normalise(typed)
     if len(code) != codes.VOUCHER_LENGTH or not codes.is_valid(code):
         return Redemption(Outcome.INVALID, _l("This is not a voucher code: check it for a typo."))
-    v = Voucher.__table__.c  # a Core statement: the hot path skips the ORM's bulk-update machinery
-    won = db.session.execute(
-        sa.update(Voucher.__table__)
-        .where(v.code == code, v.outlet_id == outlet_id, v.serve_date == local_date(now),
-               v.status == VoucherStatus.BOOKED, v.valid_from <= now, v.valid_until > now)
-        .values(status=VoucherStatus.REDEEMED, redeemed_at=now, redeemed_by_id=actor.id)
-        .returning(v.id)
+    won = db.session.connection().execute(
+        REDEEM, {"b_code": code, "b_outlet": outlet_id, "b_day": local_date(now), "b_now": now, "b_staff": actor.id}
     ).scalar()
     if won is not None:
         audit.record("meal.redeem", actor=actor, object_type="vouchers", object_id=won,
