@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
@@ -65,9 +68,35 @@ def declare_write() -> None:
         _write_intent.set(True)
 
 
+@contextlib.contextmanager
+def read_phase() -> Iterator[None]:
+    """Run the block as a plain reader, then end its transaction.
+
+    For slow work between reading and writing (checking a password hash costs a tenth of a second):
+    done inside a write transaction it would hold SQLite's only write lock all that time.
+    """
+    if has_request_context():
+        g.sqlite_read_phase = True
+    try:
+        yield
+    finally:
+        db_session().commit()
+        if has_request_context():
+            g.sqlite_read_phase = False
+
+
+def db_session() -> Any:
+    """The request's session (imported late: this module is imported by the extensions)."""
+    from marketplace.extensions import db
+
+    return db.session
+
+
 def _wants_immediate() -> bool:
     """Unsafe-method requests and declared writers take the lock up front; readers do not."""
     if has_request_context():
+        if g.get("sqlite_read_phase", False):
+            return False
         return request.method not in ("GET", "HEAD", "OPTIONS") or g.get("sqlite_write_intent", False)
     return _write_intent.get()
 

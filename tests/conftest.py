@@ -95,6 +95,7 @@ def app_config(database_url: str) -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production keeps scrypt
         "REMEMBER_COOKIE_SECURE": False,
     }
 

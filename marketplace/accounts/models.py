@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -65,7 +66,9 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password, never the password."""
-        self.password_hash = generate_password_hash(password)
+        # Tests may pick a cheaper method; production keeps Werkzeug's default (scrypt).
+        method = (current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None) or "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """Whether the password matches the stored hash."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash
 
 from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
-from marketplace.db import utcnow
+from marketplace.db import read_phase, utcnow
 from marketplace.extensions import db
 from marketplace.regions.models import Region
 
@@ -28,8 +29,11 @@ def find_by_email(email: str) -> User | None:
 
 def authenticate(email: str, password: str) -> User | None:
     """The enabled account matching the credentials, or None; both outcomes are audited."""
-    user = find_by_email(email)
-    if user is None or not user.check_password(password) or not user.is_enabled:
+    with read_phase():  # the slow hash check must not hold SQLite's write lock
+        user = find_by_email(email)
+        password_hash = user.password_hash if user is not None else None
+    valid = password_hash is not None and check_password_hash(password_hash, password)
+    if user is None or not valid or not user.is_enabled:
         reason = "disabled" if user is not None and user.is_enabled is False else "bad_credentials"
         audit.record(
             "auth.login_failed",
