@@ -162,8 +162,8 @@ def check_sql(url: str, info: dict) -> dict:
                 "GROUP BY v.outlet_id, v.serve_date, d.quota HAVING count(*) > d.quota) AS o")).scalar(),
             "storm_vouchers": q(sa.text("SELECT count(*) FROM vouchers WHERE outlet_id = :o"),
                                 {"o": info["outlets"]["storm"]}).scalar(),
-            "booked_vouchers": q(sa.text("SELECT count(*) FROM vouchers WHERE outlet_id = :o"),
-                                 {"o": info["outlets"]["book"]}).scalar(),
+            "vouchers_booked_over_http": q(sa.text(
+                "SELECT count(*) FROM vouchers WHERE booked_at > valid_from")).scalar(),
         }
     engine.dispose()
     return result
@@ -286,9 +286,10 @@ def _thread_jobs(kind: str, address: str, shared: dict, jobs: list, deadline: fl
             found = re.search(rb'"result":\s*"(\w+)"' if kind == "redeem_json" else rb'data-result="(\w+)"', body)
             outcome = (code, found.group(1).decode() if found else f"http {status}")
         else:  # book
-            phone = job if job is not None else f"139{shared['phones'].pop():08d}"
-            status, _body = s.request("POST", shared["book_path"],
-                                      {"day": shared["today"], "phone": phone, "csrf_token": token})
+            n = shared["phones"].pop() if job is None else 0
+            phone = job if job is not None else f"139{n:08d}"
+            path = shared["book_path"] if job is not None else shared["book_paths"][n % len(shared["book_paths"])]
+            status, _body = s.request("POST", path, {"day": shared["today"], "phone": phone, "csrf_token": token})
             outcome = status
         lat.append(time.perf_counter() - t0)
         outcomes.append(outcome)
@@ -367,8 +368,10 @@ def run_backend(backend: str, args: argparse.Namespace, port: int) -> dict:
                 report[kind] = load(kind, address, processes=args.processes, threads=args.threads, jobs=scans,
                                     shared=shared)
                 report[kind]["codes"] = len(chunk)
+            # Residents book at all the outlets (one outlet's day is one counter row: bookings there queue).
+            paths = [f"/meals/outlets/{info['outlets'][f'redeem{k}']}/book" for k in range(info["counters"])]
             report["book"] = load("book", address, processes=args.processes, threads=args.threads,
-                                  seconds=args.seconds, shared={**shared, "cookie": ""})
+                                  seconds=args.seconds, shared={**shared, "cookie": "", "book_paths": paths})
             storm_path = f"/meals/outlets/{info['outlets']['storm']}/book"
             storm = [f"137{n:08d}" for n in range(5 * STORM_QUOTA)]
             report["storm"] = load("book", address, processes=args.processes, threads=5 * STORM_QUOTA // args.processes,

@@ -111,15 +111,17 @@ def book(outlet_id: int, day: date, *, phone: str, eligibility_code: str = "", n
                       eligibility_code_id=code_row.id if code_row else None)
     try:
         with db.session.begin_nested():  # the meal and the voucher are taken together or not at all
-            if not quota.take_meal(outlet.id, day):
-                raise _SoldOut
             db.session.add(voucher)
             db.session.flush()
+            _record("meal.book", voucher, with_eligibility_code=code_row is not None)
+            db.session.flush()
+            # Last: the day's counter row stays locked (PostgreSQL) only from here to the commit.
+            if not quota.take_meal(outlet.id, day):
+                raise _SoldOut
     except _SoldOut:
         raise MealError(_l("Sorry, no meals are left there on that day. Try another outlet or day.")) from None
     except IntegrityError:
         raise MealError(_l("this number already has a meal booked for that day")) from None
-    _record("meal.book", voucher, with_eligibility_code=code_row is not None)
     return Booking(voucher, token)
 
 
