@@ -60,7 +60,8 @@ def declare_write() -> None:
 
     Writes from POST requests are marked automatically. Call this first in a GET request that
     writes (an audited view of personal data), a job or a CLI command: a transaction that starts
-    as a reader may be refused the upgrade to writer when another writer got in between.
+    as a reader may be refused the upgrade to writer when another writer got in between. Outside
+    a request it applies to the next transaction only.
     """
     if has_request_context():
         g.sqlite_write_intent = True
@@ -124,7 +125,11 @@ def _on_begin(conn):  # type: ignore[no-untyped-def]
     timeout instead (SQLAlchemy's documented pysqlite recipe).
     """
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_immediate() else "BEGIN")
+        immediate = _wants_immediate()
+        # Outside a request the declaration covers the coming transaction only; left set, it would
+        # make every later transaction of this thread (a test, a CLI) hold the write lock.
+        _write_intent.set(False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def render_migration_item(type_: str, obj: object, _autogen_context: object) -> str | bool:
