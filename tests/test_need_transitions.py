@@ -72,13 +72,15 @@ def test_staff_operations_from_every_state(people, state, operation):
         assert db.session.get(Need, need.id).status == state
 
 
-@pytest.mark.parametrize("operation", list(STAFF_OPERATIONS))
-@pytest.mark.parametrize("who", ["other_staff", "claimer", "other_member"])
+# The claiming organisation may release its own claim (tested below), so that pair is not here.
+REFUSED = [(op, who) for op in STAFF_OPERATIONS for who in ("other_staff", "claimer", "other_member")
+           if (op, who) != ("release", "claimer")]
+
+
+@pytest.mark.parametrize(("operation", "who"), REFUSED)
 def test_staff_operations_refused_to_others(people, operation, who):
     run, allowed_from, _target = STAFF_OPERATIONS[operation]
     need = _need(people, sorted(allowed_from)[0])
-    if operation == "release" and who == "claimer":
-        pytest.skip("the claiming organisation may release its own claim (tested below)")
     with pytest.raises(PermissionError):
         run(need, people[who])
     db.session.rollback()
