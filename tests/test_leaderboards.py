@@ -8,7 +8,7 @@ import pytest
 
 from marketplace.clock import SHANGHAI
 from marketplace.extensions import db
-from marketplace.leaderboards import publish
+from marketplace.leaderboards import periods, publish
 from marketplace.leaderboards.models import LeaderboardSnapshot, SnapshotImmutable
 from marketplace.needs.models import Need
 from tests.conftest import make_need, make_org
@@ -70,3 +70,26 @@ def test_badge_for_top_companies_and_staff_provisional(app, as_role, client):
     staff = as_role(Role.STAFF)
     assert "无榜企业" in staff.get("/staff/leaderboards?board=company&period=month").get_data(as_text=True)
     assert "无榜企业" not in client.get("/leaderboards?board=company&period=month").get_data(as_text=True)
+
+
+def test_redeemed_meals_count_for_companies(app):
+    """One point per redeemed meal, on the company board only (DESIGN §7)."""
+    from marketplace.leaderboards import points
+    from marketplace.meals import vouchers
+    from tests import meals_support as meals
+
+    clock = next(meals.fixed_clock(app))
+    company = meals.make_company("助餐企业")
+    outlet = meals.make_outlet(company)
+    meals.approve_pledge(outlet, meals=10, start=clock.today)
+    staff = meals.make_outlet_staff(outlet)
+    for n in range(3):
+        booking = meals.book(outlet, meals.phone(n), clock)
+        if n < 2:  # the third is booked but never redeemed: it earns nothing
+            vouchers.redeem(booking.voucher.code, outlet_id=outlet.id, actor=staff, now=clock.moment)
+            db.session.commit()
+    day = periods.start_of("week", clock.today)
+    start, end = periods.bounds(day, periods.next_start("week", day))
+    assert [(s.name, s.points) for s in points.rank("company", start, end)] == [("助餐企业", 2)]
+    assert points.rank("charity", start, end) == []
+    app.config.pop("CLOCK", None)

@@ -6,6 +6,7 @@ was delivered. Features add sources here as they land (meals, renovation pledges
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,8 +76,18 @@ def _names(board: str, ids: set[int]) -> dict[int, str]:
     return dict(rows.all())
 
 
+FEATURE_SOURCES = ("marketplace.meals.points", "marketplace.projects.points", "marketplace.donations.points")
+
+
+def _load_feature_sources() -> None:
+    """Import the features' point sources (each registers itself), whoever calls first."""
+    for module in FEATURE_SOURCES:
+        importlib.import_module(module)
+
+
 def rank(board: str, start: datetime, end: datetime) -> list[Score]:
     """The ranking of a board for [start, end): most points first, ties broken as documented."""
+    _load_feature_sources()
     scores: dict[int, Score] = {}
     for name, source in SOURCES.items():
         if name == "donor_names":
