@@ -83,6 +83,17 @@ def refuse_nul_bytes() -> None:
         abort(400)
 
 
+def caring_enterprises() -> set[int]:
+    """Companies carrying the 爱心企业 badge (computed once per request)."""
+    from flask import g
+
+    from marketplace.leaderboards.publish import badge_holders
+
+    if "caring_enterprises" not in g:
+        g.caring_enterprises = badge_holders()
+    return g.caring_enterprises
+
+
 def register_web(app: Flask) -> None:
     """Wire headers, error pages and the session user loader."""
     from flask_login import current_user
@@ -102,6 +113,7 @@ def register_web(app: Flask) -> None:
             "household_categories": taxonomy.HOUSEHOLD_CATEGORIES,
             "need_kinds": taxonomy.NEED_KINDS,
             "unread_notifications": lambda: notifications.unread_count(current_user),
+            "caring_enterprises": caring_enterprises,
         }
     )
     for code in (400, 403, 404, 405, 413, 429, 500):

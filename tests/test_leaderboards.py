@@ -93,3 +93,25 @@ def test_redeemed_meals_count_for_companies(app):
     assert [(s.name, s.points) for s in points.rank("company", start, end)] == [("助餐企业", 2)]
     assert points.rank("charity", start, end) == []
     app.config.pop("CLOCK", None)
+
+
+def test_top_companies_carry_the_badge_on_their_outlets_and_vouchers(app, client):
+    from marketplace.leaderboards import publish as publishing
+    from tests import meals_support as meals
+
+    clock = next(meals.fixed_clock(app))
+    top = meals.make_company("榜首餐饮")
+    other = meals.make_company("普通餐饮")
+    outlets = {}
+    for company in (top, other):
+        outlets[company.id] = meals.make_outlet(company, name=f"{company.name}一店")
+        meals.approve_pledge(outlets[company.id], meals=5, start=clock.today)
+    last_month = periods.previous_start("month", periods.start_of("month", clock.today))
+    _close_at(make_need("closed", org=top), periods.midnight(last_month) + timedelta(days=3))
+    publishing.publish_due(clock.moment)
+    db.session.commit()
+    page = client.get("/meals/").get_data(as_text=True)
+    badge = '<span class="badge">'
+    assert f"{outlets[top.id].name} {badge}" in page
+    assert f"{outlets[other.id].name} {badge}" not in page
+    app.config.pop("CLOCK", None)
