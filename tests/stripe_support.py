@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 from tests.conftest import require
@@ -59,6 +60,22 @@ def start_localstripe(tmp: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def localstripe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """localstripe on 127.0.0.1 for the whole run (import this fixture into the test module)."""
+    yield from start_localstripe(tmp_path_factory.mktemp("localstripe"))
+
+
+@pytest.fixture
+def hooked(app: Flask, localstripe_url: str, live_server: str) -> Iterator[None]:
+    """Online giving through a reset localstripe whose webhooks reach the live app (`live_server`)."""
+    call(localstripe_url, "DELETE", "/_config/data")
+    call(localstripe_url, "POST", "/_config/webhooks/shanlian",
+         {"url": f"{live_server}/stripe/webhook", "secret": WEBHOOK_SECRET})
+    with stripe_config(app, localstripe_url):
+        yield
 
 
 def call(base: str, method: str, path: str, data: dict | None = None) -> None:

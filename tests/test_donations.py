@@ -18,31 +18,15 @@ from marketplace.extensions import db
 from marketplace.leaderboards.points import rank
 from marketplace.projects.models import Milestone, PlanLine
 from tests.browser.conftest import live_server, server_errors  # noqa: F401  (the app served for localstripe's webhooks)
-from tests.conftest import make_user
+from tests.conftest import make_user, sign_in
 from tests.project_support import make_project
-from tests.stripe_support import call, intent_event, signed, start_localstripe, stripe_config
-
-
-@pytest.fixture(scope="session")
-def localstripe_url(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """localstripe on 127.0.0.1 for the whole run."""
-    yield from start_localstripe(tmp_path_factory.mktemp("localstripe"))
+from tests.stripe_support import hooked, intent_event, localstripe_url, signed, stripe_config  # noqa: F401
 
 
 @pytest.fixture
 def giving(app):  # type: ignore[no-untyped-def]
     """Online giving on, without a Stripe server (webhook tests sign their own events)."""
     with stripe_config(app, None):
-        yield
-
-
-@pytest.fixture
-def hooked(app, localstripe_url, live_server):  # type: ignore[no-untyped-def]  # noqa: F811
-    """Online giving through localstripe, whose webhooks reach the live app."""
-    call(localstripe_url, "DELETE", "/_config/data")
-    call(localstripe_url, "POST", "/_config/webhooks/shanlian",
-         {"url": f"{live_server}/stripe/webhook", "secret": "whsec_shanlian_test"})
-    with stripe_config(app, localstripe_url):
         yield
 
 
@@ -80,7 +64,7 @@ def _events() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent))
 
 
-def test_pm_card_visa_ends_as_one_succeeded_donation_then_an_admin_refund(app, hooked):
+def test_pm_card_visa_ends_as_one_succeeded_donation_then_an_admin_refund(app, hooked):  # noqa: F811
     project = make_project("plan_approved", lines=(300_000, 200_000))
     donation = _donation(project, 350_000, donor_name="张先生", show_name=True)
     _pay(donation, "pm_card_visa")
@@ -101,7 +85,7 @@ def test_pm_card_visa_ends_as_one_succeeded_donation_then_an_admin_refund(app, h
         service.refund(done, actor=make_user(Role.ADMIN))
 
 
-def test_pm_card_visa_charge_declined_ends_as_failed(app, hooked):
+def test_pm_card_visa_charge_declined_ends_as_failed(app, hooked):  # noqa: F811
     project = make_project("plan_approved")
     donation = _donation(project)
     _pay(donation, "pm_card_visa_chargeDeclined")
@@ -229,3 +213,12 @@ def test_a_receipt_is_emailed_once_when_smtp_is_configured(app, giving, client, 
         payload, signature = signed(intent_event("payment_intent.succeeded", donation, event_id=event_id))
         client.post("/stripe/webhook", data=payload, headers={"Stripe-Signature": signature})
     assert len(sent) == 1 and sent[0]["To"] == "donor@example.cn"
+
+
+def test_the_admin_menu_links_the_donations_list(app, client):
+    sign_in(client, make_user(Role.ADMIN))
+    client.get("/lang/en")
+    menu = client.get("/admin/").get_data(as_text=True)
+    assert 'href="/admin/donations"' in menu
+    listing = client.get("/admin/donations")
+    assert listing.status_code == 200 and "<h1>Donations</h1>" in listing.get_data(as_text=True)
