@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
+from marketplace.db import read_phase
 from marketplace.extensions import db
 from marketplace.meals import codes, reports, timing, vouchers
 from marketplace.meals.forms import RedeemForm
@@ -53,6 +54,19 @@ def _my_outlet() -> Counter | None:
     return Counter(row.id, row.name, f"{row.serves_from:%H:%M}–{row.serves_until:%H:%M}") if row else None
 
 
+@bp.before_request
+def _read_before_writing() -> None:
+    """SQLite: read the sign-in and its outlet as a plain reader, so the only write lock a scan takes
+    covers its UPDATE, its audit row and the day's counts. (A POST otherwise takes the lock at its
+    first query, the sign-in's, and holds it through everything the request does.)"""
+    if request.method != "POST" or db.engine.dialect.name != "sqlite":
+        return
+    db.session().expire_on_commit = False  # the user and outlet stay loaded after the read phase ends
+    with read_phase():
+        if current_user.is_authenticated and current_user.role == Role.OUTLET_STAFF:
+            g.meal_outlet = _my_outlet()
+
+
 def _commit_keeping_values() -> None:
     """Commit, but keep what was loaded, so the answer renders without touching the database again.
 
@@ -72,7 +86,8 @@ def _answer(outlet: Counter | None, form: RedeemForm, result: Any = None) -> str
     if request.accept_mimetypes.best == "application/json":
         answer["errors"] = [str(e) for errors in form.errors.values() for e in errors]
         return jsonify(answer)
-    return render_template("meals/outlet_scan.html", outlet=outlet, form=form, answer=answer, counts=counts)
+    with read_phase():  # the page's own reads (the header's notifications) take no write lock
+        return render_template("meals/outlet_scan.html", outlet=outlet, form=form, answer=answer, counts=counts)
 
 
 WORDS = {"valid": lambda: _("Valid"), "used": lambda: _("Already used"), "invalid": lambda: _("Invalid")}
@@ -95,7 +110,7 @@ def _as_json(result: Any, counts: Any) -> dict[str, Any]:
 @roles_required(Role.OUTLET_STAFF)
 def scan() -> str | Response:
     """Redeem a voucher: valid, already used (and when), or invalid (and why)."""
-    outlet = _my_outlet()
+    outlet = g.meal_outlet if "meal_outlet" in g else _my_outlet()
     form = RedeemForm()
     if outlet is None or not form.validate_on_submit():
         return _answer(outlet, form)
