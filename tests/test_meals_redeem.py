@@ -155,6 +155,20 @@ def test_expiry_is_set_based_idempotent_and_runs_from_the_cli(app, clock):
     assert (counts.pledged, counts.booked, counts.redeemed, counts.expired, counts.waiting) == (10, 2, 1, 1, 0)
 
 
+def test_the_scheduler_expires_missed_vouchers_once_per_tick(app, clock):
+    from marketplace.scheduler.jobs import registry, run_tick
+
+    outlet = make_outlet()
+    approve_pledge(outlet, start=clock.today)
+    missed = book(outlet, phone(1), clock)
+    job = next(j for j in registry() if j.id == "expire_vouchers")
+    assert run_tick(job, clock.moment, holder="test").result == {"expired": 0}  # still serving
+    clock.set(clock.today, 14, 0)
+    assert run_tick(job, clock.moment, holder="test").result == {"expired": 1}
+    assert run_tick(job, clock.moment, holder="other") is None  # the same tick never runs twice
+    assert _status(missed.voucher.id) == "expired"
+
+
 def test_redeemed_meals_are_counted_per_company(app, clock):
     first, second = make_outlet(make_company(name="甲公司")), make_outlet(make_company(name="乙公司"))
     for outlet in (first, second):

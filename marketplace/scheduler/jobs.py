@@ -45,6 +45,12 @@ def _expire_needs(now: datetime) -> dict[str, Any]:
     return {"expired": expire_overdue(local_date(now))}
 
 
+def _expire_vouchers(now: datetime) -> dict[str, Any]:
+    from marketplace.meals.vouchers import expire_vouchers
+
+    return {"expired": expire_vouchers(now)}
+
+
 def _leaderboards(now: datetime) -> dict[str, Any]:
     from marketplace.leaderboards.publish import publish_due
 
@@ -79,6 +85,7 @@ def registry(scale: float = 1.0) -> list[Job]:
         Job("lights", every(300), _lights),
         Job("lights_full", every(3600), _lights_full),
         Job("expire_needs", every(300), _expire_needs),
+        Job("expire_vouchers", every(300), _expire_vouchers),
         Job("leaderboards", every(300), _leaderboards),
         Job("emails", every(60), _emails),
         Job("dashboard", every(300), _dashboard),
