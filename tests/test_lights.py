@@ -13,11 +13,11 @@ from marketplace.extensions import db
 from marketplace.households.models import Household
 from marketplace.lights.models import LightChange
 from marketplace.lights.recompute import recompute
-from marketplace.needs import transitions
+from marketplace.needs import storage, transitions
 from marketplace.needs.models import Need
 from marketplace.notifications.models import Notification
 from marketplace.organisations.models import Organisation
-from tests.conftest import make_need, make_user
+from tests.conftest import make_need, make_user, tiny_jpeg
 
 DAY = timedelta(days=1)
 
@@ -113,3 +113,30 @@ def test_turning_red_notifies_the_claiming_org_and_region_staff_once(app, as_rol
     assert [n.kind for n in inbox[member.id]] == ["need_red"] and inbox[member.id][0].object_id == need.id
     assert [(n.kind, n.count) for n in inbox[staff.id]] == [("needs_red_digest", 1)]
     assert inbox[far_staff.id] == []
+
+
+def test_household_and_organisation_take_their_worst_open_need(app):
+    """Worst of several: a red need makes its household and claiming organisation red; once it is
+    no longer open (or no longer claimed) the others decide, and nothing open leaves no light."""
+    late, on_time = make_need("claimed"), make_need("claimed")
+    org_id = late.claimed_by_id
+    db.session.execute(sa.update(Need).where(Need.id == on_time.id).values(claimed_by_id=org_id))
+    db.session.execute(sa.update(Need).where(Need.id == late.id).values(promised_by=late.promised_by - 10 * DAY))
+    db.session.commit()
+    now = datetime.now(SHANGHAI)
+    recompute(now)
+    assert (_light(Need, late.id), _light(Need, on_time.id)) == ("red", "green")
+    assert _light(Organisation, org_id) == "red" and _light(Household, late.household_id) == "red"
+    member = db.session.get(Organisation, org_id).members[0]
+    transitions.add_evidence(db.session.get(Need, late.id), actor=member, kind="photo",
+                             stored=storage.store_photo(tiny_jpeg()))
+    transitions.deliver(db.session.get(Need, late.id), actor=member)
+    db.session.commit()
+    recompute(now)
+    # Delivered just now: green for its household; the organisation is judged on its claims only.
+    assert _light(Need, late.id) == "green" and _light(Household, late.household_id) == "green"
+    assert _light(Organisation, org_id) == "green"
+    transitions.release(db.session.get(Need, on_time.id), actor=member, reason="换人")
+    db.session.commit()
+    recompute(now)
+    assert _light(Organisation, org_id) is None

@@ -1,10 +1,11 @@
 """Recomputing every light in a few set-based statements, writing only the lights that change.
 
 Each run: (1) the changed need lights are inserted into `light_changes` straight from one scan of
-the needs, then copied onto the needs with one UPDATE … FROM; (2) households and (3)
-organisations follow the same two steps, restricted to those touched by (1) unless a full run is
-asked for; (4) new reds become notifications. Rows whose light is unchanged are never written,
-which is what keeps a periodic run cheap on PostgreSQL (every UPDATE writes a new row version).
+the needs, then copied onto the needs (an UPDATE by primary key, or one sequential pass in a full
+run); (2) households touched by (1), or all in a full run, and (3) every organisation follow the
+same two steps, their lights being index probes on the needs; (4) new reds become notifications.
+Rows whose light is unchanged are never written, which is what keeps a periodic run cheap on
+PostgreSQL (every UPDATE writes a new row version).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _apply(batch: int, kind: str, model: Any) -> None:
 
 
 def _touched(batch: int, column: Any) -> list[int]:
-    """Ids (households or organisations) of the needs whose light changed in this run.
+    """Ids (households) of the needs whose light changed in this run.
 
     Fetched as a list: handing the planner explicit ids keeps it on the primary-key and household
     indexes; as a join it may prefer scanning every need.
@@ -109,28 +110,23 @@ def _households(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> 
     The 60-day "waiting without help" rule depends on time alone, so it is applied by full runs
     (the scheduler does one hourly); with the default thresholds such a need is red long before.
     """
-    scopes = [None] if result.full else _chunks(_touched(result.batch, Need.household_id))
-    for ids in scopes:
-        worst = rules.household_worst(t, ids).subquery()
-        households = sa.select(Household).outerjoin(worst, worst.c.household_id == Household.id)
-        if ids is not None:
-            households = households.where(Household.id.in_(ids))
-        new = rules.light_of(worst.c.worst)
+    new = rules.household_light(t)
+    for ids in [None] if result.full else _chunks(_touched(result.batch, Need.household_id)):
+        households = sa.select(Household) if ids is None else sa.select(Household).where(Household.id.in_(ids))
         result.households += _stage(result.batch, "household", households, Household.id, Household.light, new, now)
     _apply(result.batch, "household", Household)
 
 
 def _organisations(result: RecomputeResult, now: datetime) -> None:
-    """Organisations holding claims on needs that changed (or all) take their worst claim's light."""
-    scopes = [None] if result.full else _chunks(_touched(result.batch, Need.claimed_by_id))
-    for ids in scopes:
-        worst = rules.organisation_worst(ids).subquery()
-        orgs = sa.select(Organisation).outerjoin(worst, worst.c.organisation_id == Organisation.id)
-        if ids is not None:
-            orgs = orgs.where(Organisation.id.in_(ids))
-        new = rules.light_of(worst.c.worst)
-        result.organisations += _stage(result.batch, "organisation", orgs, Organisation.id, Organisation.light,
-                                       new, now)
+    """Every organisation takes its worst claim's light, in every run.
+
+    Organisations are few and each costs three index probes, and a claim released or delivered
+    changes its organisation's light without changing any need's light, so there is no "touched"
+    shortcut here.
+    """
+    orgs = sa.select(Organisation)
+    result.organisations = _stage(result.batch, "organisation", orgs, Organisation.id, Organisation.light,
+                                  rules.organisation_light(), now)
     _apply(result.batch, "organisation", Organisation)
 
 

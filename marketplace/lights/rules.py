@@ -65,37 +65,43 @@ def need_light(t: Thresholds) -> sa.ColumnElement:
     )
 
 
-def severity(light: sa.ColumnElement) -> sa.ColumnElement:
-    """red 2, yellow 1, otherwise 0 (so MAX gives the worst)."""
-    return sa.case((light == "red", 2), (light == "yellow", 1), else_=0)
+def household_light(t: Thresholds) -> sa.ColumnElement:
+    """A household's light: its worst open need's, and red while a need waits too long unclaimed.
 
-
-def household_worst(t: Thresholds, only: list[int] | None = None) -> sa.Select:
-    """Per household, the worst severity among its open needs (a need waiting too long counts red).
-
-    `only` limits the work to those households (reached through the household index).
+    Evaluated per household as index probes on (household_id, light), which a household answers in
+    a few lookups whatever the number of needs. Relies on the needs' lights being current (the
+    recompute brings them up to date first): only open needs have a light.
     """
-    stale = sa.and_(Need.status == NeedStatus.PUBLISHED, Need.published_at <= t.stale_before)
-    worst = sa.func.max(sa.case((stale, 2), else_=severity(Need.light)))
-    query = sa.select(Need.household_id.label("household_id"), worst.label("worst"))
-    if only is not None:
-        query = query.where(Need.household_id.in_(only))
-    return query.where(Need.status.in_(OPEN)).group_by(Need.household_id)
+    from marketplace.households.models import Household
+
+    def has(*conditions: sa.ColumnElement) -> sa.ColumnElement:
+        return sa.exists().where(Need.household_id == Household.id, *conditions)
+
+    stale = has(Need.status == NeedStatus.PUBLISHED, Need.published_at <= t.stale_before)
+    return sa.case(
+        (sa.or_(has(Need.light == "red"), stale), "red"),
+        (has(Need.light == "yellow"), "yellow"),
+        (has(Need.light == "green"), "green"),
+        else_=sa.null(),
+    )
 
 
-def organisation_worst(only: list[int] | None = None) -> sa.Select:
-    """Per organisation, the worst light of its claims (overdue red, due within days yellow)."""
-    query = sa.select(Need.claimed_by_id.label("organisation_id"), sa.func.max(severity(Need.light)).label("worst"))
-    if only is not None:
-        query = query.where(Need.claimed_by_id.in_(only))
-    return query.where(Need.status == NeedStatus.CLAIMED).group_by(Need.claimed_by_id)
+def organisation_light() -> sa.ColumnElement:
+    """An organisation's light: the worst light of the needs it holds claimed (none without claims).
 
+    Index probes on (claimed_by_id, status, light), as for households.
+    """
+    from marketplace.organisations.models import Organisation
 
-def light_of(worst: sa.ColumnElement) -> sa.ColumnElement:
-    """Back from severity to a light; nothing open (NULL) has no light."""
-    return sa.case((worst == 2, "red"), (worst == 1, "yellow"), (worst == 0, "green"), else_=sa.null())
+    def has(*conditions: sa.ColumnElement) -> sa.ColumnElement:
+        return sa.exists().where(Need.claimed_by_id == Organisation.id, Need.status == NeedStatus.CLAIMED, *conditions)
 
-
+    return sa.case(
+        (has(Need.light == "red"), "red"),
+        (has(Need.light == "yellow"), "yellow"),
+        (has(), "green"),
+        else_=sa.null(),
+    )
 
 
 def project_light(today: date, yellow_until: date) -> sa.ColumnElement:

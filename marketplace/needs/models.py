@@ -47,7 +47,7 @@ class Need(db.Model):
     __tablename__ = "needs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id"), index=True)
+    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id"))
     referral_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referrals.id"), index=True, default=None)
     district_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"))
     street_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True, default=None)
@@ -65,7 +65,7 @@ class Need(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # The organisation holding the active claim (denormalised for listing; the claim is the record).
-    claimed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True, default=None)
+    claimed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), default=None)
     promised_by: Mapped[date | None] = mapped_column(sa.Date, default=None)
     # Recipient confirmation: only a keyed hash of the printed one-time code is kept.
     recipient_code_hash: Mapped[str | None] = mapped_column(sa.String(64), default=None)
@@ -95,6 +95,10 @@ class Need(db.Model):
         sa.Index("ix_needs_queue", "district_code", "status", "updated_at"),
         sa.Index("ix_needs_light", "district_code", "light", "published_at", "id"),
         sa.Index("ix_needs_light_street", "street_code", "light", "published_at", "id"),
+        # A household's and a claiming organisation's light are probes on these (lights/rules.py);
+        # they also serve "needs of this household" and "my claims".
+        sa.Index("ix_needs_household_light", "household_id", "light"),
+        sa.Index("ix_needs_claimed_light", "claimed_by_id", "status", "light"),
         sa.CheckConstraint(
             "status IN ('draft', 'published', 'claimed', 'delivered', 'closed', 'cancelled', 'expired')",
             name="status",
