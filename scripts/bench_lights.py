@@ -137,10 +137,9 @@ def hand_written_update(now: datetime) -> int:
     from marketplace.lights import rules
     from marketplace.needs.models import Need
 
-    expr = rules.need_light(rules.Thresholds.at(now))
-    return db.session.execute(
-        sa.update(Need).values(light=expr).where(Need.light.is_distinct_from(expr))
-        .execution_options(synchronize_session=False)).rowcount
+    needs = rules.light_columns(Need)  # the light alone, as a hand-written UPDATE would set it
+    expr = rules.need_light(rules.Thresholds.at(now), needs)
+    return db.session.execute(sa.update(needs).values(light=expr).where(needs.c.light.is_distinct_from(expr))).rowcount
 
 
 def python_light(need, t) -> str | None:  # type: ignore[no-untyped-def]

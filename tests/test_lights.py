@@ -140,3 +140,13 @@ def test_household_and_organisation_take_their_worst_open_need(app):
     db.session.commit()
     recompute(now)
     assert _light(Organisation, org_id) is None
+
+
+def test_a_light_change_is_not_an_edit(app):
+    """Lights are derived: turning red must not move a need or household up queues ordered by last change."""
+    need = make_need("published")
+    before = (db.session.get(Need, need.id).updated_at, db.session.get(Household, need.household_id).updated_at)
+    recompute(_at(need, 8))
+    db.session.expire_all()
+    assert _light(Need, need.id) == "red" and _light(Household, need.household_id) == "red"
+    assert (db.session.get(Need, need.id).updated_at, db.session.get(Household, need.household_id).updated_at) == before

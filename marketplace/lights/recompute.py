@@ -60,11 +60,11 @@ def _staged(batch: int, kind: str) -> tuple[Any, ...]:
 
 def _apply(batch: int, kind: str, model: Any) -> None:
     """Copy the staged new lights onto their objects (one UPDATE … FROM)."""
+    target = rules.light_columns(model)
     db.session.execute(
-        sa.update(model)
+        sa.update(target)
         .values(light=LightChange.new_light)
-        .where(*_staged(batch, kind), model.id == LightChange.object_id)
-        .execution_options(synchronize_session=False)
+        .where(*_staged(batch, kind), target.c.id == LightChange.object_id)
     )
 
 
@@ -95,10 +95,12 @@ def _needs(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> None:
     if not result.needs:
         return
     changed_ids = sa.select(LightChange.object_id).where(*_staged(result.batch, "need"))
+    needs = rules.light_columns(Need)
+    new = rules.need_light(t, needs)
     # A full run rewrites most needs: one sequential pass like a hand-written UPDATE; a frequent run
     # reaches the few changed needs by primary key.
-    which = Need.light.is_distinct_from(new) if result.full else Need.id.in_(changed_ids)
-    db.session.execute(sa.update(Need).values(light=new).where(which).execution_options(synchronize_session=False))
+    which = needs.c.light.is_distinct_from(new) if result.full else needs.c.id.in_(changed_ids)
+    db.session.execute(sa.update(needs).values(light=new).where(which))
     # A need's light is part of its referral's status object: the referral goes into the API's feed.
     referrals = sa.select(Need.referral_id).where(Need.id.in_(changed_ids), Need.referral_id.is_not(None))
     changes.touch_many(db.session.scalars(referrals.distinct()))

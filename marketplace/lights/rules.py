@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -49,18 +50,30 @@ class Thresholds:
         )
 
 
-def need_light(t: Thresholds) -> sa.ColumnElement:
-    """green/yellow/red for an open need, NULL for any other state."""
+def light_columns(model: Any) -> sa.TableClause:
+    """`model`'s table seen as bare typed columns, without the ORM's `onupdate` of `updated_at`.
+
+    An UPDATE through it sets the light alone: a light is derived state, not an edit, so queues
+    ordered by last change stay put, and one index fewer moves per changed row.
+    """
+    return sa.table(model.__tablename__, *(sa.column(c.name, c.type) for c in model.__table__.c
+                                           if c.name != "updated_at"))
+
+
+def need_light(t: Thresholds, needs: Any = Need) -> sa.ColumnElement:
+    """green/yellow/red for an open need, NULL for any other state (over `needs`: the model, or its
+    `light_columns`)."""
+    n = needs if needs is Need else needs.c
     return sa.case(
-        (Need.status == NeedStatus.PUBLISHED, sa.case(
-            (Need.published_at <= t.wish_red_before, "red"),
-            (Need.published_at <= t.wish_yellow_before, "yellow"), else_="green")),
-        (Need.status == NeedStatus.CLAIMED, sa.case(
-            (Need.promised_by < t.today, "red"),
-            (Need.promised_by <= t.claim_yellow_until, "yellow"), else_="green")),
-        (Need.status == NeedStatus.DELIVERED, sa.case(
-            (Need.delivered_at <= t.delivered_red_before, "red"),
-            (Need.delivered_at <= t.delivered_yellow_before, "yellow"), else_="green")),
+        (n.status == NeedStatus.PUBLISHED, sa.case(
+            (n.published_at <= t.wish_red_before, "red"),
+            (n.published_at <= t.wish_yellow_before, "yellow"), else_="green")),
+        (n.status == NeedStatus.CLAIMED, sa.case(
+            (n.promised_by < t.today, "red"),
+            (n.promised_by <= t.claim_yellow_until, "yellow"), else_="green")),
+        (n.status == NeedStatus.DELIVERED, sa.case(
+            (n.delivered_at <= t.delivered_red_before, "red"),
+            (n.delivered_at <= t.delivered_yellow_before, "yellow"), else_="green")),
         else_=sa.null(),
     )
 
