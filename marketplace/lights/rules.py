@@ -81,8 +81,8 @@ def need_light(t: Thresholds, needs: Any = Need) -> sa.ColumnElement:
 def household_light(t: Thresholds) -> sa.ColumnElement:
     """A household's light: its worst open need's, and red while a need waits too long unclaimed.
 
-    Evaluated per household as index probes on (household_id, light), which a household answers in
-    a few lookups whatever the number of needs. Relies on the needs' lights being current (the
+    Evaluated per household as probes through the household index: a household has a handful of
+    needs, so a few lookups whatever the size of the table. Relies on the needs' lights being current (the
     recompute brings them up to date first): only open needs have a light.
     """
     from marketplace.households.models import Household

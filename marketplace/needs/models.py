@@ -47,7 +47,7 @@ class Need(db.Model):
     __tablename__ = "needs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id"))
+    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id"), index=True)
     referral_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referrals.id"), index=True, default=None)
     district_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"))
     street_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True, default=None)
@@ -95,9 +95,7 @@ class Need(db.Model):
         sa.Index("ix_needs_queue", "district_code", "status", "updated_at"),
         sa.Index("ix_needs_light", "district_code", "light", "published_at", "id"),
         sa.Index("ix_needs_light_street", "street_code", "light", "published_at", "id"),
-        # A household's and a claiming organisation's light are probes on these (lights/rules.py);
-        # they also serve "needs of this household" and "my claims".
-        sa.Index("ix_needs_household_light", "household_id", "light"),
+        # A claiming organisation's light is probes on this (lights/rules.py); it serves "my claims" too.
         sa.Index("ix_needs_claimed_light", "claimed_by_id", "status", "light"),
         sa.CheckConstraint(
             "status IN ('draft', 'published', 'claimed', 'delivered', 'closed', 'cancelled', 'expired')",
