@@ -159,11 +159,12 @@ def python_light(need, t) -> str | None:  # type: ignore[no-untyped-def]
 def orm_loop(now: datetime, limit: int) -> int:
     """Load `limit` needs as objects and set each light in Python."""
     from marketplace.lights import rules
-    from marketplace.needs.models import Need
+    from marketplace.needs.models import OPEN_STATUSES, Need
 
     t = rules.Thresholds.at(now)
     changed = 0
-    for need in db.session.scalars(sa.select(Need).where(Need.status.in_(rules.OPEN)).order_by(Need.id).limit(limit)):
+    open_needs = sa.select(Need).where(Need.status.in_(OPEN_STATUSES)).order_by(Need.id).limit(limit)
+    for need in db.session.scalars(open_needs):
         new = python_light(need, t)
         if need.light != new:
             need.light = new

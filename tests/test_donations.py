@@ -222,3 +222,8 @@ def test_the_admin_menu_links_the_donations_list(app, client):
     assert 'href="/admin/donations"' in menu
     listing = client.get("/admin/donations")
     assert listing.status_code == 200 and "<h1>Donations</h1>" in listing.get_data(as_text=True)
+    # The status filter speaks the admin's language and keeps the chosen status selected.
+    client.get("/lang/zh_Hans")
+    filtered = client.get("/admin/donations?status=refunded").get_data(as_text=True)
+    assert '<option value="refunded" selected>已退款</option>' in filtered
+    assert ">refunded<" not in filtered

@@ -19,11 +19,10 @@ from marketplace.clock import local_date
 from marketplace.dashboard.models import RegionStats
 from marketplace.extensions import db
 from marketplace.leaderboards.periods import midnight, start_of
-from marketplace.needs.models import Claim, Need, NeedStatus
+from marketplace.needs.models import OPEN_STATUSES, Claim, Need
 
 ALL = "all"
 WEEKS = 12
-OPEN = (NeedStatus.PUBLISHED, NeedStatus.CLAIMED, NeedStatus.DELIVERED)
 
 
 def _empty() -> dict[str, Any]:
@@ -91,7 +90,7 @@ def compute_all(now: datetime) -> int:
     """Recompute and store the figures of every region that has needs, and of the city."""
     stats: dict[str, dict[str, Any]] = defaultdict(_empty)
     stats[ALL]  # the city row exists even before the first need
-    _grouped(stats, "by_light", Need.light, Need.status.in_(OPEN))
+    _grouped(stats, "by_light", Need.light, Need.status.in_(OPEN_STATUSES))
     _grouped(stats, "by_status", Need.status)
     _grouped(stats, "by_category", Need.category)
     _trend(stats, now)

@@ -10,10 +10,8 @@ from marketplace.accounts.models import Role
 from marketplace.dashboard.compute import ALL, closure_rate
 from marketplace.dashboard.models import RegionStats
 from marketplace.extensions import db
-from marketplace.needs.models import Need, NeedStatus
+from marketplace.needs.models import OPEN_STATUSES, Need
 from marketplace.regions.models import DISTRICT, STREET, Region
-
-OPEN = (NeedStatus.PUBLISHED, NeedStatus.CLAIMED, NeedStatus.DELIVERED)
 
 
 def home_region(user: Any) -> str:
@@ -55,7 +53,7 @@ def child_figures(regions: list[Region]) -> dict[str, dict[str, Any]]:
 
 def overdue(code: str, *, limit: int = 50) -> list[Need]:
     """Red needs of the region, the longest waiting first (served by an index, whatever the size)."""
-    query = sa.select(Need).where(Need.light == "red", Need.status.in_(OPEN))
+    query = sa.select(Need).where(Need.light == "red", Need.status.in_(OPEN_STATUSES))
     if code != ALL:
         region = db.session.get(Region, code)
         column = Need.street_code if region is not None and region.level == STREET else Need.district_code

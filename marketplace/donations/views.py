@@ -16,7 +16,7 @@ from marketplace.accounts.models import Role
 from marketplace.donations import points as _points  # noqa: F401  (registers the leaderboard sources)
 from marketplace.donations import service
 from marketplace.donations.forms import GiveForm
-from marketplace.donations.models import Donation
+from marketplace.donations.models import STATUS_LABELS, Donation
 from marketplace.extensions import csrf, db
 from marketplace.projects.models import Project
 from marketplace.projects.views import fen
@@ -159,10 +159,10 @@ def admin_list() -> str:
     """Every donation, newest first, with refund buttons."""
     status = request.args.get("status", "")
     query = sa.select(Donation).order_by(Donation.id.desc())
-    if status in ("created", "failed", "succeeded", "refunded"):
+    if status in STATUS_LABELS:
         query = query.where(Donation.status == status)
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
-    return render_template("donations/admin_list.html", page=page, status=status)
+    return render_template("donations/admin_list.html", page=page, status=status, labels=STATUS_LABELS)
 
 
 @bp.route("/admin/donations/<int:donation_id>/refund", methods=["POST"])

@@ -16,8 +16,6 @@ from marketplace.clock import local_date
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.settings import service as settings
 
-OPEN = (NeedStatus.PUBLISHED, NeedStatus.CLAIMED, NeedStatus.DELIVERED)
-
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -82,8 +80,8 @@ def household_light(t: Thresholds) -> sa.ColumnElement:
     """A household's light: its worst open need's, and red while a need waits too long unclaimed.
 
     Evaluated per household as probes through the household index: a household has a handful of
-    needs, so a few lookups whatever the size of the table. Relies on the needs' lights being current (the
-    recompute brings them up to date first): only open needs have a light.
+    needs, so a few lookups whatever the size of the table. Relies on the needs' lights being
+    current (the recompute brings them up to date first): only open needs have a light.
     """
     from marketplace.households.models import Household
 
@@ -102,7 +100,7 @@ def household_light(t: Thresholds) -> sa.ColumnElement:
 def organisation_light() -> sa.ColumnElement:
     """An organisation's light: the worst light of the needs it holds claimed (none without claims).
 
-    Index probes on (claimed_by_id, status, light), as for households.
+    Probes on the (claimed_by_id, status, light) index: an organisation may hold hundreds of claims.
     """
     from marketplace.organisations.models import Organisation
 

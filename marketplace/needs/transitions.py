@@ -23,7 +23,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.db import UTCDateTime, utcnow
 from marketplace.extensions import db
 from marketplace.households.validation import today_shanghai
-from marketplace.needs.models import Claim, ClaimStatus, Evidence, Need, NeedStatus
+from marketplace.needs.models import OPEN_STATUSES, Claim, ClaimStatus, Evidence, Need, NeedStatus
 from marketplace.organisations.models import Organisation
 from marketplace.organisations.service import OrganisationError, ensure_may_act
 from marketplace.regions.scope import in_scope
@@ -248,7 +248,7 @@ def normalise_code(code: str) -> str:
 def issue_recipient_code(need: Need, *, actor: User) -> str:
     """A new one-time code for the recipient's slip; only its keyed hash is kept."""
     _staff(actor, need)
-    if need.status not in (NeedStatus.PUBLISHED, NeedStatus.CLAIMED, NeedStatus.DELIVERED):
+    if need.status not in OPEN_STATUSES:
         raise TransitionError(_l("a confirmation code is for an open need"))
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
     need.recipient_code_hash = _code_hash(code)
