@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Flask, abort, current_app, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -99,6 +100,7 @@ def register_web(app: Flask) -> None:
     from flask_login import current_user
 
     from marketplace import taxonomy
+    from marketplace.accounts import sessions
     from marketplace.accounts.models import User
     from marketplace.notifications import service as notifications
 
@@ -128,13 +130,10 @@ def register_web(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
         """A session is valid only while its session version matches the account's."""
-        user_id, _sep, version = token.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
+        account = sessions.parse_token(token)
+        if account is None:
             return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.is_enabled or user.session_version != int(version):
-            return None
-        return user
+        return db.session.scalar(sa.select(User).where(sessions.is_live(account.id, account.session_version)))
 
 
 def _unexpected(error: Exception):  # type: ignore[no-untyped-def]

@@ -103,6 +103,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "meals.find": ("GET", EVERYONE),
     "meals.outlet_photo": ("GET", EVERYONE),
     "outlet.scan": ("GET", {Role.OUTLET_STAFF}),
+    "outlet.redeem": ("POST", {Role.OUTLET_STAFF}),
     "outlet.scan_code": ("GET", EVERYONE),
     "company_meals.overview": ("GET", {Role.ORG_MEMBER}),
     "company_meals.outlet_new": ("GET", {Role.ORG_MEMBER}),

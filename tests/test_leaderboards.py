@@ -86,7 +86,7 @@ def test_redeemed_meals_count_for_companies(app):
     for n in range(3):
         booking = meals.book(outlet, meals.phone(n), clock)
         if n < 2:  # the third is booked but never redeemed: it earns nothing
-            vouchers.redeem(booking.voucher.code, outlet_id=outlet.id, actor=staff, now=clock.moment)
+            vouchers.redeem(booking.voucher.code, counter=staff, now=clock.moment)
             db.session.commit()
     day = periods.start_of("week", clock.today)
     start, end = periods.bounds(day, periods.next_start("week", day))

@@ -18,7 +18,7 @@ from marketplace.meals.errors import MealError
 from marketplace.meals.models import EligibilityCode, MealDay, Voucher, VoucherStatus
 from marketplace.meals.phones import phone_hash
 from tests.conftest import make_user
-from tests.meals_support import approve_pledge, book, english, fixed_clock, make_outlet, phone
+from tests.meals_support import approve_pledge, book, english, fixed_clock, make_outlet, make_outlet_staff, phone
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def _voucher_path(response) -> str:
 
 
 def _redeem(outlet, booking, clock):
-    return vouchers.redeem(booking.voucher.code, outlet_id=outlet.id, actor=make_user(Role.ADMIN), now=clock.moment)
+    return vouchers.redeem(booking.voucher.code, counter=make_outlet_staff(outlet), now=clock.moment)
 
 
 def test_book_over_the_web_and_see_the_qr_and_code(app, client, clock):

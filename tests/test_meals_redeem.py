@@ -46,12 +46,18 @@ def _verdict(response) -> str:
     return html.split(marker, 1)[1].split('"', 1)[0]
 
 
+def _scanner_verdict(response) -> str:
+    assert response.status_code == 200, response.get_data(as_text=True)[:800]
+    return response.get_json()["result"]
+
+
 def _status(voucher_id: int) -> str:
     db.session.expire_all()
     return db.session.get(Voucher, voucher_id).status
 
 
-def test_200_concurrent_redemptions_of_one_voucher_one_succeeds(app, clock):
+@pytest.mark.parametrize("path", ["/outlet/redeem", "/outlet/"], ids=["scanner", "page form"])
+def test_200_concurrent_redemptions_of_one_voucher_one_succeeds(app, clock, path):
     outlet = make_outlet()
     approve_pledge(outlet, start=clock.today)
     booking = book(outlet, phone(1), clock)
@@ -67,7 +73,8 @@ def test_200_concurrent_redemptions_of_one_voucher_one_succeeds(app, clock):
 
     def scan(client) -> str:
         start.wait()
-        return _verdict(client.post("/outlet/", data={"code": code}))
+        answer = client.post(path, data={"code": code})
+        return _scanner_verdict(answer) if path == "/outlet/redeem" else _verdict(answer)
 
     with ThreadPoolExecutor(max_workers=SCANS) as pool:
         verdicts = list(pool.map(scan, clients))
@@ -139,7 +146,7 @@ def test_expiry_is_set_based_idempotent_and_runs_from_the_cli(app, clock):
     approve_pledge(outlet, start=clock.today)
     eaten, missed = book(outlet, phone(1), clock), book(outlet, phone(2), clock)
     later = book(outlet, phone(3), clock, day=clock.today + timedelta(days=1))
-    vouchers.redeem(eaten.voucher.code, outlet_id=outlet.id, actor=outlet_client(app, outlet).user, now=clock.moment)
+    vouchers.redeem(eaten.voucher.code, counter=outlet_client(app, outlet).user, now=clock.moment)
     db.session.commit()
     assert vouchers.expire_vouchers(clock.moment) == 0  # serving not over yet
     clock.set(clock.today, 14, 0)
@@ -176,7 +183,7 @@ def test_redeemed_meals_are_counted_per_company(app, clock):
     staff = {first.id: outlet_client(app, first).user, second.id: outlet_client(app, second).user}
     for n, outlet in enumerate((first, first, second, first)):
         booking = book(outlet, phone(n), clock)
-        vouchers.redeem(booking.voucher.code, outlet_id=outlet.id, actor=staff[outlet.id], now=clock.moment)
+        vouchers.redeem(booking.voucher.code, counter=staff[outlet.id], now=clock.moment)
     book(second, phone(9), clock)  # booked, not eaten: no points
     db.session.commit()
     rows = reports.redeemed_meals_by_company(clock.moment - timedelta(hours=1), clock.moment + timedelta(hours=1))
@@ -191,14 +198,81 @@ def test_the_scanner_gets_the_answer_as_json_counts_only(app, clock):
     booking = book(outlet, phone(1), clock)
     book(outlet, phone(2), clock)
     client = outlet_client(app, outlet)
-    json_answer = {"Accept": "application/json"}
-    first = client.post("/outlet/", data={"code": booking.voucher.code}, headers=json_answer).get_json()
-    assert first["result"] == "valid" and first["word"]
+    first = client.post("/outlet/redeem", data={"code": booking.voucher.code}).get_json()
+    assert first["result"] == "valid" and first["word"] == "Valid"
     assert first["counts"] == {"pledged": 4, "booked": 2, "redeemed": 1, "waiting": 1}
-    second = client.post("/outlet/", data={"code": booking.voucher.code}, headers=json_answer).get_json()
+    assert set(first) == {"counts", "result", "word", "message"}
+    second = client.post("/outlet/redeem", data={"code": booking.voucher.code}).get_json()
     assert second["result"] == "used" and f"{clock.today.isoformat()} 12:00:00" in second["message"]
-    typo = client.post("/outlet/", data={"code": "ABC"}, headers=json_answer).get_json()
-    assert typo["result"] == "invalid"
-    empty = client.post("/outlet/", data={"code": ""}, headers=json_answer).get_json()
-    assert "result" not in empty and empty["errors"]
-    assert set(first) == {"counts", "result", "word", "message", "errors"}
+    assert second["counts"]["redeemed"] == 1
+    typo = client.post("/outlet/redeem", data={"code": "ABC"}).get_json()
+    assert typo["result"] == "invalid" and "typo" in typo["message"] and typo["counts"]["waiting"] == 1
+    empty = client.post("/outlet/redeem", data={}).get_json()
+    assert empty["result"] == "invalid" and "Type or scan" in empty["message"]
+    redeemed = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "meal.redeem"))
+    assert (redeemed.actor_id, redeemed.actor_label) == (client.user.id, client.user.email)
+    assert redeemed.object_id == str(booking.voucher.id) and redeemed.after == {"outlet_id": outlet.id}
+
+
+def test_the_scanner_checks_the_sign_in_in_its_own_statement(app, clock, as_role):
+    """The scanner's endpoint loads no account first: a session that ended, an account disabled or
+    moved to another company, or a suspended company redeem nothing, and are refused as on any page."""
+    from marketplace.accounts import service as accounts
+    from marketplace.accounts.models import Role
+    from marketplace.organisations.models import OrgStatus
+    from tests.conftest import make_org, make_user
+
+    outlet = make_outlet()
+    approve_pledge(outlet, meals=9, start=clock.today)
+    bookings = [book(outlet, phone(n), clock) for n in range(4)]
+
+    def scan(client, booking) -> tuple[int, str]:
+        answer = client.post("/outlet/redeem", data={"code": booking.voucher.code})
+        return answer.status_code, answer.headers.get("Location", "")
+
+    assert scan(app.test_client(), bookings[0])[0] == 302  # signed out: to the sign-in page
+    assert scan(as_role(Role.STAFF), bookings[0]) == (403, "")  # another role
+    ended = outlet_client(app, outlet)
+    accounts.end_sessions(ended.user)  # signed out elsewhere: this cookie's session version is old
+    db.session.commit()
+    status, location = scan(ended, bookings[0])
+    assert status == 302 and "/login" in location
+    disabled = outlet_client(app, outlet)
+    disabled.user.is_enabled = False
+    db.session.commit()
+    assert scan(disabled, bookings[0])[0] == 302
+    moved = outlet_client(app, outlet)
+    admin = make_user(Role.ADMIN)
+    accounts.change_access(moved.user, actor=admin, role=Role.OUTLET_STAFF, region_code=None,
+                           organisation_id=make_org(kind="company").id, is_enabled=True)
+    db.session.commit()
+    assert moved.user.outlet_id is None  # an outlet belongs to one company
+    assert _status(bookings[0].voucher.id) == VoucherStatus.BOOKED
+    counter = outlet_client(app, outlet)
+    outlet.organisation.status = OrgStatus.REJECTED
+    db.session.commit()
+    answer = counter.post("/outlet/redeem", data={"code": bookings[1].voucher.code}).get_json()
+    assert answer["result"] == "invalid" and "approved company" in answer["message"] and answer["counts"] is None
+    outlet.organisation.status = OrgStatus.APPROVED
+    db.session.commit()
+    assert _scanner_verdict(counter.post("/outlet/redeem", data={"code": bookings[1].voucher.code})) == "valid"
+    assert [_status(b.voucher.id) for b in bookings] == ["booked", "redeemed", "booked", "booked"]
+
+
+def test_the_scanner_endpoint_requires_the_forms_csrf_token(app, clock):
+    outlet = make_outlet()
+    approve_pledge(outlet, start=clock.today)
+    booking = book(outlet, phone(1), clock)
+    client = outlet_client(app, outlet)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        refused = client.post("/outlet/redeem", data={"code": booking.voucher.code})
+        assert refused.status_code == 400
+        assert _status(booking.voucher.id) == VoucherStatus.BOOKED
+        page = client.get("/outlet/").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+        assert 'data-redeem-url="/outlet/redeem"' in page
+        answer = client.post("/outlet/redeem", data={"code": booking.voucher.code, "csrf_token": token})
+        assert _scanner_verdict(answer) == "valid"
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False

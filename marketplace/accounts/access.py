@@ -45,6 +45,25 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
     return decorate
 
 
+def checks_own_sign_in(*roles: Role) -> Callable[[F], F]:
+    """Only signed-in accounts with one of `roles`, like `roles_required`, but the view checks the
+    sign-in itself, inside its own statement (with `sessions.is_live` and the role), instead of
+    loading the account first; where that check fails it answers `refuse_sign_in(*roles)`."""
+
+    def decorate(view: F) -> F:
+        view.access = tuple(roles)  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def refuse_sign_in(*roles: Role) -> Any:
+    """The answer `roles_required` gives: to the sign-in page when signed out, 403 for other roles."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    abort(403)
+
+
 def deny_unclassified() -> None:
     """Refuse any endpoint that declared no access rule (deny by default)."""
     if request.endpoint in (None, "static"):

@@ -109,6 +109,7 @@ def _snapshot(user: User) -> dict[str, object]:
         "role": user.role,
         "region_code": user.region_code,
         "organisation_id": user.organisation_id,
+        "outlet_id": user.outlet_id,
         "is_enabled": user.is_enabled,
     }
 
@@ -130,6 +131,8 @@ def change_access(
     before = _snapshot(user)
     user.role = role
     user.region_code = region_code if role == Role.STAFF else None
+    if role != Role.OUTLET_STAFF or organisation_id != user.organisation_id:
+        user.outlet_id = None  # an outlet belongs to one company: a moved or re-roled account leaves it
     user.organisation_id = organisation_id if role in (Role.ORG_MEMBER, Role.OUTLET_STAFF) else None
     user.is_enabled = is_enabled
     after = _snapshot(user)

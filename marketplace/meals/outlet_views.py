@@ -1,7 +1,7 @@
 """The outlet's page: scan the QR (camera, where the browser can) or type the code; one big word back.
 
-The page's script sends the form with `Accept: application/json` and shows the answer in place, so a
-counter can scan voucher after voucher; without JavaScript the same form posts and the page reloads.
+The page's script posts each code to `/outlet/redeem` and shows the JSON answer in place, so a
+counter can scan voucher after voucher; without JavaScript the form posts to the page itself.
 """
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace.accounts.access import public, roles_required
+from marketplace.accounts.access import checks_own_sign_in, public, refuse_sign_in, roles_required
 from marketplace.accounts.models import Role
+from marketplace.accounts.sessions import session_account
 from marketplace.db import read_phase
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.meals import codes, reports, timing, vouchers
 from marketplace.meals.forms import RedeemForm
 from marketplace.meals.models import Outlet
@@ -27,7 +28,7 @@ bp = Blueprint("outlet", __name__, url_prefix="/outlet")
 
 
 @dataclass(frozen=True)
-class Counter:
+class ShownOutlet:
     """The outlet as its page shows it."""
 
     id: int
@@ -44,50 +45,26 @@ MY_OUTLET = (
 )
 
 
-def _my_outlet() -> Counter | None:
+def _my_outlet() -> ShownOutlet | None:
     """The outlet this account redeems at (one query), or None."""
     if current_user.outlet_id is None:
         return None
     row = db.session.connection().execute(
         MY_OUTLET, {"outlet": current_user.outlet_id, "org": current_user.organisation_id}
     ).first()
-    return Counter(row.id, row.name, f"{row.serves_from:%H:%M}–{row.serves_until:%H:%M}") if row else None
+    return ShownOutlet(row.id, row.name, f"{row.serves_from:%H:%M}–{row.serves_until:%H:%M}") if row else None
 
 
 @bp.before_request
 def _read_before_writing() -> None:
-    """SQLite: read the sign-in and its outlet as a plain reader, so the only write lock a scan takes
-    covers its UPDATE, its audit row and the day's counts. (A POST otherwise takes the lock at its
-    first query, the sign-in's, and holds it through everything the request does.)"""
-    if request.method != "POST" or db.engine.dialect.name != "sqlite":
+    """SQLite: the page's form post reads the sign-in as a plain reader, so the only write lock it
+    takes covers the redemption. (A POST otherwise takes the lock at its first query, the sign-in's,
+    and holds it through everything the request does.) The scanner's own endpoint loads no sign-in."""
+    if request.endpoint != "outlet.scan" or request.method != "POST" or db.engine.dialect.name != "sqlite":
         return
-    db.session().expire_on_commit = False  # the user and outlet stay loaded after the read phase ends
+    db.session().expire_on_commit = False  # the user stays loaded after the read phase ends
     with read_phase():
-        if current_user.is_authenticated and current_user.role == Role.OUTLET_STAFF:
-            g.meal_outlet = _my_outlet()
-
-
-def _commit_keeping_values() -> None:
-    """Commit, but keep what was loaded, so the answer renders without touching the database again.
-
-    On SQLite a POST's transaction takes the write lock at BEGIN: a read after the commit (an expired
-    attribute reloading) would open a new writing transaction, held until the request ends.
-    """
-    session = db.session()
-    session.expire_on_commit = False  # this request's session only; it is discarded at teardown
-    session.commit()
-
-
-def _answer(outlet: Counter | None, form: RedeemForm, result: Any = None) -> str | Response:
-    now = timing.now()
-    counts = reports.outlet_day(outlet.id, timing.local_date(now)) if outlet else None
-    _commit_keeping_values()
-    answer = _as_json(result, counts)
-    if request.accept_mimetypes.best == "application/json":
-        answer["errors"] = [str(e) for errors in form.errors.values() for e in errors]
-        return jsonify(answer)
-    with read_phase():  # the page's own reads (the header's notifications) take no write lock
-        return render_template("meals/outlet_scan.html", outlet=outlet, form=form, answer=answer, counts=counts)
+        current_user._get_current_object()  # Flask-Login loads the sign-in here
 
 
 WORDS = {"valid": lambda: _("Valid"), "used": lambda: _("Already used"), "invalid": lambda: _("Invalid")}
@@ -106,25 +83,59 @@ def _as_json(result: Any, counts: Any) -> dict[str, Any]:
     return answer
 
 
+def _page(form: RedeemForm, result: Any = None) -> str:
+    """The outlet's page, with the answer to the last scan if there was one."""
+    session = db.session()
+    session.expire_on_commit = False  # this request's session only; the page needs what it loaded
+    session.commit()
+    with read_phase():  # the page's own reads take no write lock
+        outlet = _my_outlet()
+        counts = reports.outlet_day(outlet.id, timing.local_date(timing.now())) if outlet else None
+        return render_template("meals/outlet_scan.html", outlet=outlet, form=form,
+                               answer=_as_json(result, counts), counts=counts)
+
+
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(Role.OUTLET_STAFF)
-def scan() -> str | Response:
-    """Redeem a voucher: valid, already used (and when), or invalid (and why)."""
-    outlet = g.meal_outlet if "meal_outlet" in g else _my_outlet()
+def scan() -> str:
+    """The page: scan or type a code; without JavaScript the form posts here and the page answers."""
     form = RedeemForm()
-    if outlet is None or not form.validate_on_submit():
-        return _answer(outlet, form)
-    result = vouchers.redeem(form.code.data, outlet_id=outlet.id, actor=current_user, now=timing.now())
+    if not form.validate_on_submit():
+        return _page(form)
+    result = vouchers.redeem(form.code.data, counter=current_user, now=timing.now())
     form.code.data = ""
-    return _answer(outlet, form, result)
+    return _page(form, result)
+
+
+@bp.route("/redeem", methods=["POST"])
+@limiter.exempt  # nothing to limit: every scan is a counter's, and each code redeems once
+@checks_own_sign_in(Role.OUTLET_STAFF)
+def redeem() -> Response:
+    """The scanner's endpoint (the page's script posts here): valid, already used (and when), or
+    invalid (and why), with the day's counts, as JSON.
+
+    Built for a busy counter: the sign-in is checked inside the redemption's own statement instead of
+    being loaded first, and the code is read straight from the form (CSRF is checked for every POST).
+    """
+    account = session_account()
+    if account is None:
+        return refuse_sign_in(Role.OUTLET_STAFF)
+    now = timing.now()
+    result = vouchers.redeem(request.form.get("code", ""), counter=account, now=now)
+    if not result.counter_live:
+        db.session.rollback()
+        return refuse_sign_in(Role.OUTLET_STAFF)
+    counts = reports.outlet_day(result.outlet_id, timing.local_date(now)) if result.outlet_id else None
+    db.session.commit()
+    return jsonify(_as_json(result, counts))
 
 
 @bp.route("/r/<code>")
 @public
-def scan_code(code: str) -> str | Response:
+def scan_code(code: str) -> str:
     """Where a voucher's QR leads a phone camera: for outlet staff the code filled in, one tap to redeem;
     for anyone else a word on what the code is."""
     shown = codes.display(codes.normalise(code[:40]))
     if not (current_user.is_authenticated and current_user.role == Role.OUTLET_STAFF):
         return render_template("meals/qr_landing.html", code=shown)
-    return _answer(_my_outlet(), RedeemForm(formdata=None, code=shown))
+    return _page(RedeemForm(formdata=None, code=shown))

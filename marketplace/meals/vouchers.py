@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from marketplace.accounts import sessions
+from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
 from marketplace.audit.models import AuditEvent
 from marketplace.db import UTCDateTime
@@ -26,7 +28,7 @@ from marketplace.meals import codes, eligibility, phones, quota
 from marketplace.meals.errors import MealError
 from marketplace.meals.models import Outlet, Voucher, VoucherStatus
 from marketplace.meals.timing import bookable_days, local_date, serving_window
-from marketplace.organisations.models import OrgStatus
+from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.settings import service as settings
 
 
@@ -167,43 +169,89 @@ class Outcome(StrEnum):
 
 @dataclass
 class Redemption:
-    """The answer to one scan: the outcome, why, and when a used voucher was redeemed."""
+    """The answer to one scan: the outcome, why, and when a used voucher was redeemed.
+
+    `outlet_id` is the counter's outlet (None when the sign-in has no outlet of an approved
+    company); `counter_live` is False when the session names no enabled outlet staff account with
+    that session version: the caller refuses the request as it would any page.
+    """
 
     outcome: Outcome
     reason: Any = ""
     redeemed_at: datetime | None = None
+    outlet_id: int | None = None
+    counter_live: bool = True
 
 
-_v = Voucher.__table__.c
-# Built once: the hot path only binds values (no statement building, no ORM bulk-update machinery).
+_v, _u = Voucher.__table__.c, User.__table__.c
+_o, _org = Outlet.__table__.c, Organisation.__table__.c
+
+
+def _counter(bind: str) -> sa.Select[Any]:
+    """The live outlet staff sign-in named by (b_user, b_version), selecting `bind`'s column."""
+    return sa.select(getattr(_u, bind)).where(sessions.is_live(sa.bindparam("b_user"), sa.bindparam("b_version")),
+                                              _u.role == Role.OUTLET_STAFF)
+
+
+# The counter's outlet: of the counter's own company, and the company approved.
+COUNTER_OUTLET = (
+    _counter("outlet_id")
+    .join(Outlet, sa.and_(_o.id == _u.outlet_id, _o.organisation_id == _u.organisation_id))
+    .join(Organisation, sa.and_(_org.id == _o.organisation_id, _org.status == OrgStatus.APPROVED))
+    .scalar_subquery()
+)
+# Built once, so a scan only binds values. The sign-in is checked in the same statement that redeems:
+# the scanner's request loads no account first, and no check can go stale before the write.
 REDEEM = (
     sa.update(Voucher.__table__)
-    .where(_v.code == sa.bindparam("b_code"), _v.outlet_id == sa.bindparam("b_outlet"),
+    .where(_v.code == sa.bindparam("b_code"), _v.outlet_id == COUNTER_OUTLET,
            _v.serve_date == sa.bindparam("b_day"), _v.status == VoucherStatus.BOOKED,
            _v.valid_from <= sa.bindparam("b_now"), _v.valid_until > sa.bindparam("b_now"))
-    .values(status=VoucherStatus.REDEEMED, redeemed_at=sa.bindparam("b_now"), redeemed_by_id=sa.bindparam("b_staff"))
-    .returning(_v.id)
+    .values(status=VoucherStatus.REDEEMED, redeemed_at=sa.bindparam("b_now"), redeemed_by_id=sa.bindparam("b_user"))
+    .returning(_v.id, _v.outlet_id)
 )
+# Why a scan did not redeem, in one query: the sign-in, its outlet, and the voucher (if any).
+_probe = sa.select(sa.literal(1).label("one")).subquery()
+SCANNED = sa.select(
+    _counter("id").scalar_subquery().label("live_user"), COUNTER_OUTLET.label("my_outlet"),
+    _v.outlet_id, _v.status, _v.serve_date, _v.valid_from, _v.valid_until, _v.redeemed_at,
+).select_from(_probe.outerjoin(Voucher.__table__, _v.code == sa.bindparam("b_code")))
 
 
-def redeem(typed: str, *, outlet_id: int, actor: Any, now: datetime) -> Redemption:
-    """Redeem a voucher at the actor's outlet: one atomic conditional UPDATE, exactly one winner."""
+def redeem(typed: str, *, counter: Any, now: datetime) -> Redemption:
+    """Redeem a voucher at the counter's outlet: one atomic conditional UPDATE, exactly one winner.
+
+    `counter` names the outlet staff sign-in scanning (`id` and `session_version`: a `User`, or the
+    session's `SessionAccount`); its outlet and company are checked inside the same UPDATE.
+    """
     code = codes.normalise(typed)
-    if len(code) != codes.VOUCHER_LENGTH or not codes.is_valid(code):
-        return Redemption(Outcome.INVALID, _l("This is not a voucher code: check it for a typo."))
-    won = db.session.connection().execute(
-        REDEEM, {"b_code": code, "b_outlet": outlet_id, "b_day": local_date(now), "b_now": now, "b_staff": actor.id}
-    ).scalar()
-    if won is not None:
-        audit.record("meal.redeem", actor=actor, object_type="vouchers", object_id=won,
-                     after={"outlet_id": outlet_id})
-        return Redemption(Outcome.VALID, redeemed_at=now)
-    return _explain(db.session.scalar(sa.select(Voucher).where(Voucher.code == code)), outlet_id, now)
+    values = {"b_code": code, "b_user": counter.id, "b_version": counter.session_version,
+              "b_day": local_date(now), "b_now": now}
+    connection = db.session.connection()
+    well_formed = len(code) == codes.VOUCHER_LENGTH and codes.is_valid(code)
+    if well_formed and (won := connection.execute(REDEEM, values).first()) is not None:
+        audit.record_now("meal.redeem", actor_id=counter.id, object_type="vouchers", object_id=won.id,
+                         after={"outlet_id": won.outlet_id})
+        return Redemption(Outcome.VALID, redeemed_at=now, outlet_id=won.outlet_id)
+    scanned = connection.execute(SCANNED, values).one()
+    if scanned.live_user is None:
+        return Redemption(Outcome.INVALID, counter_live=False)
+    if scanned.my_outlet is None:
+        reason = _l("This sign-in is not assigned to an outlet of an approved company.")
+        return Redemption(Outcome.INVALID, reason)
+    if not code:
+        return Redemption(Outcome.INVALID, _l("Type or scan a voucher code."), outlet_id=scanned.my_outlet)
+    if not well_formed:
+        return Redemption(Outcome.INVALID, _l("This is not a voucher code: check it for a typo."),
+                          outlet_id=scanned.my_outlet)
+    result = _explain(scanned, scanned.my_outlet, now)
+    result.outlet_id = scanned.my_outlet
+    return result
 
 
-def _explain(voucher: Voucher | None, outlet_id: int, now: datetime) -> Redemption:
+def _explain(voucher: Any, outlet_id: int, now: datetime) -> Redemption:
     """Why a scan did not redeem: the voucher is unknown, elsewhere, used, over or not yet due."""
-    if voucher is None:
+    if voucher.status is None:
         return Redemption(Outcome.INVALID, _l("No voucher has this code."))
     if voucher.outlet_id != outlet_id:
         return Redemption(Outcome.INVALID, _l("This voucher is for another outlet."))

@@ -1,6 +1,7 @@
-// The outlet page. The form is sent with fetch and the answer shown in place (one big word and the
-// day's counts), so a counter can go from voucher to voucher; without JavaScript the form posts as
-// usual. Where the browser has BarcodeDetector, the camera scans QR codes continuously.
+// The outlet page. Each code is posted with fetch to the scanner's endpoint (data-redeem-url) and
+// the answer shown in place (one big word and the day's counts), so a counter can go from voucher to
+// voucher; without JavaScript the form posts to the page as usual. Where the browser has
+// BarcodeDetector, the camera scans QR codes continuously.
 // No inline scripts: the CSP forbids them.
 (() => {
   const form = document.getElementById("redeem-form");
@@ -17,12 +18,6 @@
       verdict.className = `verdict verdict-${answer.result}`;
       word.textContent = answer.word;
       message.textContent = answer.message;
-    } else if (answer.errors && answer.errors.length) {
-      verdict.hidden = false;
-      verdict.dataset.result = "invalid";
-      verdict.className = "verdict verdict-invalid";
-      word.textContent = "";
-      message.textContent = answer.errors.join(" ");
     }
     Object.entries(answer.counts || {}).forEach(([name, value]) => {
       const cell = document.querySelector(`[data-count="${name}"]`);
@@ -37,9 +32,10 @@
     const body = new FormData(form);
     body.set("code", code);
     try {
-      const response = await fetch(form.action, {
+      const response = await fetch(form.dataset.redeemUrl, {
         method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json" },
       });
+      if (response.redirected) throw new Error("signed out");
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       show(await response.json());
       input.value = "";
