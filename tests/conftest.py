@@ -148,7 +148,8 @@ def _app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         db.session.commit()
     yield app
     with app.app_context():
-        db.engine.dispose()
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 def _empty_tables() -> None:

@@ -75,7 +75,7 @@ def test_badge_for_top_companies_and_staff_provisional(app, as_role, client):
 def test_redeemed_meals_count_for_companies(app):
     """One point per redeemed meal, on the company board only (DESIGN §7)."""
     from marketplace.leaderboards import points
-    from marketplace.meals import vouchers
+    from marketplace.meals import redemption
     from tests import meals_support as meals
 
     clock = next(meals.fixed_clock(app))
@@ -86,7 +86,7 @@ def test_redeemed_meals_count_for_companies(app):
     for n in range(3):
         booking = meals.book(outlet, meals.phone(n), clock)
         if n < 2:  # the third is booked but never redeemed: it earns nothing
-            vouchers.redeem(booking.voucher.code, counter=staff, now=clock.moment)
+            redemption.redeem(booking.voucher.code, counter=staff, now=clock.moment)
             db.session.commit()
     day = periods.start_of("week", clock.today)
     start, end = periods.bounds(day, periods.next_start("week", day))

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from marketplace.accounts.models import Role
 from marketplace.extensions import db, limiter
-from marketplace.meals import codes, eligibility, vouchers
+from marketplace.meals import codes, eligibility, redemption, vouchers
 from marketplace.meals.errors import MealError
 from marketplace.meals.models import EligibilityCode, MealDay, Voucher, VoucherStatus
 from marketplace.meals.phones import phone_hash
@@ -41,7 +41,7 @@ def _voucher_path(response) -> str:
 
 
 def _redeem(outlet, booking, clock):
-    return vouchers.redeem(booking.voucher.code, counter=make_outlet_staff(outlet), now=clock.moment)
+    return redemption.redeem(booking.voucher.code, counter=make_outlet_staff(outlet), now=clock.moment)
 
 
 def test_book_over_the_web_and_see_the_qr_and_code(app, client, clock):

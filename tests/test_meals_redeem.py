@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
-from marketplace.meals import codes, reports, vouchers
+from marketplace.meals import codes, redemption, reports, vouchers
 from marketplace.meals.models import Voucher, VoucherStatus
 from tests.meals_support import (
     approve_pledge,
@@ -146,7 +146,7 @@ def test_expiry_is_set_based_idempotent_and_runs_from_the_cli(app, clock):
     approve_pledge(outlet, start=clock.today)
     eaten, missed = book(outlet, phone(1), clock), book(outlet, phone(2), clock)
     later = book(outlet, phone(3), clock, day=clock.today + timedelta(days=1))
-    vouchers.redeem(eaten.voucher.code, counter=outlet_client(app, outlet).user, now=clock.moment)
+    redemption.redeem(eaten.voucher.code, counter=outlet_client(app, outlet).user, now=clock.moment)
     db.session.commit()
     assert vouchers.expire_vouchers(clock.moment) == 0  # serving not over yet
     clock.set(clock.today, 14, 0)
@@ -183,7 +183,7 @@ def test_redeemed_meals_are_counted_per_company(app, clock):
     staff = {first.id: outlet_client(app, first).user, second.id: outlet_client(app, second).user}
     for n, outlet in enumerate((first, first, second, first)):
         booking = book(outlet, phone(n), clock)
-        vouchers.redeem(booking.voucher.code, counter=staff[outlet.id], now=clock.moment)
+        redemption.redeem(booking.voucher.code, counter=staff[outlet.id], now=clock.moment)
     book(second, phone(9), clock)  # booked, not eaten: no points
     db.session.commit()
     rows = reports.redeemed_meals_by_company(clock.moment - timedelta(hours=1), clock.moment + timedelta(hours=1))
@@ -276,3 +276,25 @@ def test_the_scanner_endpoint_requires_the_forms_csrf_token(app, clock):
         assert _scanner_verdict(answer) == "valid"
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_a_scan_survives_a_dead_database_connection(app, clock):
+    """PostgreSQL runs a scan as one statement on a pool without pre-ping: a pooled connection the
+    server has dropped is replaced and the scan goes through, once. (SQLite has no connection to lose.)"""
+    if db.engine.dialect.name != "postgresql":
+        return
+    outlet = make_outlet()
+    approve_pledge(outlet, start=clock.today)
+    first, second = book(outlet, phone(1), clock), book(outlet, phone(2), clock)
+    client = outlet_client(app, outlet)
+    pool = db.engines["autocommit"]
+    pool.dispose()
+    with pool.connect() as connection:  # the pool's only connection from now on
+        backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    db.session.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    db.session.commit()
+    assert _scanner_verdict(client.post("/outlet/redeem", data={"code": first.voucher.code})) == "valid"
+    assert _scanner_verdict(client.post("/outlet/redeem", data={"code": first.voucher.code})) == "used"
+    assert _scanner_verdict(client.post("/outlet/redeem", data={"code": second.voucher.code})) == "valid"
+    redeems = sa.select(sa.func.count()).where(AuditEvent.action == "meal.redeem")
+    assert db.session.scalar(redeems) == 2

@@ -19,7 +19,7 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.sessions import session_account
 from marketplace.db import read_phase
 from marketplace.extensions import db, limiter
-from marketplace.meals import codes, reports, timing, vouchers
+from marketplace.meals import codes, redemption, reports, timing
 from marketplace.meals.forms import RedeemForm
 from marketplace.meals.models import Outlet
 from marketplace.organisations.models import Organisation, OrgStatus
@@ -102,7 +102,7 @@ def scan() -> str:
     form = RedeemForm()
     if not form.validate_on_submit():
         return _page(form)
-    result = vouchers.redeem(form.code.data, counter=current_user, now=timing.now())
+    result = redemption.redeem(form.code.data, counter=current_user, now=timing.now())
     form.code.data = ""
     return _page(form, result)
 
@@ -120,14 +120,12 @@ def redeem() -> Response:
     account = session_account()
     if account is None:
         return refuse_sign_in(Role.OUTLET_STAFF)
-    now = timing.now()
-    result = vouchers.redeem(request.form.get("code", ""), counter=account, now=now)
+    result = redemption.redeem(request.form.get("code", ""), counter=account, now=timing.now())
     if not result.counter_live:
         db.session.rollback()
         return refuse_sign_in(Role.OUTLET_STAFF)
-    counts = reports.outlet_day(result.outlet_id, timing.local_date(now)) if result.outlet_id else None
     db.session.commit()
-    return jsonify(_as_json(result, counts))
+    return jsonify(_as_json(result, result.counts))
 
 
 @bp.route("/r/<code>")

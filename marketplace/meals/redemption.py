@@ -1,0 +1,248 @@
+"""Redeeming a voucher at an outlet: exactly once, and checked in the statement that redeems it.
+
+A scan names the code and the counter's sign-in (account id and session version). The redeeming
+UPDATE itself requires that this is a live outlet staff sign-in (`accounts.sessions.is_live`), that
+the voucher is for the counter's outlet, the outlet of the counter's own approved company, for today,
+inside serving hours and still booked. Among any number of simultaneous scans exactly one changes
+the row; the others are told when it was redeemed.
+
+The answer comes with the day's counts for the counter's screen. On PostgreSQL the whole scan is one
+statement, run outside any transaction of the request: the sign-in check, the UPDATE, the audit row
+and the counts are one atomic statement, and one round trip. SQLite has no data-modifying WITH, and
+no round trips to save: there it is the same steps as statements in the request's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
+
+from marketplace.accounts import sessions
+from marketplace.accounts.models import Role, User
+from marketplace.audit import service as audit
+from marketplace.audit.models import AuditEvent
+from marketplace.extensions import db
+from marketplace.meals import codes, reports
+from marketplace.meals.models import MealDay, Outlet, Voucher, VoucherStatus
+from marketplace.meals.reports import DayCounts
+from marketplace.meals.timing import local_date
+from marketplace.organisations.models import Organisation, OrgStatus
+
+
+class Outcome(StrEnum):
+    """What the outlet is told, in one word."""
+
+    VALID = "valid"
+    USED = "used"
+    INVALID = "invalid"
+
+
+@dataclass
+class Redemption:
+    """The answer to one scan: the outcome, why, when a used voucher was redeemed, and the counter's
+    outlet with its day's counts.
+
+    `outlet_id` is None when the sign-in has no outlet of an approved company; `counter_live` is
+    False when the session names no enabled outlet staff account with that session version: the
+    caller refuses the request as it would any page.
+    """
+
+    outcome: Outcome
+    reason: Any = ""
+    redeemed_at: datetime | None = None
+    outlet_id: int | None = None
+    counts: DayCounts | None = None
+    counter_live: bool = True
+
+
+_v, _u, _d = Voucher.__table__.c, User.__table__.c, MealDay.__table__.c
+_o, _org = Outlet.__table__.c, Organisation.__table__.c
+_live_counter = sa.and_(sessions.is_live(sa.bindparam("b_user"), sa.bindparam("b_version")),
+                        _u.role == Role.OUTLET_STAFF)
+# The counter's outlet: of the counter's own company, and the company approved.
+_counter_outlet = (
+    sa.select(_u.outlet_id).where(_live_counter)
+    .join(Outlet, sa.and_(_o.id == _u.outlet_id, _o.organisation_id == _u.organisation_id))
+    .join(Organisation, sa.and_(_org.id == _o.organisation_id, _org.status == OrgStatus.APPROVED))
+)
+_redeemable = sa.and_(_v.code == sa.bindparam("b_code"), _v.serve_date == sa.bindparam("b_day"),
+                      _v.status == VoucherStatus.BOOKED, _v.valid_from <= sa.bindparam("b_now"),
+                      _v.valid_until > sa.bindparam("b_now"))
+_redeemed = {"status": VoucherStatus.REDEEMED, "redeemed_at": sa.bindparam("b_now"),
+             "redeemed_by_id": sa.bindparam("b_user")}
+_scanned = Voucher.__table__.alias("scanned")
+_SCANNED_COLUMNS = [_scanned.c[name].label(f"v_{name}") for name in
+                    ("outlet_id", "status", "serve_date", "valid_from", "valid_until", "redeemed_at")]
+_probe = sa.select(sa.literal(1).label("one")).subquery("probe")
+
+
+_COUNTED_STATES = (("redeemed", VoucherStatus.REDEEMED), ("expired", VoucherStatus.EXPIRED),
+                   ("waiting", VoucherStatus.BOOKED))
+
+
+def _counted(outlet: Any) -> sa.Subquery:
+    """The day's counts of `outlet` (counter row and vouchers by state), as a one-row derived table."""
+    def day_value(column: sa.Column[int]) -> sa.ScalarSelect[int]:
+        return sa.select(column).where(_d.outlet_id == outlet, _d.serve_date == sa.bindparam("b_day")).scalar_subquery()
+
+    counted = Voucher.__table__.alias("counted")
+    return sa.select(
+        day_value(_d.quota).label("pledged"), day_value(_d.booked).label("booked"),
+        *(sa.func.count().filter(counted.c.status == status).label(name) for name, status in _COUNTED_STATES),
+    ).where(counted.c.outlet_id == outlet, counted.c.serve_date == sa.bindparam("b_day")).subquery("day_counts")
+
+
+def _one_statement() -> sa.Select[Any]:
+    """PostgreSQL: sign-in, UPDATE, audit row, the scanned voucher and the counts, in one statement.
+
+    Every part reads the database as it was when the statement began: the counts do not yet include
+    this redemption, and a scan that lost a race sees the voucher still booked (both handled below).
+    """
+    counter = (sa.select(_u.id, _u.email, _u.outlet_id).where(_live_counter)
+               .join(Outlet, sa.and_(_o.id == _u.outlet_id, _o.organisation_id == _u.organisation_id))
+               .join(Organisation, sa.and_(_org.id == _o.organisation_id, _org.status == OrgStatus.APPROVED))
+               .cte("counter"))
+    won = (sa.update(Voucher.__table__).where(_redeemable, _v.outlet_id == counter.c.outlet_id)
+           .values(**{**_redeemed, "redeemed_by_id": counter.c.id})
+           .returning(_v.id, _v.outlet_id).cte("won"))
+    logged = sa.insert(AuditEvent).from_select(
+        ["at", "actor_id", "actor_label", "action", "object_type", "object_id", "after", "ip"],
+        sa.select(sa.bindparam("b_now", type_=AuditEvent.__table__.c.at.type), counter.c.id, counter.c.email,
+                  sa.literal("meal.redeem"), sa.literal("vouchers"), sa.cast(won.c.id, sa.String),
+                  sa.func.json_build_object("outlet_id", won.c.outlet_id), sa.bindparam("b_ip", type_=sa.String))
+        .select_from(won.join(counter, sa.true())),
+    ).cte("logged")
+    live_user = sa.select(_u.id).where(_live_counter).scalar_subquery()
+    my_outlet = sa.select(counter.c.outlet_id).scalar_subquery()
+    counted = _counted(my_outlet)
+    return (
+        sa.select(live_user.label("live_user"), my_outlet.label("my_outlet"),
+                  sa.select(won.c.id).scalar_subquery().label("won"), *_SCANNED_COLUMNS, counted)
+        .select_from(_probe.outerjoin(_scanned, _scanned.c.code == sa.bindparam("b_code")).join(counted, sa.true()))
+        .add_cte(logged)
+    )
+
+
+ONE_STATEMENT = _one_statement()
+# SQLite, step by step in the request's transaction.
+REDEEM = (sa.update(Voucher.__table__).where(_redeemable, _v.outlet_id == _counter_outlet.scalar_subquery())
+          .values(**_redeemed).returning(_v.id, _v.outlet_id))
+SCANNED = sa.select(
+    sa.select(_u.id).where(_live_counter).scalar_subquery().label("live_user"),
+    _counter_outlet.scalar_subquery().label("my_outlet"), *_SCANNED_COLUMNS,
+).select_from(_probe.outerjoin(_scanned, _scanned.c.code == sa.bindparam("b_code")))
+# A scan that lost a race (PostgreSQL) reads the voucher again, as the winner left it.
+RESCANNED = sa.select(*_SCANNED_COLUMNS).where(_scanned.c.code == sa.bindparam("b_code"))
+
+
+def redeem(typed: str, *, counter: Any, now: datetime) -> Redemption:
+    """Redeem a voucher at the counter's outlet: one atomic conditional UPDATE, exactly one winner.
+
+    `counter` names the outlet staff sign-in scanning (`id` and `session_version`: a `User`, or the
+    session's `SessionAccount`); its outlet and company are checked inside the same UPDATE.
+    """
+    code = codes.normalise(typed)
+    well_formed = len(code) == codes.VOUCHER_LENGTH and codes.is_valid(code)
+    values = {"b_code": code if well_formed else "", "b_user": counter.id, "b_version": counter.session_version,
+              "b_day": local_date(now), "b_now": now}
+    if db.engine.dialect.name == "postgresql":
+        return _in_one_statement(code, well_formed, values, now)
+    return _in_steps(code, well_formed, values, now)
+
+
+def _in_one_statement(code: str, well_formed: bool, values: dict[str, Any], now: datetime) -> Redemption:
+    values = {**values, "b_ip": (request.remote_addr or "")[:45] if has_request_context() else ""}
+    try:
+        return _one_statement_on(db.engines["autocommit"], code, well_formed, values, now)
+    except sa.exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        # The pooled connection had died (the server restarted): SQLAlchemy has dropped the pool; try
+        # once more on a new connection. Safe: had the lost statement redeemed the voucher, this one
+        # finds it redeemed and says so; it is never redeemed twice.
+        return _one_statement_on(db.engines["autocommit"], code, well_formed, values, now)
+
+
+def _one_statement_on(engine: sa.Engine, code: str, well_formed: bool, values: dict[str, Any],
+                      now: datetime) -> Redemption:
+    # Its own connection, outside the request's transaction: the statement is atomic by itself.
+    with engine.connect() as connection:
+        row = connection.execute(ONE_STATEMENT, values).one()
+        counts = DayCounts(row.my_outlet, values["b_day"], row.pledged or 0, row.booked or 0, row.redeemed,
+                           row.expired, row.waiting) if row.my_outlet is not None else None
+        if row.won is not None:  # the counts were read before this redemption
+            counts = replace(counts, redeemed=counts.redeemed + 1, waiting=counts.waiting - 1)
+            return Redemption(Outcome.VALID, redeemed_at=now, outlet_id=row.my_outlet, counts=counts)
+        voucher = ScannedVoucher.of(row)
+        if voucher.status == VoucherStatus.BOOKED and row.my_outlet is not None:  # lost a race: the winner's row
+            voucher = ScannedVoucher.of(connection.execute(RESCANNED, values).one())
+    return _refused(row, voucher, code, well_formed, now, counts)
+
+
+def _in_steps(code: str, well_formed: bool, values: dict[str, Any], now: datetime) -> Redemption:
+    connection = db.session.connection()
+    if well_formed and (won := connection.execute(REDEEM, values).first()) is not None:
+        audit.record_now("meal.redeem", actor_id=values["b_user"], object_type="vouchers", object_id=won.id,
+                         after={"outlet_id": won.outlet_id})
+        return Redemption(Outcome.VALID, redeemed_at=now, outlet_id=won.outlet_id,
+                          counts=reports.outlet_day(won.outlet_id, values["b_day"]))
+    row = connection.execute(SCANNED, values).one()
+    counts = reports.outlet_day(row.my_outlet, values["b_day"]) if row.my_outlet is not None else None
+    return _refused(row, ScannedVoucher.of(row), code, well_formed, now, counts)
+
+
+class ScannedVoucher(NamedTuple):
+    """The scanned voucher as a result row holds it (every field None when no voucher has the code)."""
+
+    outlet_id: int | None
+    status: str | None
+    serve_date: date | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    redeemed_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Any) -> ScannedVoucher:
+        return cls._make(getattr(row, f"v_{name}") for name in cls._fields)
+
+
+def _refused(row: Any, voucher: ScannedVoucher, code: str, well_formed: bool, now: datetime,
+             counts: DayCounts | None) -> Redemption:
+    """The answer to a scan that redeemed nothing: no live sign-in, no outlet, or why not this voucher."""
+    if row.live_user is None:
+        return Redemption(Outcome.INVALID, counter_live=False)
+    if row.my_outlet is None:
+        return Redemption(Outcome.INVALID, _l("This sign-in is not assigned to an outlet of an approved company."))
+    if not code:
+        result = Redemption(Outcome.INVALID, _l("Type or scan a voucher code."))
+    elif not well_formed:
+        result = Redemption(Outcome.INVALID, _l("This is not a voucher code: check it for a typo."))
+    else:
+        result = _explain(voucher, row.my_outlet, now)
+    result.outlet_id, result.counts = row.my_outlet, counts
+    return result
+
+
+def _explain(voucher: ScannedVoucher, outlet_id: int, now: datetime) -> Redemption:
+    """Why a scan did not redeem: the voucher is unknown, elsewhere, used, over or not yet due."""
+    if voucher.status is None:
+        return Redemption(Outcome.INVALID, _l("No voucher has this code."))
+    if voucher.outlet_id != outlet_id:
+        return Redemption(Outcome.INVALID, _l("This voucher is for another outlet."))
+    if voucher.status == VoucherStatus.REDEEMED:
+        return Redemption(Outcome.USED, _l("Already redeemed."), redeemed_at=voucher.redeemed_at)
+    if voucher.status == VoucherStatus.CANCELLED:
+        return Redemption(Outcome.INVALID, _l("The resident cancelled this voucher."))
+    if voucher.serve_date != local_date(now):
+        return Redemption(Outcome.INVALID, _l("This voucher is for %(date)s.", date=voucher.serve_date.isoformat()))
+    if voucher.status == VoucherStatus.EXPIRED or now >= voucher.valid_until:
+        return Redemption(Outcome.INVALID, _l("Serving hours are over: this voucher has expired."))
+    if now < voucher.valid_from:
+        return Redemption(Outcome.INVALID, _l("Serving has not started yet: redeem it during serving hours."))
+    return Redemption(Outcome.INVALID, _l("This voucher cannot be redeemed."))
