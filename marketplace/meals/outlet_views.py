@@ -124,7 +124,8 @@ def redeem() -> Response:
     if not result.counter_live:
         db.session.rollback()
         return refuse_sign_in(Role.OUTLET_STAFF)
-    db.session.commit()
+    if db.session().in_transaction():  # SQLite redeemed in the request's transaction; PostgreSQL did not
+        db.session.commit()
     return jsonify(_as_json(result, result.counts))
 
 
