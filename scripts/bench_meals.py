@@ -9,7 +9,8 @@ so a busy moment never flatters the app). Phases: redemption as the page's scrip
 answer) and as a plain form post (HTML answer) — every code scanned twice, by two different clients
 at about the same moment, at 20 outlets, each with its own signed-in counter —, booking, and an
 oversell storm (5 × quota bookings at once on a small quota). Afterwards it checks in SQL: no double
-redemption, no oversold day; and on the clients' side that every code was valid exactly once.
+redemption, no oversold day, each day's redeemed counter equal to its redeemed vouchers; and on the
+clients' side that every code was valid exactly once.
 
     .venv/bin/python scripts/bench_meals.py                      # both databases
     .venv/bin/python scripts/bench_meals.py --backends sqlite --seconds 5
@@ -160,6 +161,9 @@ def check_sql(url: str, info: dict) -> dict:
                 "SELECT count(*) FROM (SELECT v.outlet_id, v.serve_date FROM vouchers v JOIN meal_days d "
                 "ON d.outlet_id = v.outlet_id AND d.serve_date = v.serve_date WHERE v.status <> 'cancelled' "
                 "GROUP BY v.outlet_id, v.serve_date, d.quota HAVING count(*) > d.quota) AS o")).scalar(),
+            "day_counters_off": q(sa.text(
+                "SELECT count(*) FROM meal_days d WHERE d.redeemed <> (SELECT count(*) FROM vouchers v WHERE "
+                "v.outlet_id = d.outlet_id AND v.serve_date = d.serve_date AND v.status = 'redeemed')")).scalar(),
             "storm_vouchers": q(sa.text("SELECT count(*) FROM vouchers WHERE outlet_id = :o"),
                                 {"o": info["outlets"]["storm"]}).scalar(),
             "vouchers_booked_over_http": q(sa.text(
@@ -461,6 +465,7 @@ def main() -> int:
         failed |= any(report[k]["codes_valid_more_than_once"] or report[k]["codes_never_valid"]
                       for k in ("redeem_json", "redeem") if k in report)
         failed |= bool(sql["double_redemptions"] or sql["oversold_counter_rows"] or sql["oversold_days_by_vouchers"]
+                       or sql["day_counters_off"]
                        or sql["redeemed_vouchers"] != sql["redeem_audit_rows"])
         if "storm" in report:
             failed |= sql["storm_vouchers"] != STORM_QUOTA or report["storm"]["statuses"].get(302) != STORM_QUOTA

@@ -298,3 +298,35 @@ def test_a_scan_survives_a_dead_database_connection(app, clock):
     assert _scanner_verdict(client.post("/outlet/redeem", data={"code": second.voucher.code})) == "valid"
     redeems = sa.select(sa.func.count()).where(AuditEvent.action == "meal.redeem")
     assert db.session.scalar(redeems) == 2
+
+
+def test_the_days_counters_agree_with_the_vouchers(app, clock):
+    """The counter's screen reads one row of counters; they match the vouchers counted one by one
+    after bookings, a cancellation, redemptions by the scanner and by the page, and expiry."""
+    outlet = make_outlet()
+    approve_pledge(outlet, meals=8, start=clock.today)
+    bookings = [book(outlet, phone(n), clock) for n in range(6)]
+    vouchers.cancel(bookings[5].voucher, now=clock.moment)
+    db.session.commit()
+    client = outlet_client(app, outlet)
+    assert _scanner_verdict(client.post("/outlet/redeem", data={"code": bookings[0].voucher.code})) == "valid"
+    assert _scanner_verdict(client.post("/outlet/redeem", data={"code": bookings[0].voucher.code})) == "used"
+    assert _verdict(client.post("/outlet/", data={"code": bookings[1].voucher.code})) == "valid"
+    answer = client.post("/outlet/redeem", data={"code": bookings[2].voucher.code}).get_json()
+    assert answer["counts"] == {"pledged": 8, "booked": 5, "redeemed": 3, "waiting": 2}
+
+    def both() -> tuple:
+        counted = reports.company_days(outlet.organisation_id, clock.today, clock.today, clock.moment)[0]
+        kept = reports.outlet_day(outlet.id, clock.today)
+        return ((kept.pledged, kept.booked, kept.redeemed, kept.expired, kept.waiting),
+                (counted.pledged, counted.booked, counted.redeemed, counted.expired, counted.waiting))
+
+    db.session.rollback()
+    kept, counted = both()
+    assert kept == counted == (8, 5, 3, 0, 2)
+    clock.set(clock.today, 14, 0)
+    assert vouchers.expire_vouchers(clock.moment) == 2
+    assert vouchers.expire_vouchers(clock.moment) == 0
+    db.session.commit()
+    kept, counted = both()
+    assert kept == counted == (8, 5, 3, 2, 0)

@@ -109,7 +109,8 @@ def _demo_phone(outlet_number: int, day: date, n: int) -> str:
 def _history(outlet: Outlet, spec: DemoOutlet, number: int, now: Any) -> None:
     """Past days: most meals booked, most of those eaten, some expired, a few given back."""
     today = local_date(now)
-    rows, booked_per_day = [], {}
+    rows: list[Voucher] = []
+    counters: dict[date, dict[str, int]] = {}
     for back in range(HISTORY_DAYS, 0, -1):
         day = today - timedelta(days=back)
         if not spec.weekdays >> day.weekday() & 1:
@@ -126,11 +127,13 @@ def _history(outlet: Outlet, spec: DemoOutlet, number: int, now: Any) -> None:
                 redeemed_at=moment if kind == "redeemed" else None, cancelled_at=start if kind == "cancelled" else None,
                 expired_at=end if kind == "expired" else None,
             ))
-            booked_per_day[day] = booked_per_day.get(day, 0) + (kind != "cancelled")
+            counted = counters.setdefault(day, {"booked": 0, "redeemed": 0, "expired": 0})
+            for name in ("booked", kind) if kind != "cancelled" else ():
+                counted[name] += 1
     db.session.add_all(rows)
-    for day, count in booked_per_day.items():
+    for day, values in counters.items():  # the days' counters agree with their vouchers
         db.session.execute(sa.update(MealDay).where(MealDay.outlet_id == outlet.id, MealDay.serve_date == day)
-                           .values(booked=count))
+                           .values(**values))
 
 
 def _code() -> str:

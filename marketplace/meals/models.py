@@ -118,11 +118,13 @@ class MealPledge(db.Model):
 
 
 class MealDay(db.Model):
-    """The quota counter of one outlet on one day: meals pledged and meals booked.
+    """The counters of one outlet on one day: meals pledged, booked, redeemed and expired.
 
     Booking is `UPDATE … SET booked = booked + 1 WHERE … AND booked < quota`, one statement, so two
     bookings can never both take the last meal; the check constraint refuses an oversold row even
-    if some future code forgot the condition.
+    if some future code forgot the condition. `redeemed` and `expired` move in the same statement or
+    transaction as the vouchers they count, so the counter's screen reads one row after every scan
+    instead of counting the day's vouchers (`reports.company_days` still counts the vouchers).
     """
 
     __tablename__ = "meal_days"
@@ -131,8 +133,14 @@ class MealDay(db.Model):
     serve_date: Mapped[date] = mapped_column(sa.Date, primary_key=True, index=True)
     quota: Mapped[int] = mapped_column(default=0)
     booked: Mapped[int] = mapped_column(default=0)
+    redeemed: Mapped[int] = mapped_column(default=0, server_default="0")
+    expired: Mapped[int] = mapped_column(default=0, server_default="0")
 
-    __table_args__ = (sa.CheckConstraint("booked >= 0 AND booked <= quota", name="not_oversold"),)
+    __table_args__ = (
+        sa.CheckConstraint("booked >= 0 AND booked <= quota", name="not_oversold"),
+        # Every redeemed or expired voucher is one of the day's booked ones (cancelled are not counted).
+        sa.CheckConstraint("redeemed >= 0 AND expired >= 0 AND redeemed + expired <= booked", name="counted"),
+    )
 
 
 class VoucherStatus(StrEnum):

@@ -14,7 +14,7 @@ no round trips to save: there it is the same steps as statements in the request'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -82,24 +82,14 @@ _SCANNED_COLUMNS = [_scanned.c[name].label(f"v_{name}") for name in
 _probe = sa.select(sa.literal(1).label("one")).subquery("probe")
 
 
-_COUNTED_STATES = (("redeemed", VoucherStatus.REDEEMED), ("expired", VoucherStatus.EXPIRED),
-                   ("waiting", VoucherStatus.BOOKED))
-
-
-def _counted(outlet: Any) -> sa.Subquery:
-    """The day's counts of `outlet` (counter row and vouchers by state), as a one-row derived table."""
-    def day_value(column: sa.Column[int]) -> sa.ScalarSelect[int]:
-        return sa.select(column).where(_d.outlet_id == outlet, _d.serve_date == sa.bindparam("b_day")).scalar_subquery()
-
-    counted = Voucher.__table__.alias("counted")
-    return sa.select(
-        day_value(_d.quota).label("pledged"), day_value(_d.booked).label("booked"),
-        *(sa.func.count().filter(counted.c.status == status).label(name) for name, status in _COUNTED_STATES),
-    ).where(counted.c.outlet_id == outlet, counted.c.serve_date == sa.bindparam("b_day")).subquery("day_counts")
+def _this_day(outlet: Any) -> sa.ColumnElement[bool]:
+    """The counter row of `outlet` on the scan's day."""
+    return sa.and_(_d.outlet_id == outlet, _d.serve_date == sa.bindparam("b_day"))
 
 
 def _one_statement() -> sa.Select[Any]:
-    """PostgreSQL: sign-in, UPDATE, audit row, the scanned voucher and the counts, in one statement.
+    """PostgreSQL: sign-in, UPDATE, audit row, the day's counter, the scanned voucher and the counts,
+    in one statement.
 
     Every part reads the database as it was when the statement began: the counts do not yet include
     this redemption, and a scan that lost a race sees the voucher still booked (both handled below).
@@ -118,14 +108,18 @@ def _one_statement() -> sa.Select[Any]:
                   sa.func.json_build_object("outlet_id", won.c.outlet_id), sa.bindparam("b_ip", type_=sa.String))
         .select_from(won.join(counter, sa.true())),
     ).cte("logged")
+    bumped = (sa.update(MealDay.__table__).where(_this_day(won.c.outlet_id))
+              .values(redeemed=_d.redeemed + 1).cte("bumped"))
     live_user = sa.select(_u.id).where(_live_counter).scalar_subquery()
     my_outlet = sa.select(counter.c.outlet_id).scalar_subquery()
-    counted = _counted(my_outlet)
+    day = MealDay.__table__.alias("day")
     return (
         sa.select(live_user.label("live_user"), my_outlet.label("my_outlet"),
-                  sa.select(won.c.id).scalar_subquery().label("won"), *_SCANNED_COLUMNS, counted)
-        .select_from(_probe.outerjoin(_scanned, _scanned.c.code == sa.bindparam("b_code")).join(counted, sa.true()))
-        .add_cte(logged)
+                  sa.select(won.c.id).scalar_subquery().label("won"), *_SCANNED_COLUMNS,
+                  day.c.quota, day.c.booked, day.c.redeemed, day.c.expired)
+        .select_from(_probe.outerjoin(_scanned, _scanned.c.code == sa.bindparam("b_code"))
+                     .outerjoin(day, sa.and_(day.c.outlet_id == my_outlet, day.c.serve_date == sa.bindparam("b_day"))))
+        .add_cte(logged, bumped)
     )
 
 
@@ -133,6 +127,7 @@ ONE_STATEMENT = _one_statement()
 # SQLite, step by step in the request's transaction.
 REDEEM = (sa.update(Voucher.__table__).where(_redeemable, _v.outlet_id == _counter_outlet.scalar_subquery())
           .values(**_redeemed).returning(_v.id, _v.outlet_id))
+BUMP = sa.update(MealDay.__table__).where(_this_day(sa.bindparam("b_outlet"))).values(redeemed=_d.redeemed + 1)
 SCANNED = sa.select(
     sa.select(_u.id).where(_live_counter).scalar_subquery().label("live_user"),
     _counter_outlet.scalar_subquery().label("my_outlet"), *_SCANNED_COLUMNS,
@@ -174,10 +169,11 @@ def _one_statement_on(engine: sa.Engine, code: str, well_formed: bool, values: d
     # Its own connection, outside the request's transaction: the statement is atomic by itself.
     with engine.connect() as connection:
         row = connection.execute(ONE_STATEMENT, values).one()
-        counts = DayCounts(row.my_outlet, values["b_day"], row.pledged or 0, row.booked or 0, row.redeemed,
-                           row.expired, row.waiting) if row.my_outlet is not None else None
-        if row.won is not None:  # the counts were read before this redemption
-            counts = replace(counts, redeemed=counts.redeemed + 1, waiting=counts.waiting - 1)
+        # The day's counter row as the statement began: this redemption is not in it yet.
+        won = row.won is not None
+        counted = None if row.quota is None else (row.quota, row.booked, row.redeemed + won, row.expired)
+        counts = reports.day_counts(row.my_outlet, values["b_day"], counted) if row.my_outlet is not None else None
+        if won:
             return Redemption(Outcome.VALID, redeemed_at=now, outlet_id=row.my_outlet, counts=counts)
         voucher = ScannedVoucher.of(row)
         if voucher.status == VoucherStatus.BOOKED and row.my_outlet is not None:  # lost a race: the winner's row
@@ -190,6 +186,7 @@ def _in_steps(code: str, well_formed: bool, values: dict[str, Any], now: datetim
     if well_formed and (won := connection.execute(REDEEM, values).first()) is not None:
         audit.record_now("meal.redeem", actor_id=values["b_user"], object_type="vouchers", object_id=won.id,
                          after={"outlet_id": won.outlet_id})
+        connection.execute(BUMP, {"b_outlet": won.outlet_id, "b_day": values["b_day"]})
         return Redemption(Outcome.VALID, redeemed_at=now, outlet_id=won.outlet_id,
                           counts=reports.outlet_day(won.outlet_id, values["b_day"]))
     row = connection.execute(SCANNED, values).one()

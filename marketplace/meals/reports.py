@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -35,23 +36,24 @@ def _sums(now: datetime) -> list[sa.ColumnElement[int]]:
             total(over), total(waiting)]
 
 
-_d, _v = MealDay.__table__.c, Voucher.__table__.c
-_this_day = (_d.outlet_id == sa.bindparam("outlet")) & (_d.serve_date == sa.bindparam("day"))
-# Built once (the outlet's page asks after every scan): the day's counter row, and vouchers per state
-# counted from the (outlet, day, status) index alone.
-OUTLET_DAY = sa.select(
-    sa.select(_d.quota).where(_this_day).scalar_subquery(),
-    sa.select(_d.booked).where(_this_day).scalar_subquery(),
-    *(sa.func.count().filter(_v.status == status)
-      for status in (VoucherStatus.REDEEMED, VoucherStatus.EXPIRED, VoucherStatus.BOOKED)),
-).where(_v.outlet_id == sa.bindparam("outlet"), _v.serve_date == sa.bindparam("day"))
+_d = MealDay.__table__.c
+# Built once (the outlet's page asks after every scan): the day's counter row, nothing counted.
+OUTLET_DAY = sa.select(_d.quota, _d.booked, _d.redeemed, _d.expired).where(
+    _d.outlet_id == sa.bindparam("outlet"), _d.serve_date == sa.bindparam("day"))
+
+
+def day_counts(outlet_id: int, day: date, row: Any) -> DayCounts:
+    """The figures of one counter row (zeros for a day without one)."""
+    if row is None:
+        return DayCounts(outlet_id, day)
+    quota, booked, redeemed, expired = row
+    return DayCounts(outlet_id, day, quota, booked, redeemed, expired, booked - redeemed - expired)
 
 
 def outlet_day(outlet_id: int, day: date) -> DayCounts:
-    """The figures an outlet sees beside each scan, in one query."""
-    row = db.session.connection().execute(OUTLET_DAY, {"outlet": outlet_id, "day": day}).one()
-    pledged, booked, redeemed, expired, waiting = (value or 0 for value in row)
-    return DayCounts(outlet_id, day, pledged, booked, redeemed, expired, waiting)
+    """The figures an outlet sees beside each scan: one row of the day's counters."""
+    row = db.session.connection().execute(OUTLET_DAY, {"outlet": outlet_id, "day": day}).first()
+    return day_counts(outlet_id, day, row)
 
 
 def company_days(org_id: int, start: date, end: date, now: datetime) -> list[DayCounts]:

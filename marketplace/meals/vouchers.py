@@ -21,7 +21,7 @@ from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 from marketplace.meals import codes, eligibility, phones, quota
 from marketplace.meals.errors import MealError
-from marketplace.meals.models import Outlet, Voucher, VoucherStatus
+from marketplace.meals.models import MealDay, Outlet, Voucher, VoucherStatus
 from marketplace.meals.timing import bookable_days, local_date, serving_window
 from marketplace.organisations.models import OrgStatus
 from marketplace.settings import service as settings
@@ -157,10 +157,18 @@ def cancel(voucher: Voucher, *, now: datetime) -> None:
 def expire_vouchers(session_now: datetime) -> int:
     """Booked vouchers whose serving hours are over become expired; idempotent and set-based.
 
-    One INSERT … SELECT writes an audit event per voucher and one UPDATE expires them all, whatever
-    their number (for the scheduler and `flask meals expire`).
+    One UPDATE moves the days' expired counters, one INSERT … SELECT writes an audit event per voucher
+    and one UPDATE expires them all, whatever their number (for the scheduler and `flask meals expire`).
     """
     over = sa.and_(Voucher.status == VoucherStatus.BOOKED, Voucher.valid_until <= session_now)
+    # The days' counters first, while `over` still finds the vouchers: one UPDATE for every day touched.
+    expiring = sa.select(sa.func.count()).where(
+        Voucher.outlet_id == MealDay.outlet_id, Voucher.serve_date == MealDay.serve_date, over).scalar_subquery()
+    db.session.execute(
+        sa.update(MealDay).where(sa.exists().where(Voucher.outlet_id == MealDay.outlet_id,
+                                                   Voucher.serve_date == MealDay.serve_date, over))
+        .values(expired=MealDay.expired + expiring).execution_options(synchronize_session=False)
+    )
     columns = ["at", "actor_label", "action", "object_type", "object_id", "ip"]
     rows = sa.select(
         sa.literal(session_now, UTCDateTime), sa.literal("system"), sa.literal("meal.expire"),
