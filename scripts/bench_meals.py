@@ -71,6 +71,7 @@ def scratch_database(backend: str):
 def seed(url: str, vouchers_wanted: int, outlets_wanted: int) -> dict:
     """Migrate, load regions, and create what the phases use: a booking outlet, a small-quota outlet,
     and `outlets_wanted` outlets with a counter sign-in each and today's vouchers shared among them."""
+    import sqlalchemy as sa
     from flask_migrate import upgrade
 
     from marketplace import create_app
@@ -128,6 +129,14 @@ def seed(url: str, vouchers_wanted: int, outlets_wanted: int) -> dict:
             db.session.execute(sa_update(MealDay, outlet.id, 10**7, booked=len(rows)))
             jobs.append([(code, k) for code in mine])
         db.session.commit()
+        # Statistics fresh and the seeding's dead row versions gone, as production maintenance keeps the
+        # tables: otherwise autovacuum may wake in the middle of a phase on one run and not on another.
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("VACUUM ANALYZE"))
+        else:
+            db.session.execute(sa.text("ANALYZE"))
+            db.session.commit()
         interleaved = [job for group in zip(*jobs, strict=False) for job in group]
         result = {"outlets": {k: o.id for k, o in made.items()}, "jobs": interleaved, "today": today.isoformat(),
                   "counters": outlets_wanted}
