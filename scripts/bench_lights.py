@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from marketplace import create_app  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
+from scripts.bench_support import settle  # noqa: E402
 
 DISTRICT = "440104"
 CATEGORIES = ["daily_living", "education", "medical", "visit", "meals", "cleaning", "home_safety"]
@@ -110,18 +111,6 @@ def _insert_needs(conn: sa.Connection, batch: list[dict]) -> None:
         " claimed_by_id, promised_by, feedback, last_reason, created_at, updated_at)"
         " VALUES (:id, :h, :d, :s, 'wish', :cat, '一台电饭煲', 'L阿姨，72岁，独居。', 1, :v, :u, :st, :cd, :fb, :p,"
         " :del, :clo, :org, :pb, '', '', :now, :now)"), batch)
-
-
-def settle() -> None:
-    """Statistics fresh and, on PostgreSQL, dead row versions vacuumed away, so that the app's cold run
-    and the hand-written UPDATE start from equal tables (as the production maintenance keeps them)."""
-    db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("VACUUM ANALYZE"))
-    else:
-        db.session.execute(sa.text("ANALYZE"))
-        db.session.commit()
 
 
 def timed(fn) -> tuple[float, object]:  # type: ignore[no-untyped-def]

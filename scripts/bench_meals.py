@@ -71,7 +71,6 @@ def scratch_database(backend: str):
 def seed(url: str, vouchers_wanted: int, outlets_wanted: int) -> dict:
     """Migrate, load regions, and create what the phases use: a booking outlet, a small-quota outlet,
     and `outlets_wanted` outlets with a counter sign-in each and today's vouchers shared among them."""
-    import sqlalchemy as sa
     from flask_migrate import upgrade
 
     from marketplace import create_app
@@ -86,6 +85,7 @@ def seed(url: str, vouchers_wanted: int, outlets_wanted: int) -> dict:
     from marketplace.organisations import credit_code
     from marketplace.organisations import service as organisations
     from marketplace.regions.service import import_regions
+    from scripts.bench_support import settle
 
     app = create_app({"SECRET_KEY": SECRET, "HASH_KEY": HASH_KEY, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -128,15 +128,7 @@ def seed(url: str, vouchers_wanted: int, outlets_wanted: int) -> dict:
             db.session.execute(Voucher.__table__.insert(), rows)
             db.session.execute(sa_update(MealDay, outlet.id, 10**7, booked=len(rows)))
             jobs.append([(code, k) for code in mine])
-        db.session.commit()
-        # Statistics fresh and the seeding's dead row versions gone, as production maintenance keeps the
-        # tables: otherwise autovacuum may wake in the middle of a phase on one run and not on another.
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(sa.text("VACUUM ANALYZE"))
-        else:
-            db.session.execute(sa.text("ANALYZE"))
-            db.session.commit()
+        settle()  # otherwise autovacuum may wake in the middle of a phase on one run and not on another
         interleaved = [job for group in zip(*jobs, strict=False) for job in group]
         result = {"outlets": {k: o.id for k, o in made.items()}, "jobs": interleaved, "today": today.isoformat(),
                   "counters": outlets_wanted}
