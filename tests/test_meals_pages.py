@@ -259,6 +259,13 @@ def test_demo_meals_load_once_and_show_counts_only(app):
     statuses = set(db.session.scalars(sa.select(Voucher.status).distinct()))
     assert statuses == {"booked", "redeemed", "expired", "cancelled"}
     assert not db.session.scalar(sa.select(sa.func.count()).select_from(MealDay).where(MealDay.booked > MealDay.quota))
+    # The days' counters (what counters see after each scan) agree with the demo's vouchers.
+    for status, counter_column in (("redeemed", MealDay.redeemed), ("expired", MealDay.expired)):
+        counted = (sa.select(sa.func.count()).where(Voucher.outlet_id == MealDay.outlet_id,
+                                                    Voucher.serve_date == MealDay.serve_date, Voucher.status == status)
+                   .scalar_subquery())
+        assert not db.session.scalar(sa.select(sa.func.count()).select_from(MealDay).where(counter_column != counted))
+    assert db.session.scalar(sa.select(sa.func.sum(MealDay.redeemed))) > 300
 
     counter = app.test_client()
     sign_in(counter, db.session.scalar(sa.select(User).where(User.email == demo_meals.OUTLET_EMAIL)), DEMO_PASSWORD)
