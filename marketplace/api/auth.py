@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import time
 
 from flask import g, request
 
+from marketplace import clock
 from marketplace.api import keys
 from marketplace.api.errors import ApiError
 from marketplace.api.models import ApiKey
@@ -46,13 +46,12 @@ def authenticate() -> tuple[ApiKey, str]:
     return row, presented  # type: ignore[return-value]
 
 
-def check_signature(presented_key: str, *, now: float | None = None) -> None:
+def check_signature(presented_key: str) -> None:
     """Refuse a state-changing request whose timestamp is stale or whose signature is wrong."""
     stamp = request.headers.get("X-Timestamp", "").strip()
     if not TIMESTAMP.match(stamp):
         raise ApiError(401, "X-Timestamp must be the current unix time in whole seconds.")
-    now = time.time() if now is None else now
-    if abs(now - int(stamp)) > MAX_SKEW_SECONDS:
+    if abs(clock.now().timestamp() - int(stamp)) > MAX_SKEW_SECONDS:
         raise ApiError(401, f"X-Timestamp is more than {MAX_SKEW_SECONDS} s away from the server clock.")
     expected = sign(presented_key, stamp, request.get_data(cache=True))
     given = request.headers.get("X-Signature", "").strip().lower()
