@@ -20,7 +20,8 @@ def _actor_label(actor: Any) -> str:
     return getattr(actor, "email", None) or str(actor)
 
 
-def _ip() -> str:
+def request_ip() -> str:
+    """The client's address as audit rows keep it ("" outside a request)."""
     return (request.remote_addr or "")[:45] if has_request_context() else ""
 
 
@@ -55,7 +56,7 @@ def record(
         region_code=region_code,
         before=before,
         after=after,
-        ip=_ip(),
+        ip=request_ip(),
     )
     db.session.add(event)
     return event
@@ -84,7 +85,7 @@ def record_now(
     """
     db.session.connection().execute(_INSERT_BY_ID, {
         "action": action, "b_actor": actor_id, "object_type": object_type, "object_id": str(object_id),
-        "after": after, "ip": _ip(),
+        "after": after, "ip": request_ip(),
     })
 
 

@@ -90,7 +90,10 @@ def _page(form: RedeemForm, result: Any = None) -> str:
     session.commit()
     with read_phase():  # the page's own reads take no write lock
         outlet = _my_outlet()
-        counts = reports.outlet_day(outlet.id, timing.local_date(timing.now())) if outlet else None
+        counts = None
+        if outlet is not None:  # a scan brought its day's counts; a bare page reads them
+            counts = result.counts if result and result.counts else reports.outlet_day(
+                outlet.id, timing.local_date(timing.now()))
         return render_template("meals/outlet_scan.html", outlet=outlet, form=form,
                                answer=_as_json(result, counts), counts=counts)
 

@@ -20,7 +20,6 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import sessions
@@ -152,7 +151,7 @@ def redeem(typed: str, *, counter: Any, now: datetime) -> Redemption:
 
 
 def _in_one_statement(code: str, well_formed: bool, values: dict[str, Any], now: datetime) -> Redemption:
-    values = {**values, "b_ip": (request.remote_addr or "")[:45] if has_request_context() else ""}
+    values = {**values, "b_ip": audit.request_ip()}
     try:
         return _one_statement_on(db.engines["autocommit"], code, well_formed, values, now)
     except sa.exc.DBAPIError as error:
@@ -176,7 +175,7 @@ def _one_statement_on(engine: sa.Engine, code: str, well_formed: bool, values: d
         if won:
             return Redemption(Outcome.VALID, redeemed_at=now, outlet_id=row.my_outlet, counts=counts)
         voucher = ScannedVoucher.of(row)
-        if voucher.status == VoucherStatus.BOOKED and row.my_outlet is not None:  # lost a race: the winner's row
+        if voucher.status == VoucherStatus.BOOKED and voucher.outlet_id == row.my_outlet:  # lost a race?
             voucher = ScannedVoucher.of(connection.execute(RESCANNED, values).one())
     return _refused(row, voucher, code, well_formed, now, counts)
 
