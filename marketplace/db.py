@@ -70,6 +70,22 @@ def declare_write() -> None:
 
 
 @contextlib.contextmanager
+def write_intent(write: bool = True) -> Iterator[None]:
+    """Declare the block's first transaction a writer (see `declare_write`), and forget it afterwards,
+    so a block that never reached the database leaves no intent behind for the next one."""
+    if not write or has_request_context():
+        if write:
+            declare_write()
+        yield
+        return
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+@contextlib.contextmanager
 def read_phase() -> Iterator[None]:
     """Run the block as a plain reader, then end its transaction.
 

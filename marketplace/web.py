@@ -10,6 +10,7 @@ from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from marketplace import unit_of_work
 from marketplace.api.errors import error_response
 from marketplace.extensions import db, login_manager
 
@@ -52,7 +53,7 @@ def render_error(error: Exception):  # type: ignore[no-untyped-def]
     """A friendly error page in the reader's language (JSON for API clients)."""
     code = error.code if isinstance(error, HTTPException) and error.code else 500
     if code >= 500:
-        db.session.rollback()
+        unit_of_work.discard()  # the page below reads the database; a failed transaction cannot
     title = ERROR_TITLES.get(code, ERROR_TITLES[500 if code >= 500 else 400])()
     detail = ""
     if isinstance(error, CSRFError):

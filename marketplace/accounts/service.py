@@ -9,11 +9,12 @@ from werkzeug.security import check_password_hash
 from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
 from marketplace.db import read_phase, utcnow
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.regions.models import Region
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """An account operation was refused; the message says why."""
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.models import Referral
 from marketplace.households.validation import parse_rfc3339
@@ -68,7 +69,7 @@ def decode(cursor: str) -> Position:
     return Position(since, seq, ident)
 
 
-class FeedError(ValueError):
+class FeedError(DomainError):
     """A malformed query parameter; `field` names it."""
 
     def __init__(self, field: str, message: str) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from marketplace.api.models import MIN_RATE_LIMIT, ApiKey, ApiSource
 from marketplace.audit import service as audit
 from marketplace.db import utcnow
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.models import STAFF_SOURCE
 
@@ -24,7 +25,7 @@ SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,59}$")
 MAX_RATE_LIMIT = 100_000
 
 
-class ApiKeyError(ValueError):
+class ApiKeyError(DomainError):
     """A key operation was refused; the message says why."""
 
 

@@ -24,6 +24,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
 from marketplace.db import utcnow
 from marketplace.donations.models import STATUS_RANK, Donation, DonationAllocation, StripeEvent
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.projects import service as projects
 from marketplace.projects.models import Milestone, PlanLine, Project
@@ -34,11 +35,11 @@ FUTURE_SKEW_SECONDS = 30  # a signature timestamp further ahead than this is ref
 PENDING = "pending:"
 
 
-class DonationError(ValueError):
+class DonationError(DomainError):
     """The donation cannot be made now; the message says why."""
 
 
-class WebhookError(ValueError):
+class WebhookError(DomainError):
     """The webhook request is refused (bad, stale, future or missing signature)."""
 
 

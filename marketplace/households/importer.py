@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.audit import service as audit
 from marketplace.db import declare_write
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households import intake
 from marketplace.households.models import STAFF_SOURCE, Household
@@ -81,7 +82,7 @@ OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Excel (.xls) and Word (.doc) f
 ZIP = b"PK\x03\x04"
 
 
-class ImportFileError(ValueError):
+class ImportFileError(DomainError):
     """The file as a whole cannot be imported; nothing was written. `code` names the reason."""
 
     def __init__(self, code: str, message: Any) -> None:

@@ -12,16 +12,17 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.api import changes
 from marketplace.audit import service as audit
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.models import Household, Referral
 from marketplace.households.validation import EXTERNAL_ID, CleanReferral, Errors, validate
 
 
-class ReferralConflict(Exception):
+class ReferralConflict(DomainError):
     """The external id was already used with different content."""
 
 
-class ReferralInvalid(Exception):
+class ReferralInvalid(DomainError):
     """The referral breaks the contract; `errors` maps field paths to messages."""
 
     def __init__(self, errors: Errors) -> None:

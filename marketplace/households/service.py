@@ -12,6 +12,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.api import changes
 from marketplace.audit import service as audit
 from marketplace.db import utcnow
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.models import Household, Referral, ReferralStatus
 from marketplace.needs import privacy
@@ -20,7 +21,7 @@ from marketplace.regions.scope import in_scope
 from marketplace.settings import service as settings
 
 
-class TriageError(ValueError):
+class TriageError(DomainError):
     """A triage step was refused; the message says why."""
 
 

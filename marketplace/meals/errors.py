@@ -1,5 +1,7 @@
 """The one error meal operations raise when a rule refuses something; its message is for the reader."""
 
+from marketplace.errors import DomainError
 
-class MealError(ValueError):
+
+class MealError(DomainError):
     """Refused: the message says why, in the reader's language."""

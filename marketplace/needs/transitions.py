@@ -21,6 +21,7 @@ from marketplace.api import changes
 from marketplace.audit import service as audit
 from marketplace.audit.models import AuditEvent
 from marketplace.db import UTCDateTime, utcnow
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.validation import today_shanghai
 from marketplace.needs.models import OPEN_STATUSES, Claim, ClaimStatus, Evidence, Need, NeedStatus
@@ -33,7 +34,7 @@ from marketplace.settings import service as settings
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
-class TransitionError(ValueError):
+class TransitionError(DomainError):
     """The change is not allowed now; the message says why, in the reader's language."""
 
 

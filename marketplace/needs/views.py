@@ -16,6 +16,7 @@ from marketplace.needs.forms import ActionForm, ClaimForm, EvidenceForm, Optiona
 from marketplace.needs.models import Claim, ClaimStatus, Evidence, Need, NeedStatus
 from marketplace.regions.scope import in_scope
 from marketplace.regions.service import districts
+from marketplace.unit_of_work import refusal
 
 bp = Blueprint("needs", __name__)
 PUBLIC_STATES = (NeedStatus.PUBLISHED, NeedStatus.CLAIMED, NeedStatus.DELIVERED, NeedStatus.CLOSED)
@@ -86,13 +87,10 @@ def claim(need_id: int) -> Response:
     if not form.validate_on_submit():
         flash(" ".join(str(e) for e in form.promised_by.errors) or _("Choose a date."), "error")
         return _back(need)
-    try:
+    with refusal() as refused:
         transitions.claim(need, actor=current_user, promised_by=form.promised_by.data)
-    except transitions.TransitionError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if refused:
         return _back(need)
-    db.session.commit()
     flash(_("Claimed. Thank you! Deliver by %(date)s and add a photo or receipt.", date=need.promised_by), "success")
     return _back(need)
 
@@ -108,15 +106,12 @@ def add_evidence(need_id: int) -> Response:
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return _back(need)
-    try:
+    with refusal() as refused:
         stored = storage.store_photo(form.file.data.read()) if form.kind.data != "note" else None
         transitions.add_evidence(need, actor=current_user, kind=form.kind.data, note=form.note.data or "",
                                  stored=stored)
-    except (storage.PhotoError, transitions.TransitionError) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if refused:
         return _back(need)
-    db.session.commit()
     flash(_("Evidence added."), "success")
     return _back(need)
 
@@ -146,14 +141,10 @@ def _member_action(need: Need, operation, done: str, form=None) -> Response:  # 
         abort(403)
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with refusal() as refused:
         operation()
-    except transitions.TransitionError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return _back(need)
-    db.session.commit()
-    flash(done, "success")
+    if not refused:
+        flash(done, "success")
     return _back(need)
 
 
@@ -200,13 +191,9 @@ def recipient_confirm() -> str | Response:
     """The recipient confirms delivery with the code on the slip the caseworker gave them."""
     form = RecipientConfirmForm()
     if form.validate_on_submit():
-        try:
+        with refusal(form.code) as refused:
             transitions.confirm_by_recipient(form.code.data, rating=int(form.rating.data),
                                              feedback=form.feedback.data or "")
-        except transitions.TransitionError as exc:
-            db.session.rollback()
-            form.code.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if not refused:
             return render_template("needs/confirmed.html")
     return render_template("needs/confirm.html", form=form)

@@ -11,6 +11,7 @@ from marketplace.accounts import service as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
 from marketplace.db import utcnow
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.organisations import credit_code
 from marketplace.organisations.models import (
@@ -23,7 +24,7 @@ from marketplace.organisations.models import (
 from marketplace.regions.models import Region
 
 
-class OrganisationError(ValueError):
+class OrganisationError(DomainError):
     """An organisation operation was refused; the message says why."""
 
 

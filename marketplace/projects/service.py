@@ -17,6 +17,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.api import changes
 from marketplace.audit import service as audit
 from marketplace.db import utcnow
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.models import Referral, ReferralStatus
 from marketplace.needs import privacy
@@ -45,7 +46,7 @@ DEFAULT_DUE_DAYS = {Milestone.PLAN_APPROVED: 14, Milestone.COVERED: 45, Mileston
 MAX_LINE_FEN = 100_000_000
 
 
-class ProjectError(ValueError):
+class ProjectError(DomainError):
     """The change is not allowed now; the message says why, in the reader's language."""
 
 

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.regions.models import DISTRICT, STREET, Region
 
 
-class RegionImportError(ValueError):
+class RegionImportError(DomainError):
     """The region file is malformed; nothing was imported."""
 
 

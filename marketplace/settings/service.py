@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from marketplace.audit import service as audit
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.settings.models import Setting
 
@@ -45,7 +46,7 @@ DEFINITIONS: dict[str, Definition] = {
 }
 
 
-class SettingError(ValueError):
+class SettingError(DomainError):
     """A setting value was refused."""
 
 
