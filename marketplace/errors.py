@@ -10,10 +10,19 @@ class DomainError(Exception):
     error shape, the CLI prints it. Raised before anything is committed: the edge rolls the unit back.
     """
 
+    _message: object = None
+
     @property
     def message(self) -> str:
         """The reason, translated at the moment it is read (messages are often lazy strings)."""
+        if self._message is not None:
+            return str(self._message)
         return str(self.args[0]) if self.args else ""
+
+    @message.setter
+    def message(self, value: object) -> None:
+        """A subclass whose first argument is not the message (a code, say) sets it here."""
+        self._message = value
 
     def __str__(self) -> str:
         return self.message

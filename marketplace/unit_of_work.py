@@ -98,11 +98,12 @@ class Refusal:
 
 
 @contextlib.contextmanager
-def refusal(field: Any = None) -> Iterator[Refusal]:
+def refusal(field: Any = None, *, show: Callable[[DomainError], None] | None = None) -> Iterator[Refusal]:
     """Run domain operations for a form post; a refusal is rolled back and shown to the reader.
 
-    The message goes to `field`'s errors when one is given (the form shows it in place), else it is
-    flashed. The caller checks the outcome and re-renders or redirects.
+    The message goes to `field`'s errors when one is given (the form shows it in place), to `show`
+    when the refusal carries more than a message (a referral's field errors), else it is flashed.
+    The caller checks the outcome and re-renders or redirects.
     """
     outcome = Refusal()
     try:
@@ -110,7 +111,9 @@ def refusal(field: Any = None) -> Iterator[Refusal]:
     except DomainError as exc:
         discard()
         outcome.message = exc.message or "refused"
-        if field is not None:
+        if show is not None:
+            show(exc)
+        elif field is not None:
             field.errors = [*field.errors, outcome.message]
         elif has_request_context():
             flash(outcome.message, "error")

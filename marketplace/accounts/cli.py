@@ -1,16 +1,15 @@
 """`flask user create EMAIL --role ROLE [--region CODE] [--org ID] [--outlet ID] --password PW`."""
 
 import click
-from flask import Blueprint
 
 from marketplace.accounts import service
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
 from marketplace.meals import outlets
-from marketplace.meals.errors import MealError
 from marketplace.meals.models import Outlet
+from marketplace.unit_of_work import command_blueprint
 
-bp = Blueprint("users_cli", __name__, cli_group="user")
+bp = command_blueprint("users_cli", __name__, "user")
 
 
 @bp.cli.command("create")
@@ -29,16 +28,11 @@ def create_command(
     outlet = db.session.get(Outlet, outlet_id) if outlet_id is not None else None
     if outlet_id is not None and outlet is None:
         raise click.ClickException(f"no outlet with id {outlet_id}")
-    try:
-        user = service.create_user(
-            email, password, role, region_code=region_code,
-            organisation_id=outlet.organisation_id if outlet and organisation_id is None else organisation_id,
-            display_name=display_name,
-        )
-        if outlet is not None:
-            outlets.assign_staff(user, outlet)
-    except (service.AccountError, MealError) as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
+    user = service.create_user(
+        email, password, role, region_code=region_code,
+        organisation_id=outlet.organisation_id if outlet and organisation_id is None else organisation_id,
+        display_name=display_name,
+    )
+    if outlet is not None:
+        outlets.assign_staff(user, outlet)
     click.echo(f"created {user.role} {user.email} (id {user.id})")

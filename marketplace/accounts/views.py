@@ -20,7 +20,7 @@ from marketplace.accounts import service
 from marketplace.accounts.access import is_safe_next, public, roles_required
 from marketplace.accounts.forms import LoginForm
 from marketplace.accounts.models import Role
-from marketplace.extensions import db, limiter
+from marketplace.extensions import limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -53,7 +53,6 @@ def login() -> str | Response:
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
-        db.session.commit()
         if user is not None:
             lang = session.get("lang")
             session.clear()  # no state from before the sign-in survives it
@@ -72,7 +71,6 @@ def login() -> str | Response:
 def logout() -> Response:
     """Sign out everywhere: the session version changes, so old cookies stop working."""
     service.sign_out(current_user._get_current_object())
-    db.session.commit()
     lang = session.get("lang")
     logout_user()
     session.clear()

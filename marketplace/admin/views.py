@@ -13,6 +13,7 @@ from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role, User
 from marketplace.admin.forms import ROLE_LABELS, AccessForm, NewUserForm
 from marketplace.extensions import db
+from marketplace.unit_of_work import refusal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -52,16 +53,12 @@ def user_new() -> str | Response:
     form = NewUserForm(is_enabled=True)
     if form.validate_on_submit():
         region_code, org_id = _scope(form)
-        try:
+        with refusal() as refused:
             user = accounts.create_user(
                 form.email.data, form.password.data, form.role.data, region_code=region_code,
                 organisation_id=org_id, display_name=form.display_name.data or "", actor=current_user,
             )
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if not refused:
             flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
@@ -79,16 +76,12 @@ def user_edit(user_id: int) -> str | Response:
     )
     if form.validate_on_submit():
         region_code, org_id = _scope(form)
-        try:
+        with refusal() as refused:
             accounts.change_access(
                 user, actor=current_user, role=form.role.data, region_code=region_code,
                 organisation_id=org_id, is_enabled=form.is_enabled.data,
             )
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if not refused:
             flash(_("Access of %(email)s saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)

@@ -46,7 +46,6 @@ def set_rate_limit(source_id: int) -> Response:
     form = RateLimitForm(prefix=f"s{source.id}")
     if form.validate_on_submit():
         keys.set_rate_limit(source, form.rate_limit.data, actor=current_user)
-        db.session.commit()
         flash(_("Rate limit of %(name)s saved.", name=source.name), "success")
     else:
         flash(_("A rate limit is %(min)s to %(max)s requests per 10 seconds.", min=MIN_RATE_LIMIT,

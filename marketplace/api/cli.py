@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import click
-from flask import Blueprint
 
 from marketplace.api import keys
-from marketplace.db import declare_write
 from marketplace.extensions import db
+from marketplace.unit_of_work import command_blueprint
 
-bp = Blueprint("api_cli", __name__, cli_group="api-key")
+bp = command_blueprint("api_cli", __name__, "api-key")
 
 
 @bp.cli.command("create")
 @click.argument("source")
 def create_command(source: str) -> None:
     """Create a key for SOURCE (and the source itself if new). The key is shown only now."""
-    declare_write()
-    try:
-        row, key = keys.create(source)
-    except keys.ApiKeyError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
+    row, key = keys.create(source)
     click.echo(f"Created a key for {source} (prefix {row.prefix}). Store it now; it is not shown again:")
     click.echo(key)
 
@@ -32,13 +25,7 @@ def create_command(source: str) -> None:
 @click.option("--prefix", help="Revoke only the key with this prefix (default: every active key of SOURCE).")
 def revoke_command(source: str, prefix: str | None) -> None:
     """Revoke SOURCE's keys; requests with them answer 401 from now on."""
-    declare_write()
-    try:
-        revoked = keys.revoke(source, prefix=prefix)
-    except keys.ApiKeyError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
+    revoked = keys.revoke(source, prefix=prefix)
     click.echo(f"Revoked {len(revoked)} key(s) of {source}: " + ", ".join(k.prefix for k in revoked))
 
 

@@ -7,8 +7,6 @@ from typing import Any
 from flask import Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
-from marketplace.extensions import db
-
 # HTTP status → (code, message). The first eight are the contract's; the rest cover what an
 # unexpected method or a routing miss can produce, so even those answer in the same shape.
 CODES: dict[int, tuple[str, str]] = {
@@ -53,15 +51,13 @@ def error_response(status: int, message: str | None = None, *, fields: dict[str,
 
 
 def handle_api_error(error: ApiError) -> Response:
-    """Flask error handler for ApiError."""
-    db.session.rollback()
+    """Flask error handler for ApiError (the request boundary rolls the unit back: the status is >= 400)."""
     return error_response(error.status, str(error), fields=error.fields, headers=error.headers)
 
 
 def handle_http_error(error: HTTPException) -> Response:
     """Werkzeug's HTTP errors (413 from a long body, 405, 404) in the contract's shape."""
     status = error.code or 500
-    db.session.rollback()
     headers = {name: value for name, value in error.get_headers() if name == "Allow"}
     return error_response(status if status in CODES else 400, headers=headers)
 
@@ -71,5 +67,4 @@ def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_error(error)
     current_app.logger.exception("unhandled API error")
-    db.session.rollback()
     return error_response(500)

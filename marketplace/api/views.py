@@ -11,9 +11,8 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, Flask, Response, g, jsonify, render_template, request, url_for
 from markupsafe import Markup, escape
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
@@ -22,12 +21,12 @@ from marketplace.api import auth, feed, keys, ratelimit
 from marketplace.api.errors import ApiError, error_body, handle_api_error, handle_http_error, handle_unexpected
 from marketplace.api.openapi import document
 from marketplace.api.status import status_object
-from marketplace.db import declare_write
 from marketplace.extensions import csrf, db
 from marketplace.households import intake
 from marketplace.households.models import Referral
 from marketplace.households.validation import EXTERNAL_ID
 from marketplace.needs.models import Need
+from marketplace.unit_of_work import follow_up
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # signed by key, not by a session's form token
@@ -54,29 +53,13 @@ def _guard() -> None:
     if request.endpoint in OPEN_ENDPOINTS:
         return
     key, presented = auth.authenticate()
-    g.api_usage = (key.id, key.source_id)
+    key_id, source_id = key.id, key.source_id
+    follow_up(lambda response: keys.record_use(key_id, source_id, is_error=response.status_code >= 400))
     ratelimit.check(key)
     if request.method in auth.SIGNED_METHODS:
         if (request.content_length or 0) > request.max_content_length:
             raise ApiError(413)
         auth.check_signature(presented)
-
-
-@bp.after_request
-def _count_use(response: Response) -> Response:
-    """Per-source request and error counts for the admin page, in a transaction of their own."""
-    usage = g.pop("api_usage", None)
-    if usage is None:
-        return response
-    try:
-        db.session.rollback()  # the view has committed what it meant to; end its transaction
-        declare_write()
-        keys.record_use(*usage, is_error=response.status_code >= 400)
-        db.session.commit()
-    except SQLAlchemyError:  # counting must never turn an answer into a failure
-        db.session.rollback()
-        current_app.logger.warning("could not count API use", exc_info=True)
-    return response
 
 
 def _json_body() -> Any:
@@ -114,7 +97,6 @@ def create_referral() -> Response:
     status, body = _receive(_json_body())
     if status >= 400:
         raise ApiError(status, body["error"]["message"], fields=body["error"].get("fields"))
-    db.session.commit()
     response = jsonify(body)
     response.status_code = status
     response.headers["Location"] = url_for("api.referral_detail", external_id=body["external_id"])
@@ -131,7 +113,6 @@ def batch() -> tuple[dict[str, Any], int]:
         with db.session.begin_nested():
             status, body = _receive(item)
         results.append({"index": index, "status": status, "body": body})
-    db.session.commit()
     return {"results": results}, 207
 
 

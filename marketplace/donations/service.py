@@ -28,6 +28,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.projects import service as projects
 from marketplace.projects.models import Milestone, PlanLine, Project
+from marketplace.unit_of_work import checkpoint
 
 MIN_FEN = 100  # ¥1
 MAX_GENERAL_FEN = 5_000_000  # one gift to a general fund: at most ¥50,000
@@ -119,6 +120,36 @@ def payment_refused(donation: Donation, marker: str) -> None:
     record_intent(donation, marker, None)
     if _forward(donation, "failed", failed_at=utcnow()):
         audit.record("donation.failed", obj=donation, actor_label="stripe")
+
+
+class PaymentRefused(DonationError):
+    """Stripe refused the card or the payment; the donor may try again with another card."""
+
+
+def pay(donation: Donation, payment_method: str) -> Any:
+    """Pay a donation: reserve it, create and confirm the PaymentIntent, record its id.
+
+    The reservation is made durable before Stripe is called (`unit_of_work.checkpoint`): a second
+    press of the button, in another request, must find it taken while the first waits on Stripe.
+    Whatever Stripe answers is recorded in the request's unit: a declined card fails the gift, any
+    other refusal frees it for another try. Raises DonationError (already being paid, no room) or
+    PaymentRefused (Stripe said no); returns the PaymentIntent.
+    """
+    marker = claim_payment(donation)
+    checkpoint()
+    try:
+        intent = create_intent(donation, payment_method)
+    except (DonationError, stripe.StripeError) as exc:
+        if isinstance(exc, stripe.CardError):
+            payment_refused(donation, marker)
+        else:
+            record_intent(donation, marker, None)  # free the gift so the donor can try again
+        checkpoint()  # what Stripe answered stands, although the request answers with a refusal
+        if isinstance(exc, DonationError):
+            raise PaymentRefused(exc.message) from exc
+        raise PaymentRefused(_l("The payment was refused: %(reason)s", reason=exc.user_message or "")) from exc
+    record_intent(donation, marker, intent.id)
+    return intent
 
 
 def record_intent(donation: Donation, marker: str, intent_id: str | None) -> None:
@@ -276,7 +307,10 @@ def refund(donation: Donation, *, actor: User) -> None:
         raise PermissionError("only an admin refunds")
     if donation.status != "succeeded" or not donation.payment_intent_id:
         raise DonationError(_l("Only a received gift can be refunded."))
-    client().v1.refunds.create(params={"payment_intent": donation.payment_intent_id})
+    try:
+        client().v1.refunds.create(params={"payment_intent": donation.payment_intent_id})
+    except stripe.StripeError as exc:
+        raise DonationError(_l("Stripe refused the refund: %(reason)s", reason=exc.user_message or str(exc))) from exc
     _mark_refunded(donation, actor)
 
 
@@ -285,6 +319,14 @@ def general_fund_fen(district_code: str) -> int:
     query = sa.select(sa.func.coalesce(sa.func.sum(Donation.general_fund_fen), 0)).where(
         Donation.district_code == district_code, Donation.status == "succeeded")
     return int(db.session.scalar(query) or 0)
+
+
+def send_receipt_for(intent_id: Any) -> bool:
+    """Email the receipt of the donation paid by this PaymentIntent, if it is due (see send_receipt)."""
+    if not isinstance(intent_id, str) or not intent_id:
+        return False
+    donation = db.session.scalar(sa.select(Donation).where(Donation.payment_intent_id == intent_id))
+    return donation is not None and send_receipt(donation)
 
 
 def send_receipt(donation: Donation) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-import stripe
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,6 +20,7 @@ from marketplace.extensions import csrf, db
 from marketplace.projects.models import Project
 from marketplace.projects.views import fen
 from marketplace.regions.models import Region
+from marketplace.unit_of_work import follow_up, refusal
 from marketplace.web import CSP
 
 bp = Blueprint("donations", __name__)
@@ -29,15 +29,11 @@ bp = Blueprint("donations", __name__)
 def _give(project: Project | None, district: Region) -> str | Response:
     form = GiveForm()
     if service.enabled() and form.validate_on_submit():
-        try:
+        with refusal() as refused:
             donation = service.start(project=project, district_code=district.code, amount_fen=fen(form.amount.data),
                                      donor_name=form.donor_name.data or "", show_name=form.show_name.data,
                                      email=form.email.data or "")
-        except service.DonationError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if not refused:
             return redirect(url_for("donations.pay_page", token=donation.token))
     room = service.room_fen(project) if project else service.MAX_GENERAL_FEN
     return render_template("donations/give.html", form=form, project=project, district=district,
@@ -100,24 +96,9 @@ def pay(token: str) -> Response | tuple[Response, int]:
     if not service.enabled() or not payment_method:
         return jsonify(error=_("Online giving is off.") if not service.enabled() else _("Enter your card.")), 400
     try:
-        marker = service.claim_payment(donation)
-        db.session.commit()
+        intent = service.pay(donation, payment_method)
     except service.DonationError as exc:
-        db.session.rollback()
-        return jsonify(error=str(exc)), 409
-    try:
-        intent = service.create_intent(donation, payment_method)
-    except (service.DonationError, stripe.StripeError) as exc:
-        if isinstance(exc, stripe.CardError):
-            service.payment_refused(donation, marker)
-        else:
-            service.record_intent(donation, marker, None)  # free the gift so the donor can try again
-        db.session.commit()
-        message = str(exc) if isinstance(exc, service.DonationError) else _("The payment was refused: %(reason)s",
-                                                                             reason=exc.user_message or "")
-        return jsonify(error=message), 402
-    service.record_intent(donation, marker, intent.id)
-    db.session.commit()
+        return jsonify(error=exc.message), 402 if isinstance(exc, service.PaymentRefused) else 409
     return jsonify(status=intent.status, client_secret=intent.client_secret,
                    next=url_for("donations.thanks", token=token))
 
@@ -139,17 +120,10 @@ def webhook() -> tuple[str, int]:
     except service.WebhookError:
         return "bad signature", 400
     outcome = service.apply_event(event)
-    db.session.commit()
     if outcome == "applied":
-        obj = event["data"].get("object") or {}
-        donation = db.session.scalar(sa.select(Donation).where(Donation.payment_intent_id == obj.get("id")))
-        if donation is not None:
-            try:
-                service.send_receipt(donation)
-                db.session.commit()
-            except OSError:
-                db.session.rollback()
-                current_app.logger.warning("receipt email for donation %s not sent", donation.id)
+        intent_id = (event["data"].get("object") or {}).get("id")
+        # After the event's commit, in a unit of its own: a mail failure must not undo the payment.
+        follow_up(lambda _response: service.send_receipt_for(intent_id))
     return outcome, 200
 
 
@@ -170,12 +144,8 @@ def admin_list() -> str:
 def refund(donation_id: int) -> Response:
     """Refund a received gift through Stripe; it stops counting on the project and the leaderboard."""
     donation = db.get_or_404(Donation, donation_id)
-    try:
+    with refusal() as refused:
         service.refund(donation, actor=current_user)
-    except (service.DonationError, stripe.StripeError) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if not refused:
         flash(_("The gift is refunded."), "success")
     return redirect(url_for("donations.admin_list"))

@@ -13,9 +13,9 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
-from marketplace.extensions import db
 from marketplace.households import importer
 from marketplace.households.validation import SHANGHAI
+from marketplace.unit_of_work import refusal
 
 bp = Blueprint("referral_import", __name__, url_prefix="/staff/referrals/import")
 STAFF = (Role.STAFF, Role.ADMIN)
@@ -42,13 +42,9 @@ def upload() -> str:
     report = None
     if form.validate_on_submit():
         upload_file = form.file.data
-        try:
+        with refusal(form.file) as refused:
             report = importer.import_file(upload_file.filename or "", upload_file.read(), actor=current_user)
-        except importer.ImportFileError as exc:
-            db.session.rollback()
-            form.file.errors = [*form.file.errors, str(exc)]
-        else:
-            db.session.commit()
+        if not refused:
             summary = _("Import finished: %(created)s created, %(present)s already present, %(bad)s refused.",
                         created=report.created, present=report.already_present, bad=report.bad_rows)
             flash(summary, "error" if report.errors else "success")

@@ -25,6 +25,7 @@ from marketplace.needs import transitions
 from marketplace.regions.models import Region
 from marketplace.regions.scope import in_scope, region_filter
 from marketplace.settings import service as settings
+from marketplace.unit_of_work import refusal
 
 bp = Blueprint("referrals", __name__, url_prefix="/staff")
 STAFF = (Role.STAFF, Role.ADMIN)
@@ -84,6 +85,14 @@ FIELD_OF_PATH = {"household.street": "street_code", "household.region_code": "st
                  "need.category": "need_category", "household.category": "category"}
 
 
+def _show_field_errors(form: ReferralForm, refused: Exception) -> None:
+    """The contract's field errors of a refused referral, each next to the form field it came from."""
+    for path, message in getattr(refused, "errors", {}).items():
+        name = FIELD_OF_PATH.get(path, path.split(".")[-1])
+        field = getattr(form, name, form.title)
+        field.errors = [*field.errors, message]
+
+
 @bp.route("/referrals/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def referral_new() -> str | Response:
@@ -95,15 +104,9 @@ def referral_new() -> str | Response:
         form.street_code.errors = [*form.street_code.errors, _("This street is outside your region.")]
         valid = False
     if valid:
-        try:
+        with refusal(show=lambda exc: _show_field_errors(form, exc)) as refused:
             received = intake.receive(STAFF_SOURCE, _payload(form), actor=current_user)
-        except intake.ReferralInvalid as exc:
-            db.session.rollback()
-            for path, message in exc.errors.items():
-                name = FIELD_OF_PATH.get(path, path.split(".")[-1])
-                getattr(form, name, form.title).errors.append(message)
-        else:
-            db.session.commit()
+        if not refused:
             flash(_("Referral recorded. Triage it into needs next."), "success")
             return redirect(url_for("referrals.referral_detail", referral_id=received.referral.id))
     return render_template("referrals/new.html", form=form)
@@ -133,15 +136,11 @@ def referral_triage(referral_id: int) -> str | Response:
             quantity=form.quantity.data, value_fen=yuan_to_fen(form.value_yuan.data), is_urgent=form.urgent.data,
             claim_deadline=form.claim_deadline.data, fulfil_by=form.fulfil_by.data,
         )
-        try:
+        with refusal(form.story) as refused:
             need = service.triage(referral, draft, actor=current_user)
             if form.publish_now.data:
                 transitions.publish(need, actor=current_user)
-        except (service.TriageError, transitions.TransitionError) as exc:
-            db.session.rollback()
-            form.story.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if not refused:
             flash(_("Need created.") + " " + need.status_label, "success")
             return redirect(url_for("referrals.referral_detail", referral_id=referral.id))
     return render_template(
@@ -157,13 +156,9 @@ def referral_decline(referral_id: int) -> str | Response:
     referral = _referral_or_404(referral_id)
     form = DeclineForm()
     if form.validate_on_submit():
-        try:
+        with refusal() as refused:
             service.decline(referral, actor=current_user, reason=form.reason.data)
-        except service.TriageError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if not refused:
             flash(_("Referral declined."), "success")
         return redirect(url_for("referrals.referral_detail", referral_id=referral.id))
     return render_template(
@@ -213,7 +208,6 @@ def household_detail(household_id: int) -> str:
     personal = None
     if request.method == "POST":  # the "show personal data" button (CSRF-protected)
         personal = service.reveal_personal_data(household, actor=current_user)
-        db.session.commit()
     return render_template("households/detail.html", household=household, personal=personal,
                            history=household_history(household))
 

@@ -22,6 +22,7 @@ from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, Reassig
 from marketplace.needs.models import NEED_STATUS_LABELS, Need
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.regions.scope import in_scope, region_filter
+from marketplace.unit_of_work import refusal
 
 bp = Blueprint("staff_needs", __name__, url_prefix="/staff/needs")
 STAFF = (Role.STAFF, Role.ADMIN)
@@ -78,13 +79,10 @@ def _act(need_id: int, form: Any, operation: Callable[[Need, Any], Any], done: s
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("staff_needs.need_detail", need_id=need.id))
-    try:
+    with refusal() as refused:
         result = operation(need, form)
-    except transitions.TransitionError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if refused:
         return redirect(url_for("staff_needs.need_detail", need_id=need.id))
-    db.session.commit()
     if isinstance(result, str) and result:  # a freshly issued recipient code: shown once, for printing
         return render_template("staff_needs/slip.html", need=need, code=result)
     flash(done, "success")

@@ -8,7 +8,6 @@ from werkzeug.wrappers import Response
 
 from marketplace import clock
 from marketplace.accounts.access import roles_required
-from marketplace.extensions import db
 from marketplace.notifications import service
 from marketplace.notifications.text import describe, link
 
@@ -29,5 +28,4 @@ def mark_read() -> Response:
     """Mark one notification (`id`) or all of them read."""
     raw = request.form.get("id", "")
     service.mark_read(current_user, notification_id=int(raw) if raw.isdigit() else None, now=clock.now())
-    db.session.commit()
     return redirect(url_for("notifications.inbox"))

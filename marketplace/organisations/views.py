@@ -13,6 +13,7 @@ from marketplace.extensions import db
 from marketplace.organisations import service
 from marketplace.organisations.forms import RegistrationForm, ReviewForm
 from marketplace.organisations.models import Organisation
+from marketplace.unit_of_work import refusal
 
 bp = Blueprint("organisations", __name__)
 
@@ -32,13 +33,10 @@ def register() -> str | Response:
             region_codes=form.regions.data, categories=form.categories.data,
             member_email=form.member_email.data, member_password=form.password.data,
         )
-        try:
+        with refusal(show=lambda exc: flash(_("Registration failed: %(reason)s", reason=exc.message), "error")) \
+                as refused:
             service.register(reg)
-        except service.OrganisationError as exc:
-            db.session.rollback()
-            flash(_("Registration failed: %(reason)s", reason=str(exc)), "error")
-        else:
-            db.session.commit()
+        if not refused:
             flash(_("Thank you. Your application is with the civil-affairs staff; sign in to follow it."), "success")
             return redirect(url_for("auth.login"))
     return render_template("organisations/register.html", form=form)
@@ -77,14 +75,10 @@ def review(org_id: int) -> str | Response:
         abort(403)
     form = ReviewForm()
     if form.validate_on_submit():
-        try:
+        with refusal() as refused:
             approve = form.decision.data == "approve"
             service.review(org, actor=current_user, approve=approve, reason=form.reason.data or "")
-        except service.OrganisationError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if not refused:
             flash(_("Decision saved: %(name)s is now %(status)s.", name=org.name, status=org.status_label), "success")
             return redirect(url_for("organisations.review_list"))
     return render_template("organisations/review.html", org=org, form=form)

@@ -24,6 +24,7 @@ from marketplace.projects.models import MILESTONE_LABELS, Inspection, Maintenanc
 from marketplace.projects.views import fen
 from marketplace.regions.scope import in_scope, region_filter
 from marketplace.settings import service as settings
+from marketplace.unit_of_work import refusal
 
 bp = Blueprint("staff_projects", __name__, url_prefix="/staff/projects")
 STAFF = (Role.STAFF, Role.ADMIN)
@@ -66,15 +67,11 @@ def new(referral_id: int) -> str | Response:
         abort(403)
     form = SurveyForm()
     if form.validate_on_submit():
-        try:
+        with refusal() as refused:
             need = service.renovation_need(referral, actor=current_user, title=form.title.data, story=form.story.data)
             project = service.create(need, actor=current_user, survey_notes=form.survey_notes.data,
                                      surveyed_on=form.surveyed_on.data, photos=_photos(form.photos))
-        except (service.ProjectError, storage.PhotoError) as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if not refused:
             flash(_("The project is started. Now write its plan."), "success")
             return redirect(url_for("staff_projects.detail", project_id=project.id))
     return render_template("projects/new.html", referral=referral, form=form)
@@ -162,13 +159,9 @@ def act(project_id: int, action: str) -> Response:
     if action == "over_cap" and current_user.role != Role.ADMIN:
         abort(403)
     operation, done = ACTIONS[action]
-    try:
+    with refusal() as refused:
         operation(project)
-    except (service.ProjectError, storage.PhotoError) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if not refused:
         flash(str(done), "success")
     return redirect(url_for("staff_projects.detail", project_id=project_id))
 
@@ -179,13 +172,8 @@ def remove_line(project_id: int, line_id: int) -> Response:
     """Remove a line from a plan that is not yet approved."""
     project = _project_or_404(project_id)
     line = db.get_or_404(PlanLine, line_id)
-    try:
+    with refusal():
         service.remove_line(project, line, actor=current_user)
-    except service.ProjectError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
     return redirect(url_for("staff_projects.detail", project_id=project_id))
 
 
@@ -195,13 +183,9 @@ def confirm_pledge(pledge_id: int) -> Response:
     """Staff confirm a delivered pledge: now it counts."""
     item = db.get_or_404(Pledge, pledge_id)
     _project_or_404(item.project_id)
-    try:
+    with refusal() as refused:
         service.confirm_pledge(item, actor=current_user)
-    except service.ProjectError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if not refused:
         flash(_("The pledge is confirmed."), "success")
     return redirect(url_for("staff_projects.detail", project_id=item.project_id))
 
@@ -213,16 +197,12 @@ def spot_check(inspection_id: int) -> Response:
     visit = db.get_or_404(Inspection, inspection_id)
     _project_or_404(visit.project_id)
     form = InspectionForm()
-    try:
+    with refusal() as refused:
         if not form.validate_on_submit():
             raise service.ProjectError(_("Write what the visit found."))
         service.record_spot_check(visit, actor=current_user, passed=form.passed.data, notes=form.notes.data,
                                   photos=_photos(form.photos))
-    except (service.ProjectError, storage.PhotoError) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if not refused:
         flash(_("The visit is recorded."), "success")
     return redirect(url_for("staff_projects.detail", project_id=visit.project_id))
 
@@ -234,13 +214,8 @@ def maintenance_done(request_id: int) -> Response:
     item = db.get_or_404(MaintenanceRequest, request_id)
     _project_or_404(item.project_id)
     form = ReasonForm()
-    try:
+    with refusal():
         if not form.validate_on_submit():
             raise service.ProjectError(_("Write what was done."))
         service.resolve_maintenance(item, actor=current_user, resolution=form.reason.data)
-    except service.ProjectError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
     return redirect(url_for("staff_projects.detail", project_id=item.project_id))

@@ -21,6 +21,7 @@ from marketplace.projects import service
 from marketplace.projects.forms import ActionForm, PledgeForm
 from marketplace.projects.models import MILESTONE_LABELS, Milestone, PlanLine, Pledge, Project, ProjectPhoto
 from marketplace.regions.scope import in_scope
+from marketplace.unit_of_work import refusal
 
 bp = Blueprint("projects", __name__)
 
@@ -78,15 +79,12 @@ def pledge(project_id: int) -> Response:
     if line is None or line.project_id != project.id:
         flash(_("Choose a line of this plan."), "error")
         return back
-    try:
+    with refusal() as refused:
         service.pledge(project, line, actor=current_user, kind=form.kind.data, value_fen=fen(form.value.data),
                        items=form.items.data or "", quantity=form.quantity.data or "",
                        labour_days=form.labour_days.data)
-    except service.ProjectError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if refused:
         return back
-    db.session.commit()
     flash(_("Thank you: your pledge is recorded. It counts once delivered and confirmed by staff."), "success")
     return back
 
@@ -105,13 +103,9 @@ def _pledge_action(pledge_id: int, operation, done: str) -> Response:  # type: i
     item = _own_pledge(pledge_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with refusal() as refused:
         operation(item, actor=current_user)
-    except service.ProjectError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if not refused:
         flash(done, "success")
     if current_user.role in (Role.STAFF, Role.ADMIN):
         return redirect(url_for("staff_projects.detail", project_id=item.project_id))

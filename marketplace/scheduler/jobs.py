@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock
 from marketplace.clock import local_date
-from marketplace.db import declare_write
 from marketplace.extensions import db
 from marketplace.scheduler.models import JobRun
+from marketplace.unit_of_work import transaction
 
 
 @dataclass(frozen=True)
@@ -99,25 +99,19 @@ def tick_of(job: Job, now: datetime) -> str:
 
 
 def run_tick(job: Job, now: datetime, holder: str) -> JobRun | None:
-    """Run the job for the tick of `now` unless that tick already ran; all in one transaction.
+    """Run the job for the tick of `now` unless that tick already ran: the job's one unit of work.
 
     The unique (job, tick) row is inserted first: a second runner (say, an old leader whose lease
-    expired mid-run) fails on it and does nothing. If the job fails, nothing is recorded and the
-    next tick tries again.
+    expired mid-run) fails on it and does nothing. If the job fails, the unit rolls back, nothing is
+    recorded and the next tick tries again.
     """
-    declare_write()
-    record = JobRun(job_id=job.id, tick=tick_of(job, now), holder=holder, started_at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(record)
-    except IntegrityError:
-        db.session.rollback()
-        return None
-    try:
+    with transaction():
+        record = JobRun(job_id=job.id, tick=tick_of(job, now), holder=holder, started_at=now)
+        try:
+            with db.session.begin_nested():
+                db.session.add(record)
+        except IntegrityError:
+            return None  # this tick ran already (or is running elsewhere)
         record.result = job.run(now)
-    except Exception:
-        db.session.rollback()
-        raise
-    record.finished_at = clock.now()
-    db.session.commit()
+        record.finished_at = clock.now()
     return record

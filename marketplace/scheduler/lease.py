@@ -12,16 +12,23 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.db import declare_write
 from marketplace.extensions import db
 from marketplace.scheduler.models import SchedulerLease
+from marketplace.unit_of_work import transaction
 
 NAME = "scheduler"
 
 
 def hold(holder: str, now: datetime, ttl: timedelta) -> bool:
-    """Take the lease if it is free or expired, renew it if we hold it; True if we hold it now."""
-    declare_write()
+    """Take the lease if it is free or expired, renew it if we hold it; True if we hold it now.
+
+    A unit of work of its own: the lease must be visible to other processes at once.
+    """
+    with transaction():
+        return _take(holder, now, ttl)
+
+
+def _take(holder: str, now: datetime, ttl: timedelta) -> bool:
     taken = db.session.execute(
         sa.update(SchedulerLease)
         .where(SchedulerLease.name == NAME,
@@ -36,15 +43,14 @@ def hold(holder: str, now: datetime, ttl: timedelta) -> bool:
             taken = True
         except IntegrityError:  # another process created it first
             taken = False
-    db.session.commit()
     return taken
 
 
 def release(holder: str) -> None:
     """Give the lease up at a clean shutdown so another process need not wait for it to expire."""
-    declare_write()
-    db.session.execute(sa.delete(SchedulerLease).where(SchedulerLease.name == NAME, SchedulerLease.holder == holder))
-    db.session.commit()
+    with transaction():
+        db.session.execute(sa.delete(SchedulerLease).where(SchedulerLease.name == NAME,
+                                                           SchedulerLease.holder == holder))
 
 
 def current_holder(now: datetime) -> str | None:

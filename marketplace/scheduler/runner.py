@@ -18,12 +18,13 @@ from typing import Any
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from flask import Blueprint, Flask, current_app
+from flask import Flask, current_app
 
 from marketplace import clock
 from marketplace.scheduler import jobs, lease
+from marketplace.unit_of_work import command_blueprint
 
-bp = Blueprint("scheduler_cli", __name__, cli_group="scheduler")
+bp = command_blueprint("scheduler_cli", __name__, "scheduler")
 
 
 def _fire(app: Flask, job: jobs.Job, holder: str, ttl: timedelta) -> None:
@@ -61,7 +62,7 @@ def build(app: Flask, holder: str) -> BlockingScheduler:
     return scheduler
 
 
-@bp.cli.command("run")
+@bp.cli.command("run", unit_of_work=False)
 def run_command() -> None:
     """Run the scheduler in this process (only the lease holder among all such processes works)."""
     app: Any = current_app._get_current_object()
@@ -82,7 +83,7 @@ def run_command() -> None:
         click.echo(f"scheduler {holder} stopped")
 
 
-@bp.cli.command("tick")
+@bp.cli.command("tick", unit_of_work=False)
 @click.argument("job_id", required=False)
 def tick_command(job_id: str | None) -> None:
     """Run every job (or one) once now, e.g. from cron or by hand; respects the lease."""

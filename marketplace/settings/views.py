@@ -12,7 +12,6 @@ from wtforms.validators import InputRequired, NumberRange
 
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
-from marketplace.extensions import db
 from marketplace.settings import service
 
 bp = Blueprint("settings", __name__, url_prefix="/admin/settings")
@@ -47,7 +46,6 @@ def edit() -> str | Response:
         for key, d in service.DEFINITIONS.items():
             value = getattr(form, key).data
             service.set_value(key, value * 100 if d.unit == "fen" else value, actor=current_user)
-        db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("settings.edit"))
     return render_template("settings/edit.html", form=form, keys=list(service.DEFINITIONS))
