@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from flask import g, has_request_context, request
 from sqlalchemy.orm import DeclarativeBase
 
+from marketplace import clock
+
 # Stable constraint names, so Alembic migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,8 +31,8 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    """Return the current time as an aware UTC datetime."""
-    return datetime.now(UTC)
+    """The current time by the app's injectable clock (aware, UTC): column defaults read it too."""
+    return clock.now()
 
 
 class UTCDateTime(sa.types.TypeDecorator):

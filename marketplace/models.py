@@ -1,8 +1,9 @@
 """Imports every model module so SQLAlchemy's metadata (and Alembic) sees all tables."""
 
 from marketplace.accounts.models import User  # noqa: F401
-from marketplace.api.models import ApiKey, ApiSource, ChangeCounter  # noqa: F401
+from marketplace.api.models import ApiKey, ApiSource  # noqa: F401
 from marketplace.audit.models import AuditEvent  # noqa: F401
+from marketplace.changes.models import ChangeCounter  # noqa: F401
 from marketplace.dashboard.models import RegionStats  # noqa: F401
 from marketplace.donations.models import Donation, DonationAllocation, StripeEvent  # noqa: F401
 from marketplace.households.models import Household, Referral  # noqa: F401

@@ -275,10 +275,11 @@ def make_need(status: str = "published", *, staff: User | None = None, org: Orga
     """A need of 北京街道 (越秀区) brought to `status` through the real transitions."""
     from datetime import timedelta
 
+    from marketplace import storage
     from marketplace.households import intake
     from marketplace.households import service as households
     from marketplace.households.validation import today_shanghai
-    from marketplace.needs import storage, transitions
+    from marketplace.needs import transitions
 
     staff = staff or make_user(Role.ADMIN)
     received = intake.receive("test-source", referral_payload(household=household, **payload_need), actor=staff)

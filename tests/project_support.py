@@ -27,7 +27,7 @@ def make_renovation_need(staff: User | None = None, value_fen: int = 6_000_000):
 def make_project(milestone: str = "plan_approved", *, lines: tuple[int, ...] = (3_000_000, 2_000_000),
                  staff: User | None = None, org: Organisation | None = None, photos: int = 0) -> Project:
     """A project brought to `milestone` through the real operations (covered by one organisation's pledges)."""
-    from marketplace.needs import storage
+    from marketplace import storage
 
     staff = staff or make_user(Role.ADMIN)
     need = make_renovation_need(staff)

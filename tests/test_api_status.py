@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from marketplace import storage
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
 from marketplace.households import service as households
 from marketplace.households.models import Referral
 from marketplace.households.validation import today_shanghai
-from marketplace.needs import storage, transitions
+from marketplace.needs import transitions
 from marketplace.needs.models import Need
 from tests.api_support import api_for
 from tests.conftest import make_org, make_user, referral_payload, tiny_jpeg

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marketplace import taxonomy
+from marketplace import storage, taxonomy
 from marketplace.demo.loop import SOURCE
 from marketplace.extensions import db
 from marketplace.households.models import Household, Referral
-from marketplace.needs import storage
 from marketplace.needs.models import Claim, Evidence, Need, NeedStatus
 from marketplace.needs.privacy import personal_data_in
 

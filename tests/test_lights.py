@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from marketplace import storage
 from marketplace.accounts.models import Role
 from marketplace.clock import SHANGHAI
 from marketplace.extensions import db
 from marketplace.households.models import Household
 from marketplace.lights.models import LightChange
 from marketplace.lights.recompute import recompute
-from marketplace.needs import storage, transitions
+from marketplace.needs import transitions
 from marketplace.needs.models import Need
 from marketplace.notifications.models import Notification
 from marketplace.organisations.models import Organisation

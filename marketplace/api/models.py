@@ -1,4 +1,4 @@
-"""API sources (the systems that refer needs by machine), their keys, and the change counter."""
+"""API sources (the systems that refer needs by machine) and their keys."""
 
 from __future__ import annotations
 
@@ -52,13 +52,3 @@ class ApiKey(db.Model):
     def is_active(self) -> bool:
         """Whether requests may still use this key."""
         return self.revoked_at is None
-
-
-class ChangeCounter(db.Model):
-    """One row per counter. Bumping it with UPDATE … RETURNING locks the row until commit, so the
-    change sequence numbers become visible to readers in the order they were handed out."""
-
-    __tablename__ = "change_counter"
-
-    name: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
-    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from marketplace import clock
 from marketplace.households.models import Referral, ReferralStatus
 from marketplace.needs.models import Need, NeedStatus
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # How far a need has come, least advanced first; a referral stands where its slowest need stands.
 PROGRESS: dict[str, tuple[int, str]] = {
@@ -25,7 +23,7 @@ LIGHT_ORDER = {"green": 0, "yellow": 1, "red": 2}
 
 def rfc3339(value: datetime | None) -> str | None:
     """A time in Guangzhou's offset, to the second (2026-11-21T09:12:00+08:00)."""
-    return value.astimezone(SHANGHAI).isoformat(timespec="seconds") if value else None
+    return clock.local(value).isoformat(timespec="seconds") if value else None
 
 
 def _day(value: date | None) -> str | None:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
 
+from marketplace import clock
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.audit import service
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _day(value: str | None, *, end: bool = False) -> datetime | None:
@@ -21,7 +20,7 @@ def _day(value: str | None, *, end: bool = False) -> datetime | None:
         day = datetime.strptime(value or "", "%Y-%m-%d").date()
     except ValueError:
         return None
-    start = datetime.combine(day, time.min, tzinfo=SHANGHAI)
+    start = datetime.combine(day, time.min, tzinfo=clock.SHANGHAI)
     return start + timedelta(days=1) if end else start
 
 

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from marketplace import storage
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.demo.homes_tianhe import HOMES as TIANHE
@@ -28,7 +29,6 @@ from marketplace.households import intake
 from marketplace.households import service as households
 from marketplace.households.models import Referral
 from marketplace.households.validation import SHANGHAI, today_shanghai
-from marketplace.needs import storage
 from marketplace.needs import transitions as t
 from marketplace.needs.models import Claim, Evidence, Need
 from marketplace.organisations.models import Organisation

@@ -23,6 +23,7 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from marketplace import storage
 from marketplace.accounts.models import User
 from marketplace.audit import service as audit
 from marketplace.demo.loop import HOMES, SOURCE, payload
@@ -33,7 +34,6 @@ from marketplace.donations.models import Donation
 from marketplace.extensions import db
 from marketplace.households import intake
 from marketplace.households.validation import SHANGHAI, today_shanghai
-from marketplace.needs import storage
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.projects import service
 from marketplace.projects.models import MILESTONES, Milestone, Pledge, Project

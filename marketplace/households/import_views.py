@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, Response, flash, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,10 +9,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
+from marketplace import clock
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.households import importer
-from marketplace.households.validation import SHANGHAI
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("referral_import", __name__, url_prefix="/staff/referrals/import")
@@ -52,7 +50,7 @@ def upload() -> str:
 
 
 def _download(data: bytes, extension: str, mimetype: str) -> Response:
-    name = f"shanlian-referrals-template-{datetime.now(SHANGHAI):%Y%m%d}.{extension}"
+    name = f"shanlian-referrals-template-{clock.local(clock.now()):%Y%m%d}.{extension}"
     return Response(data, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
     })

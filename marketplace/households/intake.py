@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.api import changes
 from marketplace.audit import service as audit
+from marketplace.changes import stamp as changes
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.models import Household, Referral

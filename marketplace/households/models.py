@@ -97,7 +97,7 @@ class Referral(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # The API's change feed: the number and time of the last change its source can see
-    # (marketplace/api/changes.py sets both at commit).
+    # (marketplace/changes/stamp.py sets both at commit).
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=sa.func.now())
 

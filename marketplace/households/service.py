@@ -9,8 +9,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import Role, User
-from marketplace.api import changes
 from marketplace.audit import service as audit
+from marketplace.changes import stamp as changes
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
@@ -19,7 +19,6 @@ from marketplace.extensions import db
 from marketplace.households import intake, service
 from marketplace.households.forms import DeclineForm, ReferralForm, TriageForm, yuan_to_fen
 from marketplace.households.models import STAFF_SOURCE, Household, Referral
-from marketplace.households.validation import SHANGHAI
 from marketplace.lights.models import LIGHTS
 from marketplace.needs import transitions
 from marketplace.regions.models import Region
@@ -58,7 +57,7 @@ def referral_list() -> str:
 def _payload(form: ReferralForm) -> dict[str, Any]:
     """The form in the shape of the intake contract, so it is validated like any referral."""
     street = db.session.get(Region, form.street_code.data)
-    stamp = datetime.now(SHANGHAI)
+    stamp = clock.local(clock.now())
     household: dict[str, Any] = {
         "external_id": f"SH-{secrets.token_hex(5)}", "category": form.category.data, "group": form.group.data,
         "region_code": street.parent_code if street else "", "street": form.street_code.data,

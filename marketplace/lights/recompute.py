@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from marketplace.api import changes
+from marketplace.changes import stamp as changes
 from marketplace.extensions import db
 from marketplace.households.models import Household
 from marketplace.lights import rules

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from marketplace import storage
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
@@ -18,7 +19,6 @@ from marketplace.meals import outlets, pledges, reports, timing
 from marketplace.meals.errors import MealError
 from marketplace.meals.forms import ActionForm, OutletForm, OutletStaffForm, PledgeForm
 from marketplace.meals.models import MealPledge, Outlet
-from marketplace.needs import storage
 
 bp = Blueprint("company_meals", __name__, url_prefix="/org/meals")
 PAST_DAYS, FUTURE_DAYS = 14, 7

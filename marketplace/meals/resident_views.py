@@ -10,13 +10,13 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from wtforms import SelectChoice
 
+from marketplace import storage
 from marketplace.accounts.access import public
 from marketplace.extensions import db, limiter
 from marketplace.meals import codes, outlets, quota, timing, vouchers
 from marketplace.meals.errors import MealError
 from marketplace.meals.forms import ActionForm, BookForm, FindVoucherForm
 from marketplace.meals.models import Outlet, Voucher, VoucherStatus
-from marketplace.needs import storage
 
 bp = Blueprint("meals", __name__, url_prefix="/meals")
 

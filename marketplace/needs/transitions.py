@@ -17,9 +17,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import Role, User
-from marketplace.api import changes
 from marketplace.audit import service as audit
 from marketplace.audit.models import AuditEvent
+from marketplace.changes import stamp as changes
 from marketplace.db import UTCDateTime, utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db

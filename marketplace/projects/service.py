@@ -14,15 +14,14 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import Role, User
-from marketplace.api import changes
 from marketplace.audit import service as audit
+from marketplace.changes import stamp as changes
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.models import Referral, ReferralStatus
 from marketplace.needs import privacy
 from marketplace.needs.models import Need, NeedStatus
-from marketplace.needs.storage import Stored
 from marketplace.organisations.service import OrganisationError, ensure_may_act
 from marketplace.projects.models import (
     LINE_KINDS,
@@ -39,6 +38,7 @@ from marketplace.projects.models import (
 )
 from marketplace.regions.scope import in_scope
 from marketplace.settings import service as settings
+from marketplace.storage import Stored
 
 # Default days from the survey to each milestone's due date (staff may set their own).
 DEFAULT_DUE_DAYS = {Milestone.PLAN_APPROVED: 14, Milestone.COVERED: 45, Milestone.WORKS_STARTED: 60,

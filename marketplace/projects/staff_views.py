@@ -12,12 +12,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from marketplace import storage
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.audit import service as audit
 from marketplace.extensions import db
 from marketplace.households.models import Referral, ReferralStatus
-from marketplace.needs import storage
 from marketplace.projects import service
 from marketplace.projects.forms import ActionForm, DueForm, InspectionForm, LineForm, ReasonForm, SurveyForm
 from marketplace.projects.models import MILESTONE_LABELS, Inspection, MaintenanceRequest, PlanLine, Pledge, Project

@@ -11,11 +11,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from marketplace import storage
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
 from marketplace.donations import service as donations
 from marketplace.extensions import db
-from marketplace.needs import storage
 from marketplace.projects import points as _points  # noqa: F401  (registers the leaderboard source)
 from marketplace.projects import service
 from marketplace.projects.forms import ActionForm, PledgeForm

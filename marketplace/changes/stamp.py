@@ -16,12 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
-from marketplace.api.models import ChangeCounter
+from marketplace.changes.models import ChangeCounter
 from marketplace.db import utcnow
 from marketplace.extensions import db
-from marketplace.households.models import Referral
 
 COUNTER = "referrals"
+# The referral columns the stamp writes, named here instead of importing the households package:
+# every feature that changes a referral imports this module, so it must import none of them.
+REFERRALS = sa.table("referrals", sa.column("id"), sa.column("change_seq"), sa.column("changed_at"))
 PENDING = "shanlian_touched_referrals"
 
 
@@ -58,10 +60,10 @@ def _stamp_touched(session: Session) -> None:
         return  # a savepoint release is not the commit readers will see
     session.flush()
     ids = sorted(session.info.pop(PENDING))
-    touched = sa.update(Referral).where(Referral.id.in_(ids)).execution_options(synchronize_session=False)
+    touched = sa.update(REFERRALS).where(REFERRALS.c.id.in_(ids))
     # Lock the referral rows before the counter: the counter is then the last lock taken and only
     # held through the commit, so a transaction waiting for it never holds what its holder needs.
-    session.execute(touched.values(change_seq=Referral.change_seq))
+    session.execute(touched.values(change_seq=REFERRALS.c.change_seq))
     seq = next_value(session)
     session.execute(touched.values(change_seq=seq, changed_at=utcnow()))
 
