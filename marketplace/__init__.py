@@ -65,11 +65,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from marketplace.accounts.cli import bp as users_cli
     from marketplace.accounts.views import bp as auth
+    from marketplace.admin.audit_views import bp as audit
+    from marketplace.admin.users_cli import bp as users_cli
     from marketplace.admin.views import bp as admin
     from marketplace.api.views import register as register_api
-    from marketplace.audit.views import bp as audit
     from marketplace.dashboard.views import bp as dashboard
     from marketplace.demo.cli import bp as demo_cli
     from marketplace.donations.views import bp as donations

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy.orm import DeclarativeBase
 
 from marketplace import clock
@@ -105,10 +105,8 @@ def read_phase() -> Iterator[None]:
 
 
 def db_session() -> Any:
-    """The request's session (imported late: this module is imported by the extensions)."""
-    from marketplace.extensions import db
-
-    return db.session
+    """The app's session, found through the app (the extensions module is built on this one)."""
+    return current_app.extensions["sqlalchemy"].session
 
 
 def _wants_immediate() -> bool:

@@ -52,6 +52,9 @@ SOCIAL_SERVICES = {
     "life_skills": _l("Life skills"),
 }
 
+# Traffic lights on needs, households and organisations (docs/lights.md), best first.
+LIGHTS = ("green", "yellow", "red")
+
 NEED_KINDS = {"wish": _l("Micro-wish"), "service": _l("Service"), "renovation": _l("Renovation")}
 
 # Need and organisation categories: the 6 care categories, then the N social services.

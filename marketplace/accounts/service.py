@@ -93,13 +93,16 @@ def create_user(
     return user
 
 
-def _check_scope(role: Role, region_code: str | None, organisation_id: int | None) -> None:
-    from marketplace.organisations.models import Organisation
+# Organisations are built on accounts (their members are users): name their table, not their package.
+ORGANISATIONS = sa.table("organisations", sa.column("id"))
 
+
+def _check_scope(role: Role, region_code: str | None, organisation_id: int | None) -> None:
     if role == Role.STAFF and (region_code is None or db.session.get(Region, region_code) is None):
         raise AccountError(_l("staff need a known region (a district or street code)"))
     if role in (Role.ORG_MEMBER, Role.OUTLET_STAFF) and (
-        organisation_id is None or db.session.get(Organisation, organisation_id) is None
+        organisation_id is None
+        or db.session.scalar(sa.select(ORGANISATIONS.c.id).where(ORGANISATIONS.c.id == organisation_id)) is None
     ):
         raise AccountError(_l("organisation members and outlet staff need a known organisation"))
 

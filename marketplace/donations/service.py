@@ -57,19 +57,12 @@ def client() -> stripe.StripeClient:
     return stripe.StripeClient(cfg["STRIPE_SECRET_KEY"], base_addresses={"api": base} if base else None)
 
 
-def room_fen(project: Project) -> int:
-    """What a project can still take: only an approved plan that is not yet covered takes gifts."""
-    if project.milestone != Milestone.PLAN_APPROVED:
-        return 0
-    return project.still_needed_fen
-
-
 def start(*, project: Project | None, district_code: str, amount_fen: int, donor_name: str = "",
           show_name: bool = False, email: str = "") -> Donation:
     """Record a donation waiting for payment; the amount is limited to what the project still needs."""
     if not enabled():
         raise DonationError(_l("Online giving is off."))
-    limit = room_fen(project) if project is not None else MAX_GENERAL_FEN
+    limit = project.giving_room_fen if project is not None else MAX_GENERAL_FEN
     if amount_fen < MIN_FEN:
         raise DonationError(_l("The smallest gift is ¥1."))
     if amount_fen > limit:
@@ -99,7 +92,7 @@ def claim_payment(donation: Donation) -> str:
 
 def create_intent(donation: Donation, payment_method: str) -> Any:
     """Create and confirm the PaymentIntent in CNY (amounts in fen); no database work here."""
-    if donation.project is not None and donation.amount_fen > room_fen(donation.project):
+    if donation.project is not None and donation.amount_fen > donation.project.giving_room_fen:
         raise DonationError(_l("This project needs less than your gift now: please give a smaller amount."))
     params: dict[str, Any] = {
         "amount": donation.amount_fen, "currency": "cny", "payment_method": payment_method, "confirm": True,

@@ -24,6 +24,8 @@ from marketplace.unit_of_work import follow_up, refusal
 from marketplace.web import CSP
 
 bp = Blueprint("donations", __name__)
+# Pages of other features (a project's page) ask whether online giving is on without importing this one.
+bp.app_context_processor(lambda: {"online_giving": service.enabled})
 
 
 def _give(project: Project | None, district: Region) -> str | Response:
@@ -35,7 +37,7 @@ def _give(project: Project | None, district: Region) -> str | Response:
                                      email=form.email.data or "")
         if not refused:
             return redirect(url_for("donations.pay_page", token=donation.token))
-    room = service.room_fen(project) if project else service.MAX_GENERAL_FEN
+    room = project.giving_room_fen if project else service.MAX_GENERAL_FEN
     return render_template("donations/give.html", form=form, project=project, district=district,
                            giving=service.enabled(), room=room, fund_fen=service.general_fund_fen(district.code))
 

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from marketplace.accounts.scope import in_scope
 from marketplace.audit import service as audit
 from marketplace.db import declare_write
 from marketplace.errors import DomainError
@@ -31,7 +32,6 @@ from marketplace.households import intake
 from marketplace.households.models import STAFF_SOURCE, Household
 from marketplace.households.validation import RFC3339, SHANGHAI, Errors, today_shanghai
 from marketplace.regions.models import DISTRICT, Region
-from marketplace.regions.scope import in_scope
 
 MAX_ROWS = 5000
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024  # a 5,000-row workbook unpacks to a few MiB; refuse zip bombs

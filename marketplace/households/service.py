@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import Role, User
+from marketplace.accounts.scope import in_scope
 from marketplace.audit import service as audit
 from marketplace.changes import stamp as changes
 from marketplace.db import utcnow
@@ -17,7 +18,6 @@ from marketplace.extensions import db
 from marketplace.households.models import Household, Referral, ReferralStatus
 from marketplace.needs import privacy
 from marketplace.needs.models import Need, NeedStatus
-from marketplace.regions.scope import in_scope
 from marketplace.settings import service as settings
 
 

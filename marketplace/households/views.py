@@ -14,16 +14,16 @@ from werkzeug.wrappers import Response
 from marketplace import clock
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
+from marketplace.accounts.scope import in_scope, region_filter
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
 from marketplace.households import intake, service
 from marketplace.households.forms import DeclineForm, ReferralForm, TriageForm, yuan_to_fen
 from marketplace.households.models import STAFF_SOURCE, Household, Referral
-from marketplace.lights.models import LIGHTS
 from marketplace.needs import transitions
 from marketplace.regions.models import Region
-from marketplace.regions.scope import in_scope, region_filter
 from marketplace.settings import service as settings
+from marketplace.taxonomy import LIGHTS
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("referrals", __name__, url_prefix="/staff")

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 
-LIGHTS = ("green", "yellow", "red")
 LIGHT_LABELS = {"green": _l("on time"), "yellow": _l("due soon"), "red": _l("overdue")}
 
 

@@ -20,10 +20,9 @@ import sqlalchemy as sa
 from marketplace.changes import stamp as changes
 from marketplace.extensions import db
 from marketplace.households.models import Household
-from marketplace.lights import rules
+from marketplace.lights import notify, rules
 from marketplace.lights.models import LightChange
 from marketplace.needs.models import Need
-from marketplace.notifications import service as notifications
 from marketplace.organisations.models import Organisation
 
 
@@ -156,5 +155,5 @@ def recompute(now: datetime, *, full: bool = False) -> RecomputeResult:
     _households(result, t, now)
     _organisations(result, now)
     _projects(result, t, now)
-    result.notified = notifications.notify_new_reds(result.batch, now)
+    result.notified = notify.notify_new_reds(result.batch, now)
     return result

@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import Role, User
+from marketplace.accounts.scope import in_scope, region_filter
 from marketplace.audit import service as audit
 from marketplace.extensions import db
 from marketplace.meals import quota
 from marketplace.meals.errors import MealError
 from marketplace.meals.models import MealPledge, Outlet, PledgeStatus
 from marketplace.meals.outlets import company_of
-from marketplace.regions.scope import in_scope, region_filter
 
 MAX_PLEDGE_DAYS = 366
 

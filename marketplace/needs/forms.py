@@ -8,7 +8,7 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from marketplace.households.validation import today_shanghai
+from marketplace import clock
 
 RATINGS = [SelectChoice(str(n), "★" * n) for n in range(5, 0, -1)]
 
@@ -20,7 +20,7 @@ class ClaimForm(FlaskForm):
 
     def validate_promised_by(self, field: DateField) -> None:
         """Not in the past (the upper bound, the need's fulfil-by date, is checked by the domain)."""
-        if field.data and field.data < today_shanghai():
+        if field.data and field.data < clock.today():
             raise ValidationError(_l("Choose today or a later date."))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -11,9 +12,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import UTCDateTime, utcnow
 from marketplace.extensions import db
-from marketplace.households.models import Household, Referral
 from marketplace.organisations.models import Organisation
 from marketplace.regions.models import Region
+
+if TYPE_CHECKING:  # households is the layer above (triage makes needs from referrals): type hints only
+    from marketplace.households.models import Household, Referral
 
 
 class NeedStatus(StrEnum):

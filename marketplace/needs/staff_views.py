@@ -14,14 +14,14 @@ from wtforms import SelectChoice
 
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
+from marketplace.accounts.scope import in_scope, region_filter
 from marketplace.audit import service as audit
 from marketplace.extensions import db
-from marketplace.lights.models import LIGHTS
 from marketplace.needs import transitions
 from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, ReassignForm, ReplanForm
 from marketplace.needs.models import NEED_STATUS_LABELS, Need
 from marketplace.organisations.models import Organisation, OrgStatus
-from marketplace.regions.scope import in_scope, region_filter
+from marketplace.taxonomy import LIGHTS
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("staff_needs", __name__, url_prefix="/staff/needs")

@@ -16,18 +16,18 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from marketplace import clock
 from marketplace.accounts.models import Role, User
+from marketplace.accounts.scope import in_scope
 from marketplace.audit import service as audit
 from marketplace.audit.models import AuditEvent
 from marketplace.changes import stamp as changes
 from marketplace.db import UTCDateTime, utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.households.validation import today_shanghai
 from marketplace.needs.models import OPEN_STATUSES, Claim, ClaimStatus, Evidence, Need, NeedStatus
 from marketplace.organisations.models import Organisation
 from marketplace.organisations.service import OrganisationError, ensure_may_act
-from marketplace.regions.scope import in_scope
 from marketplace.settings import service as settings
 
 # A code a person can read aloud and type: no 0/O, 1/I/L.
@@ -75,7 +75,7 @@ def publish(need: Need, *, actor: User) -> None:
     _staff(actor, need)
     if need.kind == "wish" and need.value_fen > settings.get("wish_cap_fen"):
         raise TransitionError(_l("this micro-wish is worth more than the current cap"))
-    if need.claim_deadline < today_shanghai():
+    if need.claim_deadline < clock.today():
         raise TransitionError(_l("the claim deadline has passed: set new dates first"))
     _move(need, (NeedStatus.DRAFT,), {"status": NeedStatus.PUBLISHED, "published_at": utcnow()},
           _l("only a draft can be published"))
@@ -97,7 +97,7 @@ def cancel(need: Need, *, actor: User, reason: str) -> None:
 def replan(need: Need, *, actor: User, claim_deadline: date, fulfil_by: date) -> None:
     """Expired → published again with new dates (staff re-plan a need nobody claimed)."""
     _staff(actor, need)
-    if claim_deadline < today_shanghai() or fulfil_by < claim_deadline:
+    if claim_deadline < clock.today() or fulfil_by < claim_deadline:
         raise TransitionError(_l("choose a future claim deadline and a fulfil-by date after it"))
     _move(need, (NeedStatus.EXPIRED,), {"status": NeedStatus.PUBLISHED, "published_at": utcnow(),
                                          "claim_deadline": claim_deadline, "fulfil_by": fulfil_by},
@@ -114,7 +114,7 @@ def claim(need: Need, *, actor: User, promised_by: date) -> Claim:
         ensure_may_act(org)
     except OrganisationError as exc:
         raise TransitionError(str(exc)) from exc
-    today = today_shanghai()
+    today = clock.today()
     if not today <= promised_by <= need.fulfil_by:
         raise TransitionError(_l("promise a date between today and %(date)s", date=need.fulfil_by.isoformat()))
     if need.status == NeedStatus.PUBLISHED and need.claim_deadline < today:
@@ -162,7 +162,7 @@ def reassign(need: Need, *, actor: User, organisation: Organisation, promised_by
         raise TransitionError(str(exc)) from exc
     if organisation.id == need.claimed_by_id:
         raise TransitionError(_l("this organisation already holds the claim"))
-    if not today_shanghai() <= promised_by <= need.fulfil_by:
+    if not clock.today() <= promised_by <= need.fulfil_by:
         raise TransitionError(_l("promise a date between today and %(date)s", date=need.fulfil_by.isoformat()))
     previous = need.claimed_by_id
     _move(need, (NeedStatus.CLAIMED,), {"claimed_by_id": organisation.id, "promised_by": promised_by},

@@ -10,12 +10,12 @@ from flask_login import current_user
 from marketplace import storage
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
+from marketplace.accounts.scope import in_scope
 from marketplace.extensions import db, limiter
 from marketplace.needs import browse as browsing
 from marketplace.needs import transitions
 from marketplace.needs.forms import ActionForm, ClaimForm, EvidenceForm, OptionalReasonForm, RecipientConfirmForm
 from marketplace.needs.models import Claim, ClaimStatus, Evidence, Need, NeedStatus
-from marketplace.regions.scope import in_scope
 from marketplace.regions.service import districts
 from marketplace.unit_of_work import refusal
 

@@ -115,6 +115,11 @@ class Project(db.Model):
         return max(0, self.total_fen - self.reserved_fen)
 
     @property
+    def giving_room_fen(self) -> int:
+        """What gifts may still cover: only an approved plan that is not yet covered takes them."""
+        return self.still_needed_fen if self.milestone == Milestone.PLAN_APPROVED else 0
+
+    @property
     def percent(self) -> int:
         """Confirmed share of the plan, 0–100."""
         total = self.total_fen
@@ -177,6 +182,11 @@ class PlanLine(db.Model):
     def room_fen(self) -> int:
         """What this line can still take."""
         return self.amount_fen - self.reserved_fen
+
+    @property
+    def giving_room_fen(self) -> int:
+        """What gifts may still cover: only an approved plan that is not yet covered takes them."""
+        return self.still_needed_fen if self.milestone == Milestone.PLAN_APPROVED else 0
 
     @property
     def percent(self) -> int:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts.models import Role, User
+from marketplace.accounts.scope import in_scope
 from marketplace.audit import service as audit
 from marketplace.changes import stamp as changes
 from marketplace.db import utcnow
@@ -36,7 +37,6 @@ from marketplace.projects.models import (
     ProjectMilestone,
     ProjectPhoto,
 )
-from marketplace.regions.scope import in_scope
 from marketplace.settings import service as settings
 from marketplace.storage import Stored
 

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from marketplace import storage
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
+from marketplace.accounts.scope import in_scope, region_filter
 from marketplace.audit import service as audit
 from marketplace.extensions import db
 from marketplace.households.models import Referral, ReferralStatus
@@ -22,7 +23,6 @@ from marketplace.projects import service
 from marketplace.projects.forms import ActionForm, DueForm, InspectionForm, LineForm, ReasonForm, SurveyForm
 from marketplace.projects.models import MILESTONE_LABELS, Inspection, MaintenanceRequest, PlanLine, Pledge, Project
 from marketplace.projects.views import fen
-from marketplace.regions.scope import in_scope, region_filter
 from marketplace.settings import service as settings
 from marketplace.unit_of_work import refusal
 

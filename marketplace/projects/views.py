@@ -14,13 +14,12 @@ from wtforms import SelectChoice
 from marketplace import storage
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
-from marketplace.donations import service as donations
+from marketplace.accounts.scope import in_scope
 from marketplace.extensions import db
 from marketplace.projects import points as _points  # noqa: F401  (registers the leaderboard source)
 from marketplace.projects import service
 from marketplace.projects.forms import ActionForm, PledgeForm
 from marketplace.projects.models import MILESTONE_LABELS, Milestone, PlanLine, Pledge, Project, ProjectPhoto
-from marketplace.regions.scope import in_scope
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("projects", __name__)
@@ -61,8 +60,7 @@ def project_detail(project_id: int) -> str:
     if current_user.is_authenticated and current_user.role == Role.ORG_MEMBER:
         mine = [p for p in project.pledges if p.organisation_id == current_user.organisation_id]
     return render_template("projects/detail.html", project=project, pledge_form=_pledge_form(project),
-                           action_form=ActionForm(), mine=mine, giving=donations.enabled(),
-                           room=donations.room_fen(project))
+                           action_form=ActionForm(), mine=mine)
 
 
 @bp.route("/projects/<int:project_id>/pledge", methods=["POST"])

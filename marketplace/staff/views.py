@@ -8,12 +8,12 @@ from flask_login import current_user
 
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
+from marketplace.accounts.scope import region_filter
 from marketplace.extensions import db
 from marketplace.households.models import Household, Referral, ReferralStatus
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.organisations import service as organisations
 from marketplace.organisations.models import OrgStatus
-from marketplace.regions.scope import region_filter
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
