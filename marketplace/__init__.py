@@ -40,7 +40,7 @@ def _init_extensions(app: Flask) -> None:
     from flask_babel import format_datetime
 
     import marketplace.models  # noqa: F401  (every model registered before migrations run)
-    from marketplace import unit_of_work
+    from marketplace import money, unit_of_work
     from marketplace.accounts.access import deny_unclassified
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -60,7 +60,7 @@ def _init_extensions(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )
-    app.jinja_env.filters["yuan"] = lambda fen: f"¥{(fen or 0) / 100:,.2f}"
+    app.jinja_env.filters["yuan"] = money.show
     app.jinja_env.filters["jsonish"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 

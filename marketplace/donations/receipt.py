@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from marketplace import money
 from marketplace.donations.models import Donation
 
 
@@ -23,8 +24,8 @@ def send(donation: Donation) -> None:
         message["From"] = cfg.get("MAIL_FROM", "noreply@shanlian.local")
         message["To"] = donation.email
         message.set_content(_(
-            "Thank you. We received your gift of ¥%(yuan)s to %(target)s on %(date)s.\nReference: %(ref)s",
-            yuan=f"{donation.amount_fen / 100:,.2f}", target=target,
+            "Thank you. We received your gift of %(amount)s to %(target)s on %(date)s.\nReference: %(ref)s",
+            amount=money.show(donation.amount_fen), target=target,
             date=donation.succeeded_at.date().isoformat() if donation.succeeded_at else "", ref=donation.token,
         ))
     with smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT", 25)), timeout=10) as smtp:

@@ -20,6 +20,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from marketplace import money
 from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
 from marketplace.db import utcnow
@@ -66,7 +67,7 @@ def start(*, project: Project | None, district_code: str, amount_fen: int, donor
     if amount_fen < MIN_FEN:
         raise DonationError(_l("The smallest gift is ¥1."))
     if amount_fen > limit:
-        raise DonationError(_l("This project needs at most ¥%(yuan)s more.", yuan=f"{limit / 100:,.2f}"))
+        raise DonationError(_l("This project needs at most %(amount)s more.", amount=money.show(limit)))
     donation = Donation(token=secrets.token_urlsafe(18), project_id=project.id if project else None,
                         district_code=district_code, amount_fen=amount_fen, donor_name=donor_name.strip()[:60],
                         show_name=bool(show_name and donor_name.strip()), email=email.strip()[:200])

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from marketplace import taxonomy
+from marketplace import money, taxonomy
 from marketplace.forms import region_choices
 from marketplace.households.validation import today_shanghai
 
@@ -95,7 +95,7 @@ class TriageForm(FlaskForm):
         return cls(
             kind=referral.need_kind if referral.need_kind in KIND_CHOICES else "wish",
             category=referral.need_category, title=referral.title, quantity=referral.quantity,
-            value_yuan=f"{referral.estimated_value_fen / 100:.2f}", urgent=referral.urgency == "urgent",
+            value_yuan=money.input_value(referral.estimated_value_fen), urgent=referral.urgency == "urgent",
             claim_deadline=deadline, fulfil_by=max(referral.needed_by, deadline),
         )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from marketplace import money
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.scope import in_scope
 from marketplace.audit import service as audit
@@ -103,7 +104,7 @@ def check_draft(draft: NeedDraft, household: Household) -> None:
         raise TriageError(_l("triage creates micro-wishes and services"))
     cap = settings.get("wish_cap_fen")
     if draft.kind == "wish" and draft.value_fen > cap:
-        raise TriageError(_l("a micro-wish may be worth at most ¥%(cap)s", cap=f"{cap / 100:,.2f}"))
+        raise TriageError(_l("a micro-wish may be worth at most %(cap)s", cap=money.show(cap)))
     if draft.value_fen < 0 or draft.quantity < 1:
         raise TriageError(_l("value and quantity must be positive"))
     if draft.fulfil_by < draft.claim_deadline:

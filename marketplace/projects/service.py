@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from marketplace import money
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.scope import in_scope
 from marketplace.audit import service as audit
@@ -363,7 +364,7 @@ def pledge(project: Project, line: PlanLine, *, actor: User, kind: str, value_fe
     if kind == "materials" and not items.strip():
         raise ProjectError(_l("say which materials"))
     if not reserve(line.id, value_fen):
-        raise ProjectError(_l("Sorry, this line has only %(room)s left.", room=_yuan(_room(line.id))))
+        raise ProjectError(_l("Sorry, this line has only %(room)s left.", room=money.show(_room(line.id))))
     item = Pledge(project_id=project.id, line_id=line.id, organisation_id=org.id, kind=kind, value_fen=value_fen,
                   items=items.strip()[:200], quantity=quantity.strip()[:40], labour_days=labour_days,
                   created_by_id=actor.id)
@@ -375,10 +376,6 @@ def pledge(project: Project, line: PlanLine, *, actor: User, kind: str, value_fe
 
 def _room(line_id: int) -> int:
     return db.session.scalar(sa.select(PlanLine.amount_fen - PlanLine.reserved_fen).where(PlanLine.id == line_id)) or 0
-
-
-def _yuan(fen: int) -> str:
-    return f"¥{fen / 100:,.2f}"
 
 
 def _move_pledge(item: Pledge, expected: tuple[str, ...], values: dict[str, Any], message: Any) -> None:

@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from marketplace import storage
+from marketplace import money, storage
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
 from marketplace.accounts.scope import in_scope
@@ -27,7 +27,7 @@ bp = Blueprint("projects", __name__)
 
 def fen(amount: Decimal | None) -> int:
     """Yuan from a form to integer fen."""
-    return int((amount or Decimal(0)) * 100)
+    return money.fen_of(amount)
 
 
 @bp.route("/projects")
@@ -46,7 +46,7 @@ def project_list() -> str:
 
 def _pledge_form(project: Project) -> PledgeForm:
     form = PledgeForm()
-    form.line_id.choices = [SelectChoice(line.id, f"{line.description} (¥{line.room_fen / 100:,.2f})")
+    form.line_id.choices = [SelectChoice(line.id, f"{line.description} ({money.show(line.room_fen)})")
                             for line in project.lines if line.room_fen > 0]
     return form
 

@@ -1,0 +1,29 @@
+"""Money: amounts are integer fen everywhere; people read them through Babel's currency formatting."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import format_currency
+
+CURRENCY = "CNY"
+
+
+def yuan(fen: int | None) -> Decimal:
+    """An amount in fen as exact yuan."""
+    return Decimal(fen or 0) / 100
+
+
+def fen_of(amount: Decimal | int | None) -> int:
+    """Yuan (as a form gives them) to integer fen."""
+    return int((Decimal(amount) if amount is not None else Decimal(0)) * 100)
+
+
+def show(fen: int | None) -> str:
+    """An amount for the reader, in their locale ("¥1,500.00"); the `yuan` template filter."""
+    return format_currency(yuan(fen), CURRENCY)
+
+
+def input_value(fen: int | None) -> str:
+    """An amount as a form field shows it for editing: plain yuan with two decimals."""
+    return f"{yuan(fen):.2f}"
