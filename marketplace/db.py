@@ -158,6 +158,14 @@ def _on_begin(conn):  # type: ignore[no-untyped-def]
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def insert_ignoring_duplicates(session: Any, model: Any, **values: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, in the dialect of the session's database (both spell it alike)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).values(**values).on_conflict_do_nothing()
+
+
 def render_migration_item(type_: str, obj: object, _autogen_context: object) -> str | bool:
     """Write our column types into migration scripts as plain SQLAlchemy types."""
     if type_ == "type" and isinstance(obj, UTCDateTime):

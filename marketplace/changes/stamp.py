@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
 from marketplace.changes.models import ChangeCounter
-from marketplace.db import utcnow
+from marketplace.db import insert_ignoring_duplicates, utcnow
 from marketplace.extensions import db
 
 COUNTER = "referrals"
@@ -47,8 +46,7 @@ def next_value(session: Session) -> int:
     )
     value = session.execute(bump).scalar()
     if value is None:  # the migration creates the row; re-create it if the table was emptied
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        session.execute(dialect.insert(ChangeCounter).values(name=COUNTER, value=0).on_conflict_do_nothing())
+        session.execute(insert_ignoring_duplicates(session, ChangeCounter, name=COUNTER, value=0))
         value = session.execute(bump).scalar_one()
     return value
 
