@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from marketplace import clock
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
-from marketplace.households import validation
 from marketplace.households.models import Referral
 from tests.api_support import BASE, api_for
 from tests.conftest import referral_payload
@@ -54,12 +54,14 @@ def test_replay_answers_the_first_answer_whatever_the_key_order_and_whitespace(a
 
 def test_replay_still_answers_200_after_needed_by_has_passed(app, monkeypatch):
     api = api_for(app)
-    payload = referral_payload(needed_by=validation.today_shanghai().isoformat())
+    payload = referral_payload(needed_by=clock.today().isoformat())
     first = api.post("/referrals", payload)
     assert first.status_code == 201
-    later = validation.today_shanghai() + timedelta(days=30)
-    monkeypatch.setattr(validation, "today_shanghai", lambda: later)
-    again = api.post("/referrals", payload)
+    later = datetime.combine(clock.today() + timedelta(days=30), time(12), tzinfo=clock.SHANGHAI)
+    monkeypatch.setitem(app.config, "CLOCK", lambda: later)
+    assert api.post("/referrals", referral_payload(needed_by=payload["need"]["needed_by"]),
+                    timestamp=int(later.timestamp())).status_code == 422  # needed_by has passed by that clock
+    again = api.post("/referrals", payload, timestamp=int(later.timestamp()))
     assert again.status_code == 200 and again.get_json() == first.get_json()
 
 
@@ -87,7 +89,7 @@ def test_422_names_each_bad_field_by_its_dotted_path(app):
 
 def test_422_for_a_past_needed_by_a_too_large_wish_and_a_non_object(app):
     api = api_for(app)
-    yesterday = (validation.today_shanghai() - timedelta(days=1)).isoformat()
+    yesterday = (clock.today() - timedelta(days=1)).isoformat()
     fields = _error(api.post("/referrals", referral_payload(needed_by=yesterday, estimated_value_fen=200_001)),
                     422, "invalid")["fields"]
     assert set(fields) == {"need.needed_by", "need.estimated_value_fen"}

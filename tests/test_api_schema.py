@@ -26,8 +26,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from marketplace.api.auth import sign
-from marketplace.api.openapi import REFERRAL
-from marketplace.households.validation import today_shanghai
+from marketplace.clock import today
+from marketplace.households.contract import EXAMPLE
 from tests.api_support import Api, make_key
 from tests.conftest import make_need, referral_payload
 
@@ -97,8 +97,8 @@ def test_the_api_conforms_to_its_openapi_document(app):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     sender = SignedClient(app, key)
     # The contract's own example (made current), and the status of referrals in several states.
-    example = json.loads(json.dumps(REFERRAL["example"]))
-    example["need"]["needed_by"] = (today_shanghai() + timedelta(days=30)).isoformat()
+    example = json.loads(json.dumps(EXAMPLE))
+    example["need"]["needed_by"] = (today() + timedelta(days=30)).isoformat()
     create = schema["/api/v1/referrals"]["POST"]
     for _ in range(2):  # the second is a replay
         sender.send(create.Case(body=example, media_type="application/json"))

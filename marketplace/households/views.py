@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,14 +11,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
-from marketplace.households import intake, service
+from marketplace.households import contract, intake, service
 from marketplace.households.forms import DeclineForm, ReferralForm, TriageForm, yuan_to_fen
 from marketplace.households.models import STAFF_SOURCE, Household, Referral
-from marketplace.households.validation import SHANGHAI
 from marketplace.lights.models import LIGHTS
 from marketplace.needs import transitions
 from marketplace.regions.models import Region
@@ -55,9 +54,13 @@ def referral_list() -> str:
 
 
 def _payload(form: ReferralForm) -> dict[str, Any]:
-    """The form in the shape of the intake contract, so it is validated like any referral."""
-    street = db.session.get(Region, form.street_code.data)
-    stamp = datetime.now(SHANGHAI)
+    """The form in the shape of the intake contract, so it is validated like any referral.
+
+    A field the form could not read (a number, the date, the amount) is sent as null: its own error
+    is already shown, and the contract's "required" is not added to it.
+    """
+    street = db.session.get(Region, form.street_code.data or "")
+    stamp = clock.local(clock.now())
     household: dict[str, Any] = {
         "external_id": f"SH-{secrets.token_hex(5)}", "category": form.category.data, "group": form.group.data,
         "region_code": street.parent_code if street else "", "street": form.street_code.data,
@@ -73,15 +76,24 @@ def _payload(form: ReferralForm) -> dict[str, Any]:
         "need": {
             "kind": form.need_kind.data, "category": form.need_category.data, "title": form.title.data,
             "description": form.description.data, "quantity": form.quantity.data,
-            "estimated_value_fen": yuan_to_fen(form.value_yuan.data),
-            "urgency": "urgent" if form.urgent.data else "normal", "needed_by": form.needed_by.data.isoformat(),
+            "estimated_value_fen": None if form.value_yuan.errors else yuan_to_fen(form.value_yuan.data),
+            "urgency": "urgent" if form.urgent.data else "normal",
+            "needed_by": form.needed_by.data.isoformat() if form.needed_by.data else None,
         },
     }
 
 
 FIELD_OF_PATH = {"household.street": "street_code", "household.region_code": "street_code",
-                 "need.estimated_value_fen": "value_yuan", "need.kind": "need_kind",
+                 "need.estimated_value_fen": "value_yuan", "need.kind": "need_kind", "need.urgency": "urgent",
                  "need.category": "need_category", "household.category": "category"}
+
+
+def _show(form: ReferralForm, errors: contract.Errors) -> None:
+    """The contract's errors beside the fields they are about (a field keeps its own error if it has one)."""
+    for path, message in errors.items():
+        field = getattr(form, FIELD_OF_PATH.get(path, path.split(".")[-1]), form.title)
+        if not field.errors:
+            field.errors = [message.localized()]
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
@@ -89,23 +101,24 @@ FIELD_OF_PATH = {"household.street": "street_code", "household.region_code": "st
 def referral_new() -> str | Response:
     """A referral typed in by staff; it lands in the triage queue like any other."""
     form = ReferralForm()
-    valid = form.validate_on_submit()
+    if not form.is_submitted():
+        return render_template("referrals/new.html", form=form)
+    readable = form.validate()
     street = db.session.get(Region, form.street_code.data or "")
-    if form.is_submitted() and street is not None and not in_scope(current_user, street.parent_code or "", street.code):
+    if street is not None and not in_scope(current_user, street.parent_code or "", street.code):
         form.street_code.errors = [*form.street_code.errors, _("This street is outside your region.")]
-        valid = False
-    if valid:
+        readable = False
+    payload = _payload(form)
+    if readable:
         try:
-            received = intake.receive(STAFF_SOURCE, _payload(form), actor=current_user)
-        except intake.ReferralInvalid as exc:
-            db.session.rollback()
-            for path, message in exc.errors.items():
-                name = FIELD_OF_PATH.get(path, path.split(".")[-1])
-                getattr(form, name, form.title).errors.append(message)
+            received = intake.receive(STAFF_SOURCE, payload, actor=current_user)
+        except intake.ReferralInvalid as exc:  # refused before anything was written
+            _show(form, exc.errors)
         else:
-            db.session.commit()
             flash(_("Referral recorded. Triage it into needs next."), "success")
             return redirect(url_for("referrals.referral_detail", referral_id=received.referral.id))
+    else:
+        _show(form, contract.validate(payload)[1])  # every error at once, not the form's first
     return render_template("referrals/new.html", form=form)
 
 
