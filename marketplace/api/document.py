@@ -60,13 +60,23 @@ class _Schemas(GenerateJsonSchema):
 @functools.cache
 def schemas() -> dict[str, Any]:
     """The document's objects (components/schemas), generated once per process."""
-    _refs, generated = TypeAdapter.json_schemas(
+    refs, generated = TypeAdapter.json_schemas(
         [(kind, mode, TypeAdapter(kind)) for kind, mode in TYPES],
         ref_template="#/components/schemas/{model}", schema_generator=_Schemas,
     )
     for schema in generated["$defs"].values():
         schema.pop("title", None)
-    return generated["$defs"]
+    # Shown in this order on /api/v1/docs: each object before the ones it is made of.
+    order = [name for ref in refs.values() for name in _refs_of(generated["$defs"], ref["$ref"].split("/")[-1])]
+    return {name: generated["$defs"][name] for name in dict.fromkeys(order)}
+
+
+def _refs_of(defs: dict[str, Any], name: str) -> list[str]:
+    """The object's name, then those of the objects it refers to, depth first."""
+    found = [name]
+    for ref in re.findall(r"#/components/schemas/(\w+)", repr(defs[name])):
+        found += [inner for inner in _refs_of(defs, ref) if inner not in found]
+    return found
 
 
 def _ref(name: str) -> dict[str, str]:
