@@ -179,3 +179,37 @@ def test_inputs_the_database_cannot_store_are_422_or_404_never_5xx(app):
         _error(api.get("/referrals", updated_since=since), 422, "invalid")
     response = api.client.get(f"{BASE}/referrals", headers={"Authorization": "Bearer shl_\x00"})
     _error(response, 401, "unauthorized")
+
+
+def test_types_are_strict_a_boolean_is_no_integer_and_a_number_no_string(app):
+    api = api_for(app)
+    booleans = referral_payload(household={"members": True}, quantity=True, estimated_value_fen=False)
+    fields = _error(api.post("/referrals", booleans), 422, "invalid")["fields"]
+    assert set(fields) == {"household.members", "need.quantity", "need.estimated_value_fen"}
+    assert fields["household.members"] == "an integer from 1 to 20"
+    numbers = referral_payload(household={"head_name": 123, "region_code": 440104, "external_id": 7}, title=1.5)
+    fields = _error(api.post("/referrals", numbers), 422, "invalid")["fields"]
+    assert set(fields) == {"household.head_name", "household.region_code", "household.external_id", "need.title"}
+    assert fields["household.head_name"] == "must be a string"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 0
+
+
+def _escaped(payload) -> bytes:
+    """JSON with \\uXXXX escapes, as a client sends a lone surrogate (it has no UTF-8 form)."""
+    return json.dumps(payload, ensure_ascii=True).encode()
+
+
+def test_a_lone_surrogate_anywhere_is_422_at_its_path_never_5xx(app):
+    api = api_for(app)
+    payload = referral_payload(household={"head_name": "李\ud800"}, title="\udfff锅")
+    fields = _error(api.post("/referrals", body=_escaped(payload)), 422, "invalid")["fields"]
+    assert set(fields) == {"household.head_name", "need.title"}
+    in_a_key = referral_payload(household={"\ud83d": "x"})
+    fields = _error(api.post("/referrals", body=_escaped(in_a_key)), 422, "invalid")["fields"]
+    assert set(fields) == {"household.\ud83d"}
+    # The replay check reads the content before validation: a known id with a surrogate is a conflict.
+    sent = referral_payload()
+    assert api.post("/referrals", sent).status_code == 201
+    changed = {**sent, "need": {**sent["need"], "title": "\ud800"}}
+    _error(api.post("/referrals", body=_escaped(changed)), 409, "conflict")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 1

@@ -315,18 +315,23 @@ Model = TypeVar("Model", bound=BaseModel)
 
 def validate(payload: Any, lookups: Lookups | None = None) -> tuple[ReferralIn | None, Errors]:
     """Check a referral payload against the contract; return the validated model or the errors."""
-    return check(ReferralIn, payload, lookups)
-
-
-def check(model: type[Model], payload: Any, lookups: Lookups | None = None) -> tuple[Model | None, Errors]:
-    """Validate a posted JSON value with one of the contract's models; the errors by dotted path."""
     errors = Errors()
     _unstorable(errors, payload, "")
     if errors:  # nothing that cannot be stored may reach a query
         return None, errors
+    return check(ReferralIn, payload, lookups)
+
+
+def check(model: type[Model], payload: Any, lookups: Lookups | None = None) -> tuple[Model | None, Errors]:
+    """Validate a JSON value with one of the contract's models; the errors by dotted path.
+
+    Text that cannot be stored is looked for by `validate` only: an envelope (the batch) passes its
+    items on unread, and each is validated alone.
+    """
     try:
-        return model.model_validate(payload, context={"lookups": lookups or Lookups()}), errors
+        return model.model_validate(payload, context={"lookups": lookups or Lookups()}), Errors()
     except ValidationError as exc:
+        errors = Errors()
         for error in exc.errors(include_url=False):
             path = ".".join(str(part) for part in error["loc"]) or "$"
             errors.setdefault(path, _message(model, error))
