@@ -15,91 +15,37 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
-from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from annotated_types import Ge, Le, MaxLen, MinLen
-from flask_babel import gettext
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from marketplace import clock, taxonomy
 from marketplace.extensions import db
+from marketplace.households.contract_errors import (
+    N_,
+    REQUIRED_TEXT,
+    Errors,
+    Message,
+    Says,
+    check,
+    limits,
+    refuse,
+    unstorable,
+)
 from marketplace.regions.models import DISTRICT, STREET, Region
 from marketplace.settings import service as settings
 
-
-def N_(text: str) -> str:
-    """Mark a message for translation; it is formatted in English for the API, translated for staff."""
-    return text
-
+__all__ = ["Errors", "HouseholdIn", "Lookups", "Message", "NeedIn", "ReferralIn", "check", "limits", "validate"]
 
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN.rstrip("$"))  # used with fullmatch, as the schema's regex engine
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # PostgreSQL stores no NUL; UTF-8 has no lone surrogates
 NEED_KINDS = ("wish", "renovation", "service")
 URGENCIES = ("normal", "urgent")
 RENOVATION_CAP_FEN = "renovation_cap_fen"
 MAX_FEN = 2**63 - 1  # what a BIGINT column holds
-
-
-class Message(str):
-    """An error message: the English text (what the API answers) that knows how to translate itself."""
-
-    template: str
-    params: dict[str, Any]
-
-    def __new__(cls, template: str, **params: Any) -> Message:
-        """The message `template % params`."""
-        message = super().__new__(cls, template % params if params else template)
-        message.template, message.params = template, params
-        return message
-
-    def localized(self) -> str:
-        """The message in the reader's language (for staff pages)."""
-        return gettext(self.template, **self.params)
-
-
-class Errors(dict[str, Message]):
-    """Field path → message; empty when valid."""
-
-
-@dataclass(frozen=True)
-class Says:
-    """A field's message for a value that breaks its rules; `%(ge)s`, `%(max_length)s`… are its own limits."""
-
-    template: str
-
-
-REQUIRED = N_("required")
-UNKNOWN = N_("unknown field")
-REQUIRED_TEXT = N_("required text")
-NOT_AN_OBJECT = N_("must be an object")
-# Messages of the rules a field declares, when the field has no `Says` of its own.
-BY_TYPE = {
-    "string_type": N_("must be a string"),
-    "string_too_short": REQUIRED_TEXT,
-    "string_pattern_mismatch": REQUIRED_TEXT,  # the only pattern without a `Says`: some non-space text
-    "string_too_long": N_("at most %(max_length)s characters"),
-    "model_type": NOT_AN_OBJECT,
-    "model_attributes_type": NOT_AN_OBJECT,
-}
-
-
-def _refuse(template: str, **params: Any) -> PydanticCustomError:
-    """An error of a validator below; its message is taken as it is."""
-    return PydanticCustomError("contract", template, params)
 
 
 # --- what the rules ask the application ---------------------------------------------------------
@@ -166,7 +112,7 @@ def parse_rfc3339(value: Any) -> datetime | None:
 def _timestamp(value: Any) -> datetime:
     parsed = parse_rfc3339(value)
     if parsed is None:
-        raise _refuse(N_("an RFC 3339 time with an offset, e.g. 2026-11-20T10:00:00+08:00"))
+        raise refuse(N_("an RFC 3339 time with an offset, e.g. 2026-11-20T10:00:00+08:00"))
     return parsed
 
 
@@ -176,13 +122,13 @@ def _day(value: Any) -> date:
             return date.fromisoformat(value)
     except ValueError:
         pass
-    raise _refuse(N_("a date YYYY-MM-DD"))
+    raise refuse(N_("a date YYYY-MM-DD"))
 
 
 def _stripped(value: str | None) -> str | None:
     """Text is kept without its surrounding spaces; text of spaces only is no text."""
     if value is not None and not value.strip():
-        raise _refuse(REQUIRED_TEXT)
+        raise refuse(REQUIRED_TEXT)
     return value.strip() if value is not None else None
 
 
@@ -232,7 +178,7 @@ class HouseholdIn(BaseModel):
     @classmethod
     def _loaded_district(cls, code: str, info: ValidationInfo) -> str:
         if not _lookups(info).is_district(code):
-            raise _refuse(DISTRICT_MESSAGE)
+            raise refuse(DISTRICT_MESSAGE)
         return code
 
     @field_validator("street")
@@ -243,7 +189,7 @@ class HouseholdIn(BaseModel):
             return None
         code = _lookups(info).street(district, street.strip())
         if code is None:
-            raise _refuse(N_("not a street of this district"))
+            raise refuse(N_("not a street of this district"))
         return code
 
 
@@ -268,16 +214,16 @@ class NeedIn(BaseModel):
     def _within_the_cap(cls, value: int, info: ValidationInfo) -> int:
         kind, lookups = info.data.get("kind"), _lookups(info)
         if kind == "wish" and value > lookups.wish_cap:
-            raise _refuse(N_("a wish may be at most %(cap)s fen"), cap=lookups.wish_cap)
+            raise refuse(N_("a wish may be at most %(cap)s fen"), cap=lookups.wish_cap)
         if kind == "renovation" and value > lookups.renovation_cap:
-            raise _refuse(N_("a renovation may be at most %(cap)s fen"), cap=lookups.renovation_cap)
+            raise refuse(N_("a renovation may be at most %(cap)s fen"), cap=lookups.renovation_cap)
         return value
 
     @field_validator("needed_by")
     @classmethod
     def _not_past(cls, value: date, info: ValidationInfo) -> date:
         if value < _lookups(info).today:
-            raise _refuse(N_("today or later (Asia/Shanghai)"))
+            raise refuse(N_("today or later (Asia/Shanghai)"))
         return value
 
 
@@ -310,101 +256,12 @@ class ReferralIn(BaseModel):
 
 # --- validating ---------------------------------------------------------------------------------
 
-Model = TypeVar("Model", bound=BaseModel)
 
 
 def validate(payload: Any, lookups: Lookups | None = None) -> tuple[ReferralIn | None, Errors]:
     """Check a referral payload against the contract; return the validated model or the errors."""
     errors = Errors()
-    _unstorable(errors, payload, "")
+    unstorable(errors, payload, "")
     if errors:  # nothing that cannot be stored may reach a query
         return None, errors
-    return check(ReferralIn, payload, lookups)
-
-
-def check(model: type[Model], payload: Any, lookups: Lookups | None = None) -> tuple[Model | None, Errors]:
-    """Validate a JSON value with one of the contract's models; the errors by dotted path.
-
-    Text that cannot be stored is looked for by `validate` only: an envelope (the batch) passes its
-    items on unread, and each is validated alone.
-    """
-    try:
-        return model.model_validate(payload, context={"lookups": lookups or Lookups()}), Errors()
-    except ValidationError as exc:
-        errors = Errors()
-        for error in exc.errors(include_url=False):
-            path = ".".join(str(part) for part in error["loc"]) or "$"
-            errors.setdefault(path, _message(model, error))
-        return None, errors
-
-
-def _unstorable(errors: Errors, value: Any, path: str) -> None:
-    """Refuse NUL characters and lone surrogates anywhere, keys included, by the path where they are."""
-    if isinstance(value, str):
-        found = UNSTORABLE.search(value)
-        if found and found.group() == "\x00":
-            errors[path or "$"] = Message(N_("must not contain NUL characters"))
-        elif found:
-            errors[path or "$"] = Message(N_("must be valid Unicode text (no lone surrogates)"))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            _unstorable(errors, key, inner)
-            _unstorable(errors, item, inner)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _unstorable(errors, item, f"{path}.{index}" if path else str(index))
-
-
-def _message(model: type[BaseModel], error: Any) -> Message:
-    """The message of one pydantic error: ours as raised, else the field's `Says`, else by type."""
-    kind, loc = error["type"], error["loc"]
-    if kind == "missing":
-        return Message(REQUIRED)
-    if kind == "extra_forbidden":
-        return Message(UNKNOWN)
-    if kind == "contract":  # the template is ours (%-style: pydantic leaves it as it is)
-        return Message(error["msg"], **(error.get("ctx") or {}))
-    if error.get("input") is None:
-        return Message(REQUIRED)  # null where a value is required
-    if not loc and kind in ("model_type", "model_attributes_type"):
-        return Message(N_("must be a JSON object"))
-    declared = _field(model, loc)
-    says = next((m for m in declared.metadata if isinstance(m, Says)), None) if declared else None
-    if says is not None:
-        return Message(says.template, **_limits(declared))
-    if kind in BY_TYPE:
-        return Message(BY_TYPE[kind], **(error.get("ctx") or {}))
-    return Message(N_("not a valid value"))
-
-
-def _field(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
-    """The declaration of the field at `loc`, following nested models; None when there is none."""
-    declared = None
-    for part in loc:
-        if declared is not None:
-            model = declared.annotation
-            if not (isinstance(model, type) and issubclass(model, BaseModel)):
-                return None
-        declared = model.model_fields.get(part) if isinstance(part, str) else None
-        if declared is None:
-            return None
-    return declared
-
-
-def limits(model: type[BaseModel], name: str) -> dict[str, Any]:
-    """A field's declared limits (ge, le, min_length, max_length; choices) and whether it is required."""
-    declared = model.model_fields[name]
-    return {**_limits(declared), "required": declared.is_required()}
-
-
-def _limits(declared: Any) -> dict[str, Any]:
-    """The field's own limits and choices, for its message."""
-    found: dict[str, Any] = {}
-    for item in declared.metadata:
-        for kind, name in ((Ge, "ge"), (Le, "le"), (MinLen, "min_length"), (MaxLen, "max_length")):
-            if isinstance(item, kind):
-                found[name] = getattr(item, name)
-    if get_origin(declared.annotation) is Literal:
-        found["choices"] = ", ".join(get_args(declared.annotation))
-    return found
+    return check(ReferralIn, payload, {"lookups": lookups or Lookups()})
