@@ -249,7 +249,7 @@ def referral_payload(n: int | None = None, household: dict | None = None, **need
     """A valid referral in the contract's shape (external ids unique per call)."""
     from datetime import timedelta
 
-    from marketplace.households.validation import today_shanghai
+    from marketplace.clock import today as today_shanghai
 
     n = n if n is not None else next(_counter)
     return {
@@ -276,9 +276,9 @@ def make_need(status: str = "published", *, staff: User | None = None, org: Orga
     from datetime import timedelta
 
     from marketplace import storage
+    from marketplace.clock import today as today_shanghai
     from marketplace.households import intake
     from marketplace.households import service as households
-    from marketplace.households.validation import today_shanghai
     from marketplace.needs import transitions
 
     staff = staff or make_user(Role.ADMIN)

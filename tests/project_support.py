@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from marketplace.accounts.models import Role, User
+from marketplace.clock import today as today_shanghai
 from marketplace.extensions import db
 from marketplace.households import intake
-from marketplace.households.validation import today_shanghai
 from marketplace.organisations.models import Organisation
 from marketplace.projects import service
 from marketplace.projects.models import MILESTONES, Project

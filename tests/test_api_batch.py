@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from marketplace.extensions import db
@@ -60,3 +62,21 @@ def test_the_batch_checks_key_signature_type_and_json_like_the_single_endpoint(a
     assert api.post("/referrals/batch", body, signed=False).status_code == 401
     assert api.post("/referrals/batch", body, content_type="text/plain").status_code == 415
     assert api.post("/referrals/batch", body=b"{").status_code == 400
+
+
+def test_a_lone_surrogate_or_nul_fails_only_its_own_item(app):
+    api = api_for(app)
+    items = [referral_payload(), referral_payload(household={"address": "越秀\ud800"}), referral_payload(),
+             referral_payload(description="坏了\x00")]
+    response = api.post("/referrals/batch", body=json.dumps({"referrals": items}, ensure_ascii=True).encode())
+    assert response.status_code == 207
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == [201, 422, 201, 422]
+    assert results[1]["body"]["error"]["fields"] == {
+        "household.address": "must be valid Unicode text (no lone surrogates)"}
+    assert set(results[3]["body"]["error"]["fields"]) == {"need.description"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Referral)) == 2
+    # In the envelope itself: the whole batch is refused, still as a 422.
+    for key in ("\ud800", "a\x00"):
+        body = json.dumps({"referrals": [referral_payload()], key: 1}).encode()
+        assert api.post("/referrals/batch", body=body).status_code == 422

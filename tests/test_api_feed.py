@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from marketplace.accounts.models import Role
+from marketplace.clock import today as today_shanghai
 from marketplace.extensions import db
 from marketplace.households import intake
 from marketplace.households import service as households
 from marketplace.households.models import Referral
-from marketplace.households.validation import today_shanghai
 from marketplace.needs import transitions
 from tests.api_support import api_for
 from tests.conftest import make_user, referral_payload

@@ -26,8 +26,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from marketplace.api.auth import sign
-from marketplace.api.openapi import REFERRAL
-from marketplace.households.validation import today_shanghai
+from marketplace.clock import today
+from marketplace.households.contract import EXAMPLE
 from tests.api_support import Api, make_key
 from tests.conftest import make_need, referral_payload
 
@@ -97,8 +97,8 @@ def test_the_api_conforms_to_its_openapi_document(app):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     sender = SignedClient(app, key)
     # The contract's own example (made current), and the status of referrals in several states.
-    example = json.loads(json.dumps(REFERRAL["example"]))
-    example["need"]["needed_by"] = (today_shanghai() + timedelta(days=30)).isoformat()
+    example = json.loads(json.dumps(EXAMPLE))
+    example["need"]["needed_by"] = (today() + timedelta(days=30)).isoformat()
     create = schema["/api/v1/referrals"]["POST"]
     for _ in range(2):  # the second is a replay
         sender.send(create.Case(body=example, media_type="application/json"))
@@ -108,3 +108,69 @@ def test_the_api_conforms_to_its_openapi_document(app):
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         _fuzz(schema, sender, mode)
     assert Api(app.test_client(), key).get("/referrals").status_code == 200
+
+
+def _limits_in_document(prop: dict) -> dict:
+    """A property's enum and bounds as the document states them (an optional one inside anyOf)."""
+    schema = next((s for s in prop.get("anyOf", [prop]) if s.get("type") != "null"), prop)
+    names = {"enum": "choices", "minimum": "ge", "maximum": "le", "maxLength": "max_length",
+             "minLength": "min_length"}
+    found = {names[key]: value for key, value in schema.items() if key in names}
+    if "choices" in found:
+        found["choices"] = ", ".join(found["choices"])
+    return found
+
+
+def test_the_documents_household_and_need_are_the_contract_models_themselves(client):
+    from marketplace import taxonomy
+    from marketplace.households.contract import HouseholdIn, NeedIn, limits
+
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for model, name in ((HouseholdIn, "Household"), (NeedIn, "Need")):
+        served = schemas[name]
+        assert set(served["properties"]) == set(model.model_fields)  # (the served JSON sorts keys)
+        assert served["required"] == [f for f, declared in model.model_fields.items() if declared.is_required()]
+        assert served["additionalProperties"] is False
+        for field, prop in served["properties"].items():
+            declared = {k: v for k, v in limits(model, field).items() if k != "required"}
+            assert _limits_in_document(prop) == declared, f"{name}.{field}"
+    household, need = schemas["Household"]["properties"], schemas["Need"]["properties"]
+    assert household["category"]["enum"] == list(taxonomy.HOUSEHOLD_CATEGORIES)
+    assert household["group"]["enum"] == list(taxonomy.HOUSEHOLD_GROUPS)
+    assert need["category"]["enum"] == list(taxonomy.NEED_CATEGORIES)
+    assert (household["members"]["minimum"], household["members"]["maximum"]) == (1, 20)
+    assert (need["quantity"]["minimum"], need["quantity"]["maximum"], need["quantity"]["default"]) == (1, 1000, 1)
+
+
+def test_the_api_enforces_exactly_the_bounds_the_document_states(app):
+    """Each bound of the served Household and Need: the value at it is accepted, one past it refused."""
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    api = Api(app.test_client(), make_key("bounds"))
+    for section, name in (("household", "Household"), ("need", "Need")):
+        for field, prop in spec[name]["properties"].items():
+            schema = next((s for s in prop.get("anyOf", [prop]) if s.get("type") != "null"), prop)
+            if field in ("estimated_value_fen", "street") or ("maxLength" in schema and "pattern" in schema
+                                                   and schema["pattern"] != r"\S"):
+                continue  # the caps bound the amount, the loaded streets the street; schemathesis does patterns
+            cases = []
+            if "maximum" in schema:
+                cases += [(schema["maximum"], True), (schema["maximum"] + 1, False)]
+            if "minimum" in schema:
+                cases += [(schema["minimum"], True), (schema["minimum"] - 1, False)]
+            if "maxLength" in schema:
+                cases += [("字" * schema["maxLength"], True), ("字" * (schema["maxLength"] + 1), False)]
+            for value in schema.get("enum", []):
+                cases.append((value, True))
+            if "enum" in schema:
+                cases.append(("not-" + schema["enum"][0], False))
+            for value, accepted in cases:
+                payload = referral_payload()
+                payload[section][field] = value
+                if (section, field, value) == ("need", "kind", "renovation"):
+                    payload["need"]["category"] = "home_safety"
+                response = api.post("/referrals", payload)
+                path = f"{section}.{field}"
+                if accepted:
+                    assert response.status_code == 201, (path, value, response.get_json())
+                else:
+                    assert response.status_code == 422 and path in response.get_json()["error"]["fields"], (path, value)

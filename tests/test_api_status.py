@@ -8,10 +8,10 @@ import sqlalchemy as sa
 
 from marketplace import storage
 from marketplace.accounts.models import Role
+from marketplace.clock import today as today_shanghai
 from marketplace.extensions import db
 from marketplace.households import service as households
 from marketplace.households.models import Referral
-from marketplace.households.validation import today_shanghai
 from marketplace.needs import transitions
 from marketplace.needs.models import Need
 from tests.api_support import api_for

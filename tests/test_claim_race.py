@@ -6,8 +6,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from marketplace.clock import today as today_shanghai
 from marketplace.extensions import db
-from marketplace.households.validation import today_shanghai
 from marketplace.needs.models import Claim, Need
 from tests.conftest import make_need, make_org, sign_in
 

@@ -10,9 +10,9 @@ from PIL import Image
 
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
+from marketplace.clock import today as today_shanghai
 from marketplace.extensions import db
 from marketplace.households.models import Referral
-from marketplace.households.validation import today_shanghai
 from marketplace.needs.models import Evidence, Need
 from tests.conftest import make_need, make_org, referral_payload, sign_in, tiny_jpeg
 

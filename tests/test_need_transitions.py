@@ -10,8 +10,8 @@ from flask_babel import force_locale
 from marketplace import storage
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
+from marketplace.clock import today as today_shanghai
 from marketplace.extensions import db
-from marketplace.households.validation import today_shanghai
 from marketplace.needs import transitions
 from marketplace.needs.models import Claim, Need
 from tests.conftest import make_need, make_org, make_user, tiny_jpeg

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
+from marketplace.clock import today as today_shanghai
 from marketplace.extensions import db
-from marketplace.households.validation import today_shanghai
 from marketplace.leaderboards.points import rank
 from marketplace.lights.recompute import recompute
 from marketplace.projects import service

@@ -18,11 +18,11 @@ from werkzeug.test import encode_multipart
 
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
+from marketplace.clock import today as today_shanghai
 from marketplace.extensions import db
 from marketplace.households import importer
 from marketplace.households.importer import COLUMNS
 from marketplace.households.models import STAFF_SOURCE, Household, Referral
-from marketplace.households.validation import today_shanghai
 from tests.conftest import make_user
 
 URL = "/staff/referrals/import/"

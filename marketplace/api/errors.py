@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Literal, NotRequired
 
 from flask import Response, current_app, jsonify
+from pydantic import Field
+from typing_extensions import TypedDict
 from werkzeug.exceptions import HTTPException
 
 # HTTP status → (code, message). The first eight are the contract's; the rest cover what an
@@ -21,6 +23,22 @@ CODES: dict[int, tuple[str, str]] = {
     405: ("method_not_allowed", "This method is not allowed here."),
     500: ("internal_error", "Something went wrong on our side."),
 }
+ErrorCode = Literal[tuple(code for code, _message in CODES.values())]
+
+
+class ErrorDetailOut(TypedDict):
+    """What went wrong."""
+
+    code: ErrorCode
+    message: str
+    fields: NotRequired[Annotated[dict[str, str], Field(
+        description="Dotted path into the posted JSON → what is wrong (422 only).")]]
+
+
+class ErrorOut(TypedDict):
+    """The body of every error answer."""
+
+    error: ErrorDetailOut
 
 
 class ApiError(Exception):
@@ -32,10 +50,10 @@ class ApiError(Exception):
         self.status, self.fields, self.headers = status, fields, headers or {}
 
 
-def error_body(status: int, message: str | None = None, fields: dict[str, str] | None = None) -> dict[str, Any]:
+def error_body(status: int, message: str | None = None, fields: dict[str, str] | None = None) -> ErrorOut:
     """The JSON error object for a status (also used for per-item batch results)."""
     code, default = CODES.get(status, CODES[500 if status >= 500 else 400])
-    error: dict[str, Any] = {"code": code, "message": message or default}
+    error = ErrorDetailOut(code=code, message=message or default)
     if fields is not None:
         error["fields"] = fields
     return {"error": error}

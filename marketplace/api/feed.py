@@ -20,8 +20,8 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.households.contract import parse_rfc3339
 from marketplace.households.models import Referral
-from marketplace.households.validation import parse_rfc3339
 from marketplace.needs.models import Need
 
 PAGE_SIZE = 100

@@ -1,11 +1,19 @@
-"""A referral as its source sees it: the status object of GET /api/v1/referrals/{external_id}."""
+"""A referral as its source sees it: the status object of GET /api/v1/referrals/{external_id}.
+
+Its shape is declared once, by the typed dicts below: `status_object` builds them and the OpenAPI
+document shows them.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Literal
+
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypedDict
 
 from marketplace import clock
+from marketplace.households.contract import NEED_KINDS
 from marketplace.households.models import Referral, ReferralStatus
 from marketplace.needs.models import Need, NeedStatus
 
@@ -19,6 +27,37 @@ PROGRESS: dict[str, tuple[int, str]] = {
     NeedStatus.CLOSED: (4, "closed"),
 }
 LIGHT_ORDER = {"green": 0, "yellow": 1, "red": 2}
+REFERRAL_STATUSES = ("received", "triaged", "declined", "published", "claimed", "delivered", "closed", "cancelled")
+
+Light = Literal[tuple(LIGHT_ORDER)]
+Day = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
+Moment = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+
+
+class NeedStatusOut(TypedDict):
+    """One need of the referral."""
+
+    id: str
+    kind: Literal[NEED_KINDS]
+    status: Literal[tuple(s.value for s in NeedStatus)]
+    light: Light | None
+    claimed_by: Annotated[str | None, Field(description="Public name of the helping organisation.")]
+    promised_by: Day | None
+    closed_at: Moment | None
+    rating: Annotated[int, Field(ge=1, le=5)] | None
+    feedback: str | None
+
+
+class ReferralStatusOut(TypedDict):
+    """Where a referral stands."""
+
+    id: str
+    external_id: str
+    status: Literal[REFERRAL_STATUSES]
+    light: Annotated[Light | None, Field(description="The worst light of its needs.")]
+    decline_reason: str | None
+    needs: list[NeedStatusOut]
+    updated_at: Annotated[Moment, Field(description="Last change, in +08:00.")]
 
 
 def rfc3339(value: datetime | None) -> str | None:
@@ -47,29 +86,29 @@ def worst_light(needs: list[Need]) -> str | None:
     return max(lights, key=LIGHT_ORDER.__getitem__) if lights else None
 
 
-def need_object(need: Need) -> dict[str, Any]:
+def need_object(need: Need) -> NeedStatusOut:
     """One need as the source sees it: no household data, the helper's public name only."""
-    return {
-        "id": str(need.id),
-        "kind": need.kind,
-        "status": need.status,
-        "light": need.light if need.light in LIGHT_ORDER else None,
-        "claimed_by": need.claimed_by.name if need.claimed_by else None,
-        "promised_by": _day(need.promised_by),
-        "closed_at": rfc3339(need.closed_at),
-        "rating": need.rating,
-        "feedback": need.feedback or None,
-    }
+    return NeedStatusOut(
+        id=str(need.id),
+        kind=need.kind,
+        status=need.status,
+        light=need.light if need.light in LIGHT_ORDER else None,
+        claimed_by=need.claimed_by.name if need.claimed_by else None,
+        promised_by=_day(need.promised_by),
+        closed_at=rfc3339(need.closed_at),
+        rating=need.rating,
+        feedback=need.feedback or None,
+    )
 
 
-def status_object(referral: Referral) -> dict[str, Any]:
+def status_object(referral: Referral) -> ReferralStatusOut:
     """The whole status object of the contract."""
-    return {
-        "id": str(referral.id),
-        "external_id": referral.external_id,
-        "status": referral_status(referral),
-        "light": worst_light(referral.needs),
-        "decline_reason": referral.decline_reason or None,
-        "needs": [need_object(n) for n in referral.needs],
-        "updated_at": rfc3339(referral.changed_at),
-    }
+    return ReferralStatusOut(
+        id=str(referral.id),
+        external_id=referral.external_id,
+        status=referral_status(referral),
+        light=worst_light(referral.needs),
+        decline_reason=referral.decline_reason or None,
+        needs=[need_object(n) for n in referral.needs],
+        updated_at=rfc3339(referral.changed_at),
+    )

@@ -18,13 +18,26 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.access import public
 from marketplace.api import auth, feed, keys, ratelimit
-from marketplace.api.errors import ApiError, error_body, handle_api_error, handle_http_error, handle_unexpected
-from marketplace.api.openapi import document
-from marketplace.api.status import status_object
+from marketplace.api.document import document
+from marketplace.api.errors import (
+    ApiError,
+    ErrorOut,
+    error_body,
+    handle_api_error,
+    handle_http_error,
+    handle_unexpected,
+)
+from marketplace.api.schemas import (
+    BatchResultOut,
+    BatchResultsOut,
+    ReferralAcceptedOut,
+    ReferralBatchIn,
+    ReferralFeedOut,
+)
+from marketplace.api.status import ReferralStatusOut, status_object
 from marketplace.extensions import csrf, db
-from marketplace.households import intake
+from marketplace.households import contract, intake
 from marketplace.households.models import Referral
-from marketplace.households.validation import EXTERNAL_ID
 from marketplace.needs.models import Need
 from marketplace.unit_of_work import follow_up
 
@@ -33,7 +46,6 @@ csrf.exempt(bp)  # signed by key, not by a session's form token
 
 MAX_BODY = 1024 * 1024
 MAX_BATCH_BODY = 8 * 1024 * 1024
-MAX_BATCH_ITEMS = 500
 OPEN_ENDPOINTS = frozenset({"api.openapi_document", "api.docs"})
 
 bp.register_error_handler(ApiError, handle_api_error)
@@ -76,17 +88,17 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _receive(payload: Any) -> tuple[int, dict[str, Any]]:
+def _receive(payload: Any, lookups: contract.Lookups) -> tuple[int, ReferralAcceptedOut | ErrorOut]:
     """One referral, as if sent alone: (status, body) of the contract."""
     source = g.api_source.name
     try:
-        received = intake.receive(source, payload, actor_label=f"api:{source}")
+        received = intake.receive(source, payload, actor_label=f"api:{source}", lookups=lookups)
     except intake.ReferralConflict:
         return 409, error_body(409)
     except intake.ReferralInvalid as exc:
         return 422, error_body(422, fields=dict(exc.errors))
     referral = received.referral
-    body = {"id": str(referral.id), "external_id": referral.external_id, "status": "received"}
+    body = ReferralAcceptedOut(id=str(referral.id), external_id=referral.external_id, status="received")
     return (201 if received.created else 200), body
 
 
@@ -94,8 +106,8 @@ def _receive(payload: Any) -> tuple[int, dict[str, Any]]:
 @public
 def create_referral() -> Response:
     """Receive one referral; a replay answers the first answer."""
-    status, body = _receive(_json_body())
-    if status >= 400:
+    status, body = _receive(_json_body(), contract.Lookups())
+    if "error" in body:
         raise ApiError(status, body["error"]["message"], fields=body["error"].get("fields"))
     response = jsonify(body)
     response.status_code = status
@@ -105,34 +117,25 @@ def create_referral() -> Response:
 
 @bp.post("/referrals/batch")
 @public
-def batch() -> tuple[dict[str, Any], int]:
+def batch() -> tuple[BatchResultsOut, int]:
     """Up to 500 referrals, each handled as if sent alone, in a savepoint of its own."""
-    items = _batch_items(_json_body())
+    envelope, errors = contract.check(ReferralBatchIn, _json_body())
+    if envelope is None:
+        raise ApiError(422, fields=dict(errors))
+    lookups = contract.Lookups()  # the districts, streets and caps are read once for the whole batch
     results = []
-    for index, item in enumerate(items):
+    for index, item in enumerate(envelope.referrals):
         with db.session.begin_nested():
-            status, body = _receive(item)
-        results.append({"index": index, "status": status, "body": body})
-    return {"results": results}, 207
-
-
-def _batch_items(payload: Any) -> list[Any]:
-    if not isinstance(payload, dict):
-        raise ApiError(422, fields={"$": "must be a JSON object with a referrals array"})
-    unknown = {key: "unknown field" for key in payload if key != "referrals"}
-    items = payload.get("referrals")
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH_ITEMS:
-        unknown["referrals"] = f"an array of 1 to {MAX_BATCH_ITEMS} referrals"
-    if unknown:
-        raise ApiError(422, fields=unknown)
-    return items
+            status, body = _receive(item, lookups)
+        results.append(BatchResultOut(index=index, status=status, body=body))
+    return BatchResultsOut(results=results), 207
 
 
 @bp.get("/referrals/<external_id>")
 @public
-def referral_detail(external_id: str) -> dict[str, Any]:
+def referral_detail(external_id: str) -> ReferralStatusOut:
     """The status of one of this source's referrals; another source's id is simply not found."""
-    if not EXTERNAL_ID.match(external_id):
+    if not contract.EXTERNAL_ID.fullmatch(external_id):
         raise ApiError(404, "No referral of yours has this external_id.")
     query = (
         sa.select(Referral).where(Referral.source == g.api_source.name, Referral.external_id == external_id)
@@ -146,14 +149,15 @@ def referral_detail(external_id: str) -> dict[str, Any]:
 
 @bp.get("/referrals")
 @public
-def referral_feed() -> dict[str, Any]:
+def referral_feed() -> ReferralFeedOut:
     """This source's referrals changed since a time, oldest change first, by cursor."""
     try:
         position = feed.start(request.args.get("updated_since"), request.args.get("cursor"))
     except feed.FeedError as exc:
         raise ApiError(422, fields={exc.field: str(exc)}) from None
     items, after, has_more = feed.page(g.api_source.name, position)
-    return {"referrals": [status_object(r) for r in items], "next_cursor": feed.encode(after), "has_more": has_more}
+    return ReferralFeedOut(referrals=[status_object(r) for r in items], next_cursor=feed.encode(after),
+                           has_more=has_more)
 
 
 @bp.get("/openapi.json")
@@ -168,7 +172,7 @@ def openapi_document() -> dict[str, Any]:
 def docs() -> str:
     """The same document as a readable page."""
     spec = document()
-    examples = {name: json.dumps(schema["example"], ensure_ascii=False, indent=2) if "example" in schema else ""
+    examples = {name: json.dumps(schema["examples"][0], ensure_ascii=False, indent=2) if "examples" in schema else ""
                 for name, schema in spec["components"]["schemas"].items()}
     return render_template("api/docs.html", spec=spec, examples=examples, code=_code_spans)
 

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from marketplace import storage
+from marketplace import clock, storage
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.demo.homes_tianhe import HOMES as TIANHE
@@ -28,7 +28,6 @@ from marketplace.extensions import db
 from marketplace.households import intake
 from marketplace.households import service as households
 from marketplace.households.models import Referral
-from marketplace.households.validation import SHANGHAI, today_shanghai
 from marketplace.needs import transitions as t
 from marketplace.needs.models import Claim, Evidence, Need
 from marketplace.organisations.models import Organisation
@@ -60,7 +59,7 @@ def load_loop(staff_by_district: dict[str, User], orgs: list[Organisation]) -> N
     to staff users; `orgs` are the approved organisations whose members claim and deliver.
     """
     orgs = [org for org in orgs if org.is_approved and org.members]
-    demo = _Demo(today_shanghai(), staff_by_district, orgs)
+    demo = _Demo(clock.today(), staff_by_district, orgs)
     for number, home in enumerate(HOMES):
         start = demo.ordinal
         if intake.find(SOURCE, referral_id(home)) is None:
@@ -107,7 +106,7 @@ def payload(home: Home, street: Region, referred: datetime, today: date) -> dict
     first = home.wishes[0]
     return {
         "external_id": referral_id(home),
-        "referred_at": referred.astimezone(SHANGHAI).isoformat(timespec="seconds"),
+        "referred_at": referred.astimezone(clock.SHANGHAI).isoformat(timespec="seconds"),
         "household": {
             "external_id": f"DEMO-H-{home.key}", "category": home.category, "group": home.group,
             "region_code": street.parent_code, "street": street.name, "members": home.members,
@@ -157,7 +156,7 @@ def _need(demo: _Demo, referral: Referral, home: Home, wish: Wish, staff: User, 
         fulfil_by=deadline + timedelta(days=21),
     )
     need = households.triage(referral, draft, actor=staff)
-    published = datetime.combine(today - timedelta(days=age), time(9 + n % 8, n * 13 % 60), SHANGHAI)
+    published = datetime.combine(today - timedelta(days=age), time(9 + n % 8, n * 13 % 60), clock.SHANGHAI)
     if wish.state == "draft":
         need.created_at = published - timedelta(hours=3)
         return
@@ -206,7 +205,7 @@ def _claimant(demo: _Demo, need: Need) -> User:
 
 
 def _deliver(need: Need, member: User, delivered: datetime, n: int) -> None:
-    photo = storage.store_photo(delivery_photo(need.category, delivered.astimezone(SHANGHAI), n))
+    photo = storage.store_photo(delivery_photo(need.category, delivered.astimezone(clock.SHANGHAI), n))
     t.add_evidence(need, actor=member, kind="photo", stored=photo)
     if n % 3 == 0:
         t.add_evidence(need, actor=member, kind="note", note=NOTES[n % len(NOTES)])

@@ -23,7 +23,7 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from marketplace import storage
+from marketplace import clock, storage
 from marketplace.accounts.models import User
 from marketplace.audit import service as audit
 from marketplace.demo.loop import HOMES, SOURCE, payload
@@ -33,7 +33,6 @@ from marketplace.donations import service as donations
 from marketplace.donations.models import Donation
 from marketplace.extensions import db
 from marketplace.households import intake
-from marketplace.households.validation import SHANGHAI, today_shanghai
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.projects import service
 from marketplace.projects.models import MILESTONES, Milestone, Pledge, Project
@@ -176,9 +175,9 @@ def _project(spec: DemoProject, home: Home, staff_by_region: dict[str, User], ad
     if street is None:
         raise LookupError(f"street {home.street} is not loaded: run `flask regions import` first")
     staff = staff_by_region.get(street.code) or staff_by_region[street.parent_code]
-    today = today_shanghai()
+    today = clock.today()
     surveyed = today - timedelta(days=spec.surveyed_days_ago)
-    referred = datetime.combine(surveyed - timedelta(days=3), time(10), SHANGHAI)
+    referred = datetime.combine(surveyed - timedelta(days=3), time(10), clock.SHANGHAI)
     body = payload(home, street, referred, today)
     total = sum(line.yuan for line in spec.lines)
     body["external_id"] = referral_id(spec)
@@ -236,7 +235,7 @@ def _pledge(project: Project, lines: list, item: Help, staff: User) -> None:  # 
 
 def _gift(project: Project, gift: Gift, surveyed) -> None:  # type: ignore[no-untyped-def]
     """A received gift, written as the webhook leaves one (see the module's docstring)."""
-    when = datetime.combine(surveyed + timedelta(days=gift.after), time(20, 15), SHANGHAI)
+    when = datetime.combine(surveyed + timedelta(days=gift.after), time(20, 15), clock.SHANGHAI)
     donation = Donation(token=secrets.token_urlsafe(18), project_id=project.id, district_code=project.district_code,
                         amount_fen=gift.yuan * 100, donor_name=gift.donor, show_name=bool(gift.donor),
                         status="succeeded", created_at=when, succeeded_at=when)
@@ -254,7 +253,7 @@ def _dates(project: Project, surveyed) -> None:  # type: ignore[no-untyped-def]
     for row in project.milestones:
         if row.reached_at is not None:
             day = surveyed + timedelta(days=REACHED_AFTER[Milestone(row.milestone)])
-            row.reached_at = reached[row.milestone] = datetime.combine(day, time(16), SHANGHAI)
+            row.reached_at = reached[row.milestone] = datetime.combine(day, time(16), clock.SHANGHAI)
     approved = reached.get(Milestone.PLAN_APPROVED)
     for n, item in enumerate(db.session.scalars(sa.select(Pledge).where(Pledge.project_id == project.id))):
         if approved is None:
@@ -264,5 +263,5 @@ def _dates(project: Project, surveyed) -> None:  # type: ignore[no-untyped-def]
             item.delivered_at = item.created_at + timedelta(days=5)
         if item.confirmed_at is not None:
             item.confirmed_at = item.created_at + timedelta(days=6)
-    project.created_at = datetime.combine(surveyed, time(11), SHANGHAI)
+    project.created_at = datetime.combine(surveyed, time(11), clock.SHANGHAI)
     project.updated_at = max(reached.values())

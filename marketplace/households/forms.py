@@ -8,13 +8,14 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from marketplace import money, taxonomy
+from marketplace import clock, money, taxonomy
 from marketplace.forms import region_choices
-from marketplace.households.validation import today_shanghai
+from marketplace.households.contract import HouseholdIn, NeedIn, limits
 
 KIND_CHOICES = {"wish": _l("Micro-wish"), "service": _l("Service")}
+HTML_LIMITS = {"ge": "min", "le": "max", "max_length": "maxlength", "required": "required"}
 
 
 def yuan_to_fen(value: Any) -> int:
@@ -22,26 +23,45 @@ def yuan_to_fen(value: Any) -> int:
     return int(round(float(value) * 100))
 
 
+class Contract:
+    """A field's rules as the contract declares them, shown as the browser's hints (required, lengths, bounds).
+
+    It checks nothing: the referral the form builds is validated by the contract as a whole, and its
+    errors come back to the fields (households/views.py).
+    """
+
+    def __init__(self, model: type[HouseholdIn | NeedIn], name: str) -> None:
+        self.field_flags = {HTML_LIMITS[key]: value for key, value in limits(model, name).items()
+                            if key in HTML_LIMITS and value is not False}
+
+    def __call__(self, form: FlaskForm, field: Any) -> None:
+        """Nothing to check here."""
+
+
 class ReferralForm(FlaskForm):
-    """A referral typed in by staff (for referrals that arrive on paper or by phone)."""
+    """A referral typed in by staff (for referrals that arrive on paper or by phone).
+
+    The form reads what is typed (numbers, the date, the amount in yuan, the choices); the contract
+    judges the referral it makes, exactly as it judges one from the API or a file.
+    """
 
     category = SelectField(_l("Assistance category"), choices=taxonomy.choices(taxonomy.HOUSEHOLD_CATEGORIES))
     group = SelectField(_l("Household group"), choices=taxonomy.choices(taxonomy.HOUSEHOLD_GROUPS))
     street_code = SelectField(_l("Street"), validators=[DataRequired()])
-    members = IntegerField(_l("Household members"), validators=[InputRequired(), NumberRange(1, 20)])
-    head_name = StringField(_l("Name of the head of household"), validators=[DataRequired(), Length(max=50)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
-    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
-    id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=18)])
+    members = IntegerField(_l("Household members"), validators=[Contract(HouseholdIn, "members")])
+    head_name = StringField(_l("Name of the head of household"), validators=[Contract(HouseholdIn, "head_name")])
+    phone = StringField(_l("Phone"), validators=[Contract(HouseholdIn, "phone")])
+    address = StringField(_l("Address"), validators=[Contract(HouseholdIn, "address")])
+    id_number = StringField(_l("ID number"), validators=[Contract(HouseholdIn, "id_number")])
     need_kind = SelectField(_l("Kind of need"), choices=taxonomy.choices({**KIND_CHOICES,
                                                                           "renovation": _l("Renovation")}))
     need_category = SelectField(_l("Need category"), choices=taxonomy.choices(taxonomy.NEED_CATEGORIES))
-    title = StringField(_l("What is needed"), validators=[DataRequired(), Length(max=100)])
-    description = TextAreaField(_l("Situation (internal)"), validators=[DataRequired(), Length(max=2000)])
-    quantity = IntegerField(_l("Quantity"), default=1, validators=[InputRequired(), NumberRange(1, 1000)])
+    title = StringField(_l("What is needed"), validators=[Contract(NeedIn, "title")])
+    description = TextAreaField(_l("Situation (internal)"), validators=[Contract(NeedIn, "description")])
+    quantity = IntegerField(_l("Quantity"), default=1, validators=[Contract(NeedIn, "quantity")])
     value_yuan = StringField(_l("Estimated value (yuan)"), validators=[DataRequired()])
     urgent = BooleanField(_l("Urgent"))
-    needed_by = DateField(_l("Needed by"), validators=[InputRequired()])
+    needed_by = DateField(_l("Needed by"), validators=[Contract(NeedIn, "needed_by")])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,7 +99,7 @@ class TriageForm(FlaskForm):
 
     def validate_claim_deadline(self, field: DateField) -> None:
         """Not in the past."""
-        if field.data and field.data < today_shanghai():
+        if field.data and field.data < clock.today():
             raise ValidationError(_l("Choose today or a later date."))
 
     def validate_fulfil_by(self, field: DateField) -> None:
@@ -90,7 +110,7 @@ class TriageForm(FlaskForm):
     @classmethod
     def for_referral(cls, referral: Any, claim_days: int) -> TriageForm:
         """Pre-filled from what the referral asked for."""
-        today = today_shanghai()
+        today = clock.today()
         deadline = min(today + timedelta(days=claim_days), max(referral.needed_by, today))
         return cls(
             kind=referral.need_kind if referral.need_kind in KIND_CHOICES else "wish",

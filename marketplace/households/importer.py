@@ -23,15 +23,16 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from marketplace import clock
 from marketplace.accounts.scope import in_scope
 from marketplace.audit import service as audit
+from marketplace.clock import SHANGHAI
 from marketplace.db import declare_write
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households import intake
+from marketplace.households.contract import RFC3339, Errors, Lookups
 from marketplace.households.models import STAFF_SOURCE, Household
-from marketplace.households.validation import RFC3339, SHANGHAI, Errors, today_shanghai
-from marketplace.regions.models import DISTRICT, Region
 
 MAX_ROWS = 5000
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024  # a 5,000-row workbook unpacks to a few MiB; refuse zip bombs
@@ -86,12 +87,8 @@ class ImportFileError(DomainError):
     """The file as a whole cannot be imported; nothing was written. `code` names the reason."""
 
     def __init__(self, code: str, message: Any) -> None:
-        super().__init__(message)
+        super().__init__(message)  # `message` (DomainError) translates it when read
         self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclass(frozen=True)
@@ -122,9 +119,9 @@ class ImportReport:
         self.errors.append(RowError(line, column, str(message)))
 
     def add_invalid(self, line: int, errors: Errors) -> None:
-        """Record a row's validation errors, named by column rather than JSON path."""
+        """Record a row's validation errors, named by column rather than JSON path, in the reader's language."""
         for path, message in errors.items():
-            self.add(line, COLUMN_OF_PATH.get(path, path), message)
+            self.add(line, COLUMN_OF_PATH.get(path, path), message.localized())
 
 
 @dataclass
@@ -389,12 +386,9 @@ def import_file(filename: str, data: bytes, *, actor: Any) -> ImportReport:
     rows = read_rows(filename, data)
     declare_write()
     report = ImportReport(rows=len(rows))
-    # Held for the whole import: the session's identity map keeps objects only while someone does,
-    # and validation looks the district of every row up again.
-    regions = list(db.session.scalars(sa.select(Region).where(Region.level == DISTRICT)))
+    lookups = Lookups()  # each district, street and cap is read once for the whole file
     for row in rows:
-        _import_row(row, actor, report)
-    del regions
+        _import_row(row, actor, report, lookups)
     audit.record(
         "referral.import", actor=actor, object_type="referrals", region_code=getattr(actor, "region_code", None),
         after={"file": filename[-100:], "rows": report.rows, "created": report.created,
@@ -408,7 +402,7 @@ class _OutOfScope(Exception):
     """Raised inside a row's savepoint to undo a referral outside the actor's region."""
 
 
-def _import_row(row: _Row, actor: Any, report: ImportReport) -> None:
+def _import_row(row: _Row, actor: Any, report: ImportReport, lookups: Lookups) -> None:
     if row.extra:
         report.add(row.line, "", _l("this row has more cells than the header line has columns"))
         return
@@ -423,7 +417,7 @@ def _import_row(row: _Row, actor: Any, report: ImportReport) -> None:
         return
     try:
         with db.session.begin_nested():  # a bad row writes nothing, the others stay
-            received = intake.receive(STAFF_SOURCE, payload, actor=actor)
+            received = intake.receive(STAFF_SOURCE, payload, actor=actor, lookups=lookups)
             referral = received.referral
             if not in_scope(actor, referral.district_code, referral.household.street_code):
                 raise _OutOfScope(referral.district_code)
@@ -463,7 +457,7 @@ def _household_in_scope(actor: Any, household_external_id: Any) -> bool:
 
 def example_row() -> dict[str, Any]:
     """A believable referral for the template, dated from today."""
-    today = today_shanghai()
+    today = clock.today()
     return {
         "external_id": f"YX-{today:%Y%m%d}-0001",
         "referred_at": datetime.combine(today, time(9, 0)),  # naive: Guangzhou time, as Excel keeps it

@@ -14,8 +14,8 @@ from marketplace.audit import service as audit
 from marketplace.changes import stamp as changes
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.households.contract import EXTERNAL_ID, Errors, Lookups, ReferralIn, validate
 from marketplace.households.models import Household, Referral
-from marketplace.households.validation import EXTERNAL_ID, CleanReferral, Errors, validate
 
 
 class ReferralConflict(DomainError):
@@ -41,25 +41,31 @@ class Received:
 def content_hash(payload: Any) -> str:
     """The same JSON value gives the same hash, whatever the key order or whitespace."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # A lone surrogate has no UTF-8 form; validation refuses it, but the replay check comes first.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def find(source: str, external_id: Any) -> Referral | None:
     """The referral a source sent under this external id."""
-    if not isinstance(external_id, str) or not EXTERNAL_ID.match(external_id):
+    if not isinstance(external_id, str) or not EXTERNAL_ID.fullmatch(external_id):
         return None  # never stored (every stored id passed validation), so there is nothing to find
     query = sa.select(Referral).where(Referral.source == source, Referral.external_id == external_id)
     return db.session.scalar(query)
 
 
-def receive(source: str, payload: Any, *, actor: Any = None, actor_label: str | None = None) -> Received:
-    """Record a referral once; a replay answers the first result, different content conflicts."""
+def receive(source: str, payload: Any, *, actor: Any = None, actor_label: str | None = None,
+            lookups: Lookups | None = None) -> Received:
+    """Record a referral once; a replay answers the first result, different content conflicts.
+
+    `lookups` may be shared by the referrals of one batch or file, so each district, street and cap
+    is read once for all of them.
+    """
     digest = content_hash(payload)
     external_id = payload.get("external_id") if isinstance(payload, dict) else None
     existing = find(source, external_id)
     if existing is not None:
         return _replay(existing, digest)
-    clean, errors = validate(payload)
+    clean, errors = validate(payload, lookups)
     if clean is None:
         raise ReferralInvalid(errors)
     try:
@@ -77,7 +83,7 @@ def receive(source: str, payload: Any, *, actor: Any = None, actor_label: str | 
     return Received(referral, True)
 
 
-def _create_in_savepoint(source: str, c: CleanReferral, payload: Any, digest: str) -> Referral:
+def _create_in_savepoint(source: str, c: ReferralIn, payload: Any, digest: str) -> Referral:
     """A racing duplicate fails alone, not the transaction. When another referral of the same new
     household won the race to create it, a second try finds that household and succeeds."""
     try:
@@ -96,28 +102,30 @@ def _replay(existing: Referral, digest: str) -> Received:
     return Received(existing, False)
 
 
-def _create(source: str, c: CleanReferral, payload: Any, digest: str) -> Referral:
-    household = _upsert_household(source, c)
+def _create(source: str, c: ReferralIn, payload: Any, digest: str) -> Referral:
+    household, need = _upsert_household(source, c), c.need
     referral = Referral(
-        source=source, external_id=c.external_id, household=household, district_code=c.district_code,
-        referred_at=c.referred_at, need_kind=c.need_kind, need_category=c.need_category, title=c.title,
-        description=c.description, quantity=c.quantity, estimated_value_fen=c.estimated_value_fen,
-        urgency=c.urgency, needed_by=c.needed_by, content_hash=digest, payload=payload,
+        source=source, external_id=c.external_id, household=household, district_code=c.household.region_code,
+        referred_at=c.referred_at, need_kind=need.kind, need_category=need.category, title=need.title,
+        description=need.description, quantity=need.quantity, estimated_value_fen=need.estimated_value_fen,
+        urgency=need.urgency, needed_by=need.needed_by, content_hash=digest, payload=payload,
     )
     db.session.add(referral)
     db.session.flush()
     return referral
 
 
-def _upsert_household(source: str, c: CleanReferral) -> Household:
+def _upsert_household(source: str, c: ReferralIn) -> Household:
     """The source's household record, refreshed with the latest data it sent."""
-    query = sa.select(Household).where(Household.source == source, Household.external_id == c.household_external_id)
+    sent = c.household
+    query = sa.select(Household).where(Household.source == source, Household.external_id == sent.external_id)
     household = db.session.scalar(query)
     if household is None:
-        household = Household(source=source, external_id=c.household_external_id)
+        household = Household(source=source, external_id=sent.external_id)
         db.session.add(household)
-    household.category, household.group = c.category, c.group
-    household.district_code, household.street_code = c.district_code, c.street_code
-    household.members, household.head_name = c.members, c.head_name
-    household.phone, household.address, household.id_number = c.phone, c.address, c.id_number
+    household.category, household.group = sent.category, sent.group
+    household.district_code, household.street_code = sent.region_code, sent.street  # validated: the street's code
+    household.members, household.head_name = sent.members, sent.head_name
+    household.phone, household.address = sent.phone or "", sent.address or ""
+    household.id_number = sent.id_number or ""
     return household

@@ -17,7 +17,7 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.scope import in_scope, region_filter
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
-from marketplace.households import intake, service
+from marketplace.households import contract, intake, service
 from marketplace.households.forms import DeclineForm, ReferralForm, TriageForm, yuan_to_fen
 from marketplace.households.models import STAFF_SOURCE, Household, Referral
 from marketplace.needs import transitions
@@ -55,8 +55,12 @@ def referral_list() -> str:
 
 
 def _payload(form: ReferralForm) -> dict[str, Any]:
-    """The form in the shape of the intake contract, so it is validated like any referral."""
-    street = db.session.get(Region, form.street_code.data)
+    """The form in the shape of the intake contract, so it is validated like any referral.
+
+    A field the form could not read (a number, the date, the amount) is sent as null: its own error
+    is already shown, and the contract's "required" is not added to it.
+    """
+    street = db.session.get(Region, form.street_code.data or "")
     stamp = clock.local(clock.now())
     household: dict[str, Any] = {
         "external_id": f"SH-{secrets.token_hex(5)}", "category": form.category.data, "group": form.group.data,
@@ -73,23 +77,24 @@ def _payload(form: ReferralForm) -> dict[str, Any]:
         "need": {
             "kind": form.need_kind.data, "category": form.need_category.data, "title": form.title.data,
             "description": form.description.data, "quantity": form.quantity.data,
-            "estimated_value_fen": yuan_to_fen(form.value_yuan.data),
-            "urgency": "urgent" if form.urgent.data else "normal", "needed_by": form.needed_by.data.isoformat(),
+            "estimated_value_fen": None if form.value_yuan.errors else yuan_to_fen(form.value_yuan.data),
+            "urgency": "urgent" if form.urgent.data else "normal",
+            "needed_by": form.needed_by.data.isoformat() if form.needed_by.data else None,
         },
     }
 
 
 FIELD_OF_PATH = {"household.street": "street_code", "household.region_code": "street_code",
-                 "need.estimated_value_fen": "value_yuan", "need.kind": "need_kind",
+                 "need.estimated_value_fen": "value_yuan", "need.kind": "need_kind", "need.urgency": "urgent",
                  "need.category": "need_category", "household.category": "category"}
 
 
-def _show_field_errors(form: ReferralForm, refused: Exception) -> None:
-    """The contract's field errors of a refused referral, each next to the form field it came from."""
-    for path, message in getattr(refused, "errors", {}).items():
-        name = FIELD_OF_PATH.get(path, path.split(".")[-1])
-        field = getattr(form, name, form.title)
-        field.errors = [*field.errors, message]
+def _show(form: ReferralForm, errors: contract.Errors) -> None:
+    """The contract's errors beside the fields they are about (a field keeps its own error if it has one)."""
+    for path, message in errors.items():
+        field = getattr(form, FIELD_OF_PATH.get(path, path.split(".")[-1]), form.title)
+        if not field.errors:
+            field.errors = [message.localized()]
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
@@ -97,17 +102,22 @@ def _show_field_errors(form: ReferralForm, refused: Exception) -> None:
 def referral_new() -> str | Response:
     """A referral typed in by staff; it lands in the triage queue like any other."""
     form = ReferralForm()
-    valid = form.validate_on_submit()
+    if not form.is_submitted():
+        return render_template("referrals/new.html", form=form)
+    readable = form.validate()
     street = db.session.get(Region, form.street_code.data or "")
-    if form.is_submitted() and street is not None and not in_scope(current_user, street.parent_code or "", street.code):
+    if street is not None and not in_scope(current_user, street.parent_code or "", street.code):
         form.street_code.errors = [*form.street_code.errors, _("This street is outside your region.")]
-        valid = False
-    if valid:
-        with refusal(show=lambda exc: _show_field_errors(form, exc)) as refused:
-            received = intake.receive(STAFF_SOURCE, _payload(form), actor=current_user)
+        readable = False
+    payload = _payload(form)
+    if readable:
+        with refusal(show=lambda exc: _show(form, exc.errors)) as refused:
+            received = intake.receive(STAFF_SOURCE, payload, actor=current_user)
         if not refused:
             flash(_("Referral recorded. Triage it into needs next."), "success")
             return redirect(url_for("referrals.referral_detail", referral_id=received.referral.id))
+    else:
+        _show(form, contract.validate(payload)[1])  # every error at once, not the form's first
     return render_template("referrals/new.html", form=form)
 
 

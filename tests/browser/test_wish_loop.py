@@ -27,9 +27,9 @@ from flask_babel import force_locale, gettext
 from playwright.sync_api import Page, expect
 
 from marketplace.accounts.models import Role
+from marketplace.clock import today as today_shanghai
 from marketplace.extensions import db
 from marketplace.households.models import Referral
-from marketplace.households.validation import today_shanghai
 from marketplace.needs.models import Claim, Evidence, Need
 from tests.browser.test_org_onboarding import SIGN_OUT, assert_fits_phone, sign_in
 from tests.conftest import make_org, make_user, tiny_jpeg
