@@ -150,6 +150,16 @@ def may_open(user: Any, endpoint: str) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Let templates ask the domain: `allowed(obj).claim`, `may_open('admin.index')`."""
-    app.jinja_env.globals["allowed"] = lambda obj: allowed(obj, current_user)
-    app.jinja_env.globals["may_open"] = lambda endpoint: may_open(current_user, endpoint)
+    """Let templates ask the domain: `allowed(obj).claim`, `may_open('admin.index')`,
+    `may_view_region(code)`; and name states by their enums where a page only shows them."""
+    from marketplace.dashboard.queries import may_view
+    from marketplace.donations.models import DonationStatus
+    from marketplace.organisations.models import OrgStatus
+
+    app.jinja_env.globals.update(
+        allowed=lambda obj: allowed(obj, current_user),
+        may_open=lambda endpoint: may_open(current_user, endpoint),
+        may_view_region=lambda code: may_view(current_user, code),
+        DonationStatus=DonationStatus,
+        OrgStatus=OrgStatus,
+    )

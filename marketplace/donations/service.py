@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,10 +21,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from marketplace import state
 from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
 from marketplace.db import utcnow
-from marketplace.donations.models import STATUS_RANK, Donation, DonationAllocation, StripeEvent
+from marketplace.donations.models import STATUS_RANK, Donation, DonationAllocation, DonationStatus, StripeEvent
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.projects import service as projects
@@ -41,6 +43,29 @@ class DonationError(DomainError):
 
 class WebhookError(DomainError):
     """The webhook request is refused (bad, stale, future or missing signature)."""
+
+
+class DonationAction(StrEnum):
+    """What a person can do to a donation (the rest is Stripe's webhook)."""
+
+    REFUND = "refund"
+
+
+DONATION_MOVES: state.Moves[DonationAction, DonationStatus] = state.Moves(Donation.status, {
+    DonationAction.REFUND: ((DonationStatus.SUCCEEDED,), DonationStatus.REFUNDED),
+})
+
+
+def _offered(donation: Donation) -> frozenset[DonationAction]:
+    offered = DONATION_MOVES.offered(donation.status)
+    return offered if donation.payment_intent_id else frozenset()  # Stripe refunds a payment it knows
+
+
+@state.answers(Donation)
+def allowed(donation: Donation, user: Any) -> state.Allowed[DonationAction]:
+    """An admin refunds a received gift."""
+    offered = _offered(donation)
+    return state.Allowed(DonationAction, offered if user.role == Role.ADMIN else (), offered)
 
 
 def enabled() -> bool:
@@ -260,11 +285,7 @@ def _mark_refunded(donation: Donation, actor: User | None) -> bool:
         projects.adjust(item.line_id, reserved=-item.amount_fen, confirmed=-item.amount_fen)
     project = donation.project
     if project is not None and donation.project_fen:
-        db.session.execute(
-            sa.update(Project).where(Project.id == project.id, Project.milestone == Milestone.COVERED)
-            .values(milestone=Milestone.PLAN_APPROVED).execution_options(synchronize_session=False)
-        )
-        db.session.refresh(project)
+        projects.uncover(project)
     audit.record("donation.refunded", actor=actor, actor_label=None if actor else "stripe", obj=donation,
                  before={"status": "succeeded"}, after={"status": "refunded", "amount_fen": donation.amount_fen})
     return True
@@ -274,7 +295,7 @@ def refund(donation: Donation, *, actor: User) -> None:
     """An admin refunds a succeeded donation through Stripe; it stops counting everywhere."""
     if actor.role != Role.ADMIN:
         raise PermissionError("only an admin refunds")
-    if donation.status != "succeeded" or not donation.payment_intent_id:
+    if DonationAction.REFUND not in _offered(donation):
         raise DonationError(_l("Only a received gift can be refunded."))
     client().v1.refunds.create(params={"payment_intent": donation.payment_intent_id})
     _mark_refunded(donation, actor)
