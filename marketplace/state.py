@@ -3,8 +3,10 @@
 A feature declares its `Moves` (needs in needs/transitions.py; projects, pledges, visits and repairs
 in projects/service.py). Its transition functions move through `Moves.take()`, and its `allowed()`,
 what a page may offer a user, reads the same table: a button is shown exactly when the transition
-would accept it. `allowed()` answers who may act and whether the state allows it; what depends on
-what the user then enters (a date, a reason) stays the transition's refusal, with its message.
+would accept it. `allowed()` answers who may act, whether the state allows it and whether the object
+is ready for it (a delivery needs a photo first: then `allowed.why` holds the very message the
+transition would refuse with, for the page to show instead of the button). Only what depends on what
+the user then enters (a date, a reason) is left to the transition's refusal.
 
 `move()` is the conditional UPDATE: the row changes only if it still matches the condition when the
 database reaches it, so of two people acting at once exactly one wins. On PostgreSQL the second
@@ -87,13 +89,16 @@ class Allowed(Generic[A]):
     """What one user may do to one object now: `allowed.claim` is true when a claim would be accepted.
 
     `offered` says what the state allows whoever may act, for pages that explain who could (a visitor
-    reads that approved organisations claim needs). Asking about an action the kind does not have
-    raises, so a misspelt name in a template fails loudly instead of quietly hiding a button.
+    reads that approved organisations claim needs); `why` maps an action this user could take but for
+    the object not being ready to the transition's message. Asking about an action the kind does not
+    have raises, so a misspelt name in a template fails loudly instead of quietly hiding a button.
     """
 
-    def __init__(self, kind: type[A], actions: Iterable[A], offered: Iterable[A] | None = None) -> None:
+    def __init__(self, kind: type[A], actions: Iterable[A], offered: Iterable[A] | None = None,
+                 why: Mapping[A, Any] | None = None) -> None:
         self._kind = kind
-        self._actions = frozenset(actions)
+        self.why = {str(action): str(message) for action, message in (why or {}).items()}
+        self._actions = frozenset(actions) - set(self.why)
         self.offered = Allowed(kind, offered) if offered is not None else self
 
     def __getattr__(self, name: str) -> bool:

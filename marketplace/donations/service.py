@@ -113,7 +113,7 @@ def claim_payment(donation: Donation) -> str:
     marker = PENDING + secrets.token_hex(8)
     result = db.session.execute(
         sa.update(Donation).where(Donation.id == donation.id, Donation.payment_intent_id.is_(None),
-                                  Donation.status == "created")
+                                  Donation.status == DonationStatus.CREATED)
         .values(payment_intent_id=marker).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -142,7 +142,7 @@ def create_intent(donation: Donation, payment_method: str) -> Any:
 def payment_refused(donation: Donation, marker: str) -> None:
     """Stripe declined the card outright: the gift is failed (forward only; a later event changes nothing)."""
     record_intent(donation, marker, None)
-    if _forward(donation, "failed", failed_at=utcnow()):
+    if _forward(donation, DonationStatus.FAILED, failed_at=utcnow()):
         audit.record("donation.failed", obj=donation, actor_label="stripe")
 
 
@@ -226,7 +226,7 @@ def _succeeded(obj: dict[str, Any]) -> str:
     donation = _find(obj.get("id"), (obj.get("metadata") or {}).get("donation"))
     if donation is None or not _intent_matches(donation, obj):
         return "ignored"
-    if not _forward(donation, "succeeded", succeeded_at=utcnow(), payment_intent_id=obj["id"]):
+    if not _forward(donation, DonationStatus.SUCCEEDED, succeeded_at=utcnow(), payment_intent_id=obj["id"]):
         return "ignored"
     _allocate(donation)
     audit.record("donation.succeeded", obj=donation, actor_label="stripe",
@@ -239,7 +239,7 @@ def _failed(obj: dict[str, Any]) -> str:
     donation = _find(obj.get("id"), (obj.get("metadata") or {}).get("donation"))
     if donation is None or not _intent_matches(donation, obj):
         return "ignored"
-    if not _forward(donation, "failed", failed_at=utcnow(), payment_intent_id=obj["id"]):
+    if not _forward(donation, DonationStatus.FAILED, failed_at=utcnow(), payment_intent_id=obj["id"]):
         return "ignored"
     audit.record("donation.failed", obj=donation, actor_label="stripe")
     return "applied"
@@ -279,7 +279,7 @@ def _take(donation: Donation, line_id: int, wanted: int) -> int:
 
 def _mark_refunded(donation: Donation, actor: User | None) -> bool:
     """Succeeded → refunded: its lines give the money back, the project may fall back from covered."""
-    if not _forward(donation, "refunded", refunded_at=utcnow(), refunded_by_id=getattr(actor, "id", None)):
+    if not _forward(donation, DonationStatus.REFUNDED, refunded_at=utcnow(), refunded_by_id=getattr(actor, "id", None)):
         return False
     for item in donation.allocations:
         projects.adjust(item.line_id, reserved=-item.amount_fen, confirmed=-item.amount_fen)
@@ -287,7 +287,8 @@ def _mark_refunded(donation: Donation, actor: User | None) -> bool:
     if project is not None and donation.project_fen:
         projects.uncover(project)
     audit.record("donation.refunded", actor=actor, actor_label=None if actor else "stripe", obj=donation,
-                 before={"status": "succeeded"}, after={"status": "refunded", "amount_fen": donation.amount_fen})
+                 before={"status": DonationStatus.SUCCEEDED},
+                 after={"status": DonationStatus.REFUNDED, "amount_fen": donation.amount_fen})
     return True
 
 
@@ -304,13 +305,13 @@ def refund(donation: Donation, *, actor: User) -> None:
 def general_fund_fen(district_code: str) -> int:
     """The district's general fund: gifts made to it and the excess of over-funded projects."""
     query = sa.select(sa.func.coalesce(sa.func.sum(Donation.general_fund_fen), 0)).where(
-        Donation.district_code == district_code, Donation.status == "succeeded")
+        Donation.district_code == district_code, Donation.status == DonationStatus.SUCCEEDED)
     return int(db.session.scalar(query) or 0)
 
 
 def send_receipt(donation: Donation) -> bool:
     """Email a receipt once, if the donor left an address and SMTP is configured (notifications' settings)."""
-    if not donation.email or donation.status != "succeeded" or not current_app.config.get("MAIL_SERVER"):
+    if not donation.email or donation.status != DonationStatus.SUCCEEDED or not current_app.config.get("MAIL_SERVER"):
         return False
     result = db.session.execute(
         sa.update(Donation).where(Donation.id == donation.id, Donation.receipt_sent_at.is_(None))

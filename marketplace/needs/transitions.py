@@ -124,6 +124,31 @@ def _offered(need: Need) -> frozenset[NeedAction]:
     return offered
 
 
+def _has_proof(need: Need) -> bool:
+    proofs = sa.select(sa.func.count()).select_from(Evidence).join(Claim, Evidence.claim_id == Claim.id).where(
+        Evidence.need_id == need.id, Claim.status == ClaimStatus.ACTIVE, Evidence.kind.in_(PROOF_KINDS)
+    )
+    return bool(db.session.scalar(proofs))
+
+
+def _not_ready(action: NeedAction, need: Need) -> Any:
+    """What about the need itself stops the action now: the refusal's message, or None."""
+    if action == NeedAction.PUBLISH:
+        if need.kind == NeedKind.WISH and need.value_fen > settings.get("wish_cap_fen"):
+            return _l("this micro-wish is worth more than the current cap")
+        if need.claim_deadline < today_shanghai():
+            return _l("the claim deadline has passed: set new dates first")
+    if action == NeedAction.DELIVER and not _has_proof(need):
+        return _l("add a photo or a receipt before marking the need delivered")
+    return None
+
+
+def _refuse_unready(action: NeedAction, need: Need) -> None:
+    message = _not_ready(action, need)
+    if message is not None:
+        raise TransitionError(message)
+
+
 @state.answers(Need)
 def allowed(need: Need, user: Any) -> state.Allowed[NeedAction]:
     """What `user` may do to `need` now (a claim also needs an approved organisation)."""
@@ -131,7 +156,8 @@ def allowed(need: Need, user: Any) -> state.Allowed[NeedAction]:
     actions = {action for action in offered if _who(action, user, need)}
     if NeedAction.CLAIM in actions and not (user.organisation and user.organisation.is_approved):
         actions.discard(NeedAction.CLAIM)
-    return state.Allowed(NeedAction, actions, offered)
+    why = {action: message for action in actions if (message := _not_ready(action, need)) is not None}
+    return state.Allowed(NeedAction, actions, offered, why)
 
 
 def _move(need: Need, action: NeedAction, values: dict[str, Any], message: Any) -> None:
@@ -148,10 +174,7 @@ def _record(action: str, need: Need, actor: Any, before: str, **after: Any) -> N
 def publish(need: Need, *, actor: User) -> None:
     """Draft → published; the wish cap is checked again (an admin may have lowered it)."""
     _authorise(NeedAction.PUBLISH, actor, need)
-    if need.kind == NeedKind.WISH and need.value_fen > settings.get("wish_cap_fen"):
-        raise TransitionError(_l("this micro-wish is worth more than the current cap"))
-    if need.claim_deadline < today_shanghai():
-        raise TransitionError(_l("the claim deadline has passed: set new dates first"))
+    _refuse_unready(NeedAction.PUBLISH, need)
     _move(need, NeedAction.PUBLISH, {"published_at": utcnow()}, _l("only a draft can be published"))
     _record("need.publish", need, actor, NeedStatus.DRAFT)
 
@@ -269,11 +292,7 @@ def add_evidence(need: Need, *, actor: User, kind: str, note: str = "", stored: 
 def deliver(need: Need, *, actor: User) -> None:
     """Claimed → delivered, once the claim has at least one photo or receipt."""
     _authorise(NeedAction.DELIVER, actor, need)
-    proofs = sa.select(sa.func.count()).select_from(Evidence).join(Claim, Evidence.claim_id == Claim.id).where(
-        Evidence.need_id == need.id, Claim.status == ClaimStatus.ACTIVE, Evidence.kind.in_(PROOF_KINDS)
-    )
-    if not db.session.scalar(proofs):
-        raise TransitionError(_l("add a photo or a receipt before marking the need delivered"))
+    _refuse_unready(NeedAction.DELIVER, need)
     _move(need, NeedAction.DELIVER, {"delivered_at": utcnow()}, _l("only a claimed need can be marked delivered"))
     _record("need.deliver", need, actor, NeedStatus.CLAIMED)
 

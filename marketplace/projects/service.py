@@ -153,13 +153,31 @@ def _who(action: ProjectAction, user: Any, project: Project) -> bool:
     return _is_staff(user, project)
 
 
+def _not_ready(action: ProjectAction, project: Project) -> Any:
+    """What about the project itself stops the action now: the refusal's message, or None."""
+    if action == ProjectAction.APPROVE:
+        if not project.lines:
+            return _l("add the plan's lines first")
+        if over_cap_wanted(project):
+            return _l("this plan is above the standard cap: an admin must approve it (一事一议) first")
+    return None
+
+
+def _refuse_unready(action: ProjectAction, project: Project) -> None:
+    message = _not_ready(action, project)
+    if message is not None:
+        raise ProjectError(message)
+
+
 @state.answers(Project)
 def allowed(project: Project, user: Any) -> state.Allowed[ProjectAction]:
     """What `user` may do to `project` now; an over-cap decision only while one is still wanted."""
     offered = PROJECT_MOVES.offered(project.milestone)
     if not over_cap_wanted(project):
         offered -= {ProjectAction.OVER_CAP}
-    return state.Allowed(ProjectAction, {a for a in offered if _who(a, user, project)}, offered)
+    actions = {action for action in offered if _who(action, user, project)}
+    why = {action: message for action in actions if (message := _not_ready(action, project)) is not None}
+    return state.Allowed(ProjectAction, actions, offered, why)
 
 
 def _is_pledger(user: Any, item: Pledge) -> bool:
@@ -373,10 +391,7 @@ def _advance(project: Project, action: ProjectAction, message: Any) -> None:
 def approve_plan(project: Project, *, actor: User) -> None:
     """Surveyed → plan approved: a plan with lines, within the cap or approved 一事一议 at this total."""
     _authorise(ProjectAction.APPROVE, actor, project)
-    if not project.lines:
-        raise ProjectError(_l("add the plan's lines first"))
-    if over_cap_wanted(project):
-        raise ProjectError(_l("this plan is above the standard cap: an admin must approve it (一事一议) first"))
+    _refuse_unready(ProjectAction.APPROVE, project)
     _advance(project, ProjectAction.APPROVE, _l("only a surveyed project's plan is approved"))
     _record("project.plan_approved", project, actor, total_fen=project.total_fen)
 
@@ -536,23 +551,28 @@ def _yuan(fen: int) -> str:
     return f"¥{fen / 100:,.2f}"
 
 
-def _move_pledge(item: Pledge, action: PledgeAction, actor: User, values: dict[str, Any], message: Any) -> None:
-    """Check who acts, then take the pledge's move only if its state still allows it (one winner)."""
+def _authorise_pledge(action: PledgeAction, actor: Any, item: Pledge) -> None:
     if not _who_pledge(action, actor, item):
         raise PermissionError(f"{action} is not for this account")
+
+
+def _move_pledge(item: Pledge, action: PledgeAction, values: dict[str, Any], message: Any) -> None:
+    """Take the pledge's move only if its state still allows it (one winner)."""
     PLEDGE_MOVES.take(item, action, values, ProjectError(message))
 
 
 def deliver_pledge(item: Pledge, *, actor: User) -> None:
     """The pledging organisation says it delivered; it counts once staff confirm."""
-    _move_pledge(item, PledgeAction.DELIVER, actor, {"delivered_at": utcnow()},
+    _authorise_pledge(PledgeAction.DELIVER, actor, item)
+    _move_pledge(item, PledgeAction.DELIVER, {"delivered_at": utcnow()},
                  _l("only a pledged contribution can be marked delivered"))
     _record("project.pledge_delivered", item.project, actor, pledge_id=item.id)
 
 
 def confirm_pledge(item: Pledge, *, actor: User) -> None:
     """Staff confirm a delivered pledge: now it counts on the line and on the leaderboard."""
-    _move_pledge(item, PledgeAction.CONFIRM, actor, {"confirmed_at": utcnow(), "confirmed_by_id": actor.id},
+    _authorise_pledge(PledgeAction.CONFIRM, actor, item)
+    _move_pledge(item, PledgeAction.CONFIRM, {"confirmed_at": utcnow(), "confirmed_by_id": actor.id},
                  _l("only a delivered pledge can be confirmed"))
     adjust(item.line_id, confirmed=item.value_fen)
     _record("project.pledge_confirmed", item.project, actor, pledge_id=item.id, value_fen=item.value_fen)
@@ -561,6 +581,7 @@ def confirm_pledge(item: Pledge, *, actor: User) -> None:
 
 def withdraw_pledge(item: Pledge, *, actor: User, reason: str = "") -> None:
     """The organisation (or staff) withdraws an unconfirmed pledge; its room goes back to the line."""
-    _move_pledge(item, PledgeAction.WITHDRAW, actor, {}, _l("a confirmed pledge cannot be withdrawn"))
+    _authorise_pledge(PledgeAction.WITHDRAW, actor, item)
+    _move_pledge(item, PledgeAction.WITHDRAW, {}, _l("a confirmed pledge cannot be withdrawn"))
     adjust(item.line_id, reserved=-item.value_fen)
     _record("project.pledge_withdrawn", item.project, actor, pledge_id=item.id, reason=reason.strip())
