@@ -40,7 +40,7 @@ def _init_extensions(app: Flask) -> None:
     from flask_babel import format_datetime
 
     import marketplace.models  # noqa: F401  (every model registered before migrations run)
-    from marketplace import money, unit_of_work
+    from marketplace import money, state, unit_of_work
     from marketplace.accounts.access import deny_unclassified
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -56,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     register_web(app)
     unit_of_work.init_app(app)
+    state.init_app(app)
     app.before_request(deny_unclassified)
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""

@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,18 @@ class Base(DeclarativeBase):
     """Base class of all models."""
 
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def enum_check(column: str, values: type[StrEnum], *, name: str | None = None) -> sa.CheckConstraint:
+    """A CHECK that `column` holds one of the enum's values, named `ck_<table>_<name or column>`.
+
+    Built from the enum, so the database refuses exactly what the code does not know. A NULL passes
+    (SQL's IN yields unknown, which a CHECK accepts): nullable columns need nothing more.
+    """
+    listed = ", ".join(f"'{member.value}'" for member in values)
+    if "'" in listed.replace("', '", "").strip("'"):
+        raise ValueError(f"{values.__name__}: a value with a quote cannot be listed in a CHECK")
+    return sa.CheckConstraint(f"{column} IN ({listed})", name=name or column)
 
 
 def utcnow() -> datetime:

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace.db import UTCDateTime, enum_check, utcnow
 from marketplace.extensions import db
 from marketplace.projects.models import Project
 from marketplace.regions.models import Region
 
+
+class DonationStatus(StrEnum):
+    """A donation waits for payment, then fails or succeeds; a succeeded one may be refunded."""
+
+    CREATED = "created"
+    FAILED = "failed"
+    SUCCEEDED = "succeeded"
+    REFUNDED = "refunded"
+
+
 # A donation's status only moves forward along this order (a late "failed" never undoes "succeeded").
-STATUS_RANK = {"created": 0, "failed": 1, "succeeded": 2, "refunded": 3}
-STATUS_LABELS = {"created": _l("awaiting payment"), "failed": _l("payment failed"),
-                 "succeeded": _l("received, thank you"), "refunded": _l("refunded")}
+STATUS_RANK = {DonationStatus.CREATED: 0, DonationStatus.FAILED: 1, DonationStatus.SUCCEEDED: 2,
+               DonationStatus.REFUNDED: 3}
+STATUS_LABELS = {DonationStatus.CREATED: _l("awaiting payment"), DonationStatus.FAILED: _l("payment failed"),
+                 DonationStatus.SUCCEEDED: _l("received, thank you"), DonationStatus.REFUNDED: _l("refunded")}
 
 
 class Donation(db.Model):
@@ -32,7 +44,7 @@ class Donation(db.Model):
     # On success: the part that went to the project's plan and the excess for the general fund.
     project_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     general_fund_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    status: Mapped[str] = mapped_column(sa.String(10), default="created")
+    status: Mapped[str] = mapped_column(sa.String(10), default=DonationStatus.CREATED)
     payment_intent_id: Mapped[str | None] = mapped_column(sa.String(80), unique=True, default=None)
     donor_name: Mapped[str] = mapped_column(sa.String(60), default="")
     show_name: Mapped[bool] = mapped_column(default=False)
@@ -49,14 +61,14 @@ class Donation(db.Model):
     allocations: Mapped[list[DonationAllocation]] = relationship(order_by="DonationAllocation.id")
 
     __table_args__ = (
-        sa.CheckConstraint("status IN ('created', 'failed', 'succeeded', 'refunded')", name="status"),
+        enum_check("status", DonationStatus),
         sa.CheckConstraint("amount_fen > 0", name="amount_positive"),
     )
 
     @property
     def status_label(self) -> str:
         """The state in the reader's language."""
-        return str(STATUS_LABELS[self.status])
+        return str(STATUS_LABELS[DonationStatus(self.status)])
 
     @property
     def public_name(self) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from marketplace.donations.models import Donation
+from marketplace.donations.models import Donation, DonationStatus
 from marketplace.extensions import db
 from marketplace.leaderboards.points import YUAN_PER_POINT_FEN, Row, register_source
 
@@ -25,7 +25,7 @@ def succeeded_donations(board: str, start: datetime, end: datetime) -> list[Row]
     query = (
         sa.select(sa.func.min(Donation.id), sa.cast(points, sa.BigInteger), sa.func.count(),
                   sa.func.max(Donation.succeeded_at))
-        .where(Donation.status == "succeeded", Donation.show_name.is_(True), Donation.donor_name != "",
+        .where(Donation.status == DonationStatus.SUCCEEDED, Donation.show_name.is_(True), Donation.donor_name != "",
                Donation.succeeded_at >= start, Donation.succeeded_at < end)
         .group_by(donor)
     )

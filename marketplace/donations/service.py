@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,11 +21,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from marketplace import money
+from marketplace import money, state
 from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
 from marketplace.db import utcnow
-from marketplace.donations.models import STATUS_RANK, Donation, DonationAllocation, StripeEvent
+from marketplace.donations.models import STATUS_RANK, Donation, DonationAllocation, DonationStatus, StripeEvent
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.projects import service as projects
@@ -43,6 +44,29 @@ class DonationError(DomainError):
 
 class WebhookError(DomainError):
     """The webhook request is refused (bad, stale, future or missing signature)."""
+
+
+class DonationAction(StrEnum):
+    """What a person can do to a donation (the rest is Stripe's webhook)."""
+
+    REFUND = "refund"
+
+
+DONATION_MOVES: state.Moves[DonationAction, DonationStatus] = state.Moves(Donation.status, {
+    DonationAction.REFUND: ((DonationStatus.SUCCEEDED,), DonationStatus.REFUNDED),
+})
+
+
+def _offered(donation: Donation) -> frozenset[DonationAction]:
+    offered = DONATION_MOVES.offered(donation.status)
+    return offered if donation.payment_intent_id else frozenset()  # Stripe refunds a payment it knows
+
+
+@state.answers(Donation)
+def allowed(donation: Donation, user: Any) -> state.Allowed[DonationAction]:
+    """An admin refunds a received gift."""
+    offered = _offered(donation)
+    return state.Allowed(DonationAction, offered if user.role == Role.ADMIN else (), offered)
 
 
 def enabled() -> bool:
@@ -83,7 +107,7 @@ def claim_payment(donation: Donation) -> str:
     marker = PENDING + secrets.token_hex(8)
     result = db.session.execute(
         sa.update(Donation).where(Donation.id == donation.id, Donation.payment_intent_id.is_(None),
-                                  Donation.status == "created")
+                                  Donation.status == DonationStatus.CREATED)
         .values(payment_intent_id=marker).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -112,7 +136,7 @@ def create_intent(donation: Donation, payment_method: str) -> Any:
 def payment_refused(donation: Donation, marker: str) -> None:
     """Stripe declined the card outright: the gift is failed (forward only; a later event changes nothing)."""
     record_intent(donation, marker, None)
-    if _forward(donation, "failed", failed_at=utcnow()):
+    if _forward(donation, DonationStatus.FAILED, failed_at=utcnow()):
         audit.record("donation.failed", obj=donation, actor_label="stripe")
 
 
@@ -226,7 +250,7 @@ def _succeeded(obj: dict[str, Any]) -> str:
     donation = _find(obj.get("id"), (obj.get("metadata") or {}).get("donation"))
     if donation is None or not _intent_matches(donation, obj):
         return "ignored"
-    if not _forward(donation, "succeeded", succeeded_at=utcnow(), payment_intent_id=obj["id"]):
+    if not _forward(donation, DonationStatus.SUCCEEDED, succeeded_at=utcnow(), payment_intent_id=obj["id"]):
         return "ignored"
     _allocate(donation)
     audit.record("donation.succeeded", obj=donation, actor_label="stripe",
@@ -239,7 +263,7 @@ def _failed(obj: dict[str, Any]) -> str:
     donation = _find(obj.get("id"), (obj.get("metadata") or {}).get("donation"))
     if donation is None or not _intent_matches(donation, obj):
         return "ignored"
-    if not _forward(donation, "failed", failed_at=utcnow(), payment_intent_id=obj["id"]):
+    if not _forward(donation, DonationStatus.FAILED, failed_at=utcnow(), payment_intent_id=obj["id"]):
         return "ignored"
     audit.record("donation.failed", obj=donation, actor_label="stripe")
     return "applied"
@@ -279,19 +303,16 @@ def _take(donation: Donation, line_id: int, wanted: int) -> int:
 
 def _mark_refunded(donation: Donation, actor: User | None) -> bool:
     """Succeeded → refunded: its lines give the money back, the project may fall back from covered."""
-    if not _forward(donation, "refunded", refunded_at=utcnow(), refunded_by_id=getattr(actor, "id", None)):
+    if not _forward(donation, DonationStatus.REFUNDED, refunded_at=utcnow(), refunded_by_id=getattr(actor, "id", None)):
         return False
     for item in donation.allocations:
         projects.adjust(item.line_id, reserved=-item.amount_fen, confirmed=-item.amount_fen)
     project = donation.project
     if project is not None and donation.project_fen:
-        db.session.execute(
-            sa.update(Project).where(Project.id == project.id, Project.milestone == Milestone.COVERED)
-            .values(milestone=Milestone.PLAN_APPROVED).execution_options(synchronize_session=False)
-        )
-        db.session.refresh(project)
+        projects.uncover(project)
     audit.record("donation.refunded", actor=actor, actor_label=None if actor else "stripe", obj=donation,
-                 before={"status": "succeeded"}, after={"status": "refunded", "amount_fen": donation.amount_fen})
+                 before={"status": DonationStatus.SUCCEEDED},
+                 after={"status": DonationStatus.REFUNDED, "amount_fen": donation.amount_fen})
     return True
 
 
@@ -299,7 +320,7 @@ def refund(donation: Donation, *, actor: User) -> None:
     """An admin refunds a succeeded donation through Stripe; it stops counting everywhere."""
     if actor.role != Role.ADMIN:
         raise PermissionError("only an admin refunds")
-    if donation.status != "succeeded" or not donation.payment_intent_id:
+    if DonationAction.REFUND not in _offered(donation):
         raise DonationError(_l("Only a received gift can be refunded."))
     try:
         client().v1.refunds.create(params={"payment_intent": donation.payment_intent_id})
@@ -311,7 +332,7 @@ def refund(donation: Donation, *, actor: User) -> None:
 def general_fund_fen(district_code: str) -> int:
     """The district's general fund: gifts made to it and the excess of over-funded projects."""
     query = sa.select(sa.func.coalesce(sa.func.sum(Donation.general_fund_fen), 0)).where(
-        Donation.district_code == district_code, Donation.status == "succeeded")
+        Donation.district_code == district_code, Donation.status == DonationStatus.SUCCEEDED)
     return int(db.session.scalar(query) or 0)
 
 
@@ -325,7 +346,7 @@ def send_receipt_for(intent_id: Any) -> bool:
 
 def send_receipt(donation: Donation) -> bool:
     """Email a receipt once, if the donor left an address and SMTP is configured (notifications' settings)."""
-    if not donation.email or donation.status != "succeeded" or not current_app.config.get("MAIL_SERVER"):
+    if not donation.email or donation.status != DonationStatus.SUCCEEDED or not current_app.config.get("MAIL_SERVER"):
         return False
     result = db.session.execute(
         sa.update(Donation).where(Donation.id == donation.id, Donation.receipt_sent_at.is_(None))

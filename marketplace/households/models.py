@@ -7,9 +7,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace.db import UTCDateTime, enum_check, utcnow
 from marketplace.extensions import db
 from marketplace.regions.models import Region
 
@@ -67,6 +68,10 @@ class ReferralStatus(StrEnum):
     DECLINED = "declined"
 
 
+REFERRAL_STATUS_LABELS = {ReferralStatus.RECEIVED: _l("waiting for triage"), ReferralStatus.TRIAGED: _l("triaged"),
+                          ReferralStatus.DECLINED: _l("declined")}
+
+
 class Referral(db.Model):
     """One inbound referral, idempotent by (source, external id)."""
 
@@ -108,5 +113,10 @@ class Referral(db.Model):
         sa.UniqueConstraint("source", "external_id", name="uq_referrals_source_external_id"),
         sa.Index("ix_referrals_queue", "district_code", "status", "referred_at"),
         sa.Index("ix_referrals_feed", "source", "change_seq", "id"),
-        sa.CheckConstraint("status IN ('received', 'triaged', 'declined')", name="status"),
+        enum_check("status", ReferralStatus),
     )
+
+    @property
+    def status_label(self) -> str:
+        """The state in the reader's language."""
+        return str(REFERRAL_STATUS_LABELS[ReferralStatus(self.status)])

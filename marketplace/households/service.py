@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace import money
+from marketplace import money, state
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.scope import in_scope
 from marketplace.audit import service as audit
@@ -24,6 +25,26 @@ from marketplace.settings import service as settings
 
 class TriageError(DomainError):
     """A triage step was refused; the message says why."""
+
+
+class ReferralAction(StrEnum):
+    """What staff can do to a referral; a page asks `allowed(referral).decline`."""
+
+    TRIAGE = "triage"  # write one (more) need from it
+    DECLINE = "decline"
+
+
+REFERRAL_MOVES: state.Moves[ReferralAction, ReferralStatus] = state.Moves(Referral.status, {
+    ReferralAction.TRIAGE: ((ReferralStatus.RECEIVED, ReferralStatus.TRIAGED), ReferralStatus.TRIAGED),
+    ReferralAction.DECLINE: ((ReferralStatus.RECEIVED,), ReferralStatus.DECLINED),
+})
+
+
+@state.answers(Referral)
+def allowed(referral: Referral, user: Any) -> state.Allowed[ReferralAction]:
+    """Staff of the referral's region triage or decline it as its status allows."""
+    offered = REFERRAL_MOVES.offered(referral.status)
+    return state.Allowed(ReferralAction, offered if _in_region(user, referral) else (), offered)
 
 
 def may_see_personal_data(user: Any, household: Household) -> bool:
@@ -48,7 +69,7 @@ def decline(referral: Referral, *, actor: User, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise TriageError(_l("a decline needs a reason"))
-    if referral.status != ReferralStatus.RECEIVED:
+    if not REFERRAL_MOVES.allows(ReferralAction.DECLINE, referral.status):
         raise TriageError(_l("only a referral waiting for triage can be declined"))
     referral.status, referral.decline_reason = ReferralStatus.DECLINED, reason
     referral.triaged_by_id = actor.id
@@ -75,7 +96,7 @@ class NeedDraft:
 def triage(referral: Referral, draft: NeedDraft, *, actor: User) -> Need:
     """Turn a referral into one (more) need, as a draft to publish; the story must be pseudonymous."""
     _check(referral, actor)
-    if referral.status == ReferralStatus.DECLINED:
+    if not REFERRAL_MOVES.allows(ReferralAction.TRIAGE, referral.status):
         raise TriageError(_l("this referral was declined"))
     check_draft(draft, referral.household)
     need = Need(
@@ -115,6 +136,10 @@ def check_draft(draft: NeedDraft, household: Household) -> None:
         raise TriageError(message)
 
 
+def _in_region(user: Any, referral: Referral) -> bool:
+    return in_scope(user, referral.district_code, referral.household.street_code)
+
+
 def _check(referral: Referral, actor: User) -> None:
-    if not in_scope(actor, referral.district_code, referral.household.street_code):
+    if not _in_region(actor, referral):
         raise PermissionError("outside your region")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace.db import UTCDateTime, enum_check, utcnow
 from marketplace.extensions import db
 from marketplace.organisations.models import Organisation
 from marketplace.regions.models import Region
@@ -44,6 +44,21 @@ NEED_STATUS_LABELS = {
 OPEN_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.CLAIMED, NeedStatus.DELIVERED)
 
 
+class NeedKind(StrEnum):
+    """What is asked for: a micro-wish (a thing), a service, or a home renovation (a project)."""
+
+    WISH = "wish"
+    SERVICE = "service"
+    RENOVATION = "renovation"
+
+
+class ConfirmedVia(StrEnum):
+    """Who confirmed the delivery: the caseworker after a visit, or the recipient with the slip's code."""
+
+    CASEWORKER = "caseworker"
+    RECIPIENT = "recipient"
+
+
 class Need(db.Model):
     """What is published for organisations: a public, pseudonymised story and a value."""
 
@@ -54,14 +69,14 @@ class Need(db.Model):
     referral_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referrals.id"), index=True, default=None)
     district_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"))
     street_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True, default=None)
-    kind: Mapped[str] = mapped_column(sa.String(12))
+    kind: Mapped[str] = mapped_column(sa.String(12))  # NeedKind
     category: Mapped[str] = mapped_column(sa.String(30))
     title: Mapped[str] = mapped_column(sa.String(100))
     story: Mapped[str] = mapped_column(sa.Text)
     quantity: Mapped[int] = mapped_column(default=1)
     value_fen: Mapped[int] = mapped_column(sa.BigInteger)
     is_urgent: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(sa.String(10), default=NeedStatus.DRAFT)
+    status: Mapped[str] = mapped_column(sa.String(10), default=NeedStatus.DRAFT)  # NeedStatus
     claim_deadline: Mapped[date] = mapped_column(sa.Date)
     fulfil_by: Mapped[date] = mapped_column(sa.Date)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -72,7 +87,7 @@ class Need(db.Model):
     promised_by: Mapped[date | None] = mapped_column(sa.Date, default=None)
     # Recipient confirmation: only a keyed hash of the printed one-time code is kept.
     recipient_code_hash: Mapped[str | None] = mapped_column(sa.String(64), default=None)
-    confirmed_via: Mapped[str | None] = mapped_column(sa.String(12), default=None)
+    confirmed_via: Mapped[str | None] = mapped_column(sa.String(12), default=None)  # ConfirmedVia
     confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     rating: Mapped[int | None] = mapped_column(sa.SmallInteger, default=None)
     feedback: Mapped[str] = mapped_column(sa.Text, default="")
@@ -100,11 +115,9 @@ class Need(db.Model):
         sa.Index("ix_needs_light_street", "street_code", "light", "published_at", "id"),
         # A claiming organisation's light is probes on this (lights/rules.py); it serves "my claims" too.
         sa.Index("ix_needs_claimed_light", "claimed_by_id", "status", "light"),
-        sa.CheckConstraint(
-            "status IN ('draft', 'published', 'claimed', 'delivered', 'closed', 'cancelled', 'expired')",
-            name="status",
-        ),
-        sa.CheckConstraint("kind IN ('wish', 'service', 'renovation')", name="kind"),
+        enum_check("status", NeedStatus),
+        enum_check("kind", NeedKind),
+        enum_check("confirmed_via", ConfirmedVia),
         sa.CheckConstraint("value_fen >= 0", name="value_not_negative"),
         sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
     )
@@ -127,7 +140,12 @@ class Need(db.Model):
     @property
     def active_claim(self) -> Claim | None:
         """The claim currently holding this need, if any."""
-        return next((c for c in self.claims if c.status == ClaimStatus.ACTIVE), None)
+        return next((c for c in self.claims if c.is_active), None)
+
+    @property
+    def returned_reason(self) -> str:
+        """Why staff sent the delivery back, while the claimer still has to act on it."""
+        return self.last_reason if self.status == NeedStatus.CLAIMED else ""
 
 
 class ClaimStatus(StrEnum):
@@ -139,6 +157,14 @@ class ClaimStatus(StrEnum):
     REVOKED = "revoked"
 
 
+CLAIM_STATUS_LABELS = {
+    ClaimStatus.ACTIVE: _l("active"),
+    ClaimStatus.COMPLETED: _l("completed"),
+    ClaimStatus.RELEASED: _l("released"),
+    ClaimStatus.REVOKED: _l("reassigned by staff"),
+}
+
+
 class Claim(db.Model):
     """An organisation's promise to fulfil a need by a date."""
 
@@ -147,7 +173,7 @@ class Claim(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(10), default=ClaimStatus.ACTIVE)
+    status: Mapped[str] = mapped_column(sa.String(10), default=ClaimStatus.ACTIVE)  # ClaimStatus
     promised_by: Mapped[date] = mapped_column(sa.Date)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -163,8 +189,31 @@ class Claim(db.Model):
             "uq_claims_one_active_per_need", "need_id", unique=True,
             sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'"),
         ),
-        sa.CheckConstraint("status IN ('active', 'completed', 'released', 'revoked')", name="status"),
+        enum_check("status", ClaimStatus),
     )
+
+    @property
+    def is_active(self) -> bool:
+        """Whether this claim still holds its need."""
+        return self.status == ClaimStatus.ACTIVE
+
+    @property
+    def status_label(self) -> str:
+        """The state in the reader's language."""
+        return str(CLAIM_STATUS_LABELS[ClaimStatus(self.status)])
+
+
+class EvidenceKind(StrEnum):
+    """A photo or a receipt proves a delivery; a note only tells."""
+
+    PHOTO = "photo"
+    RECEIPT = "receipt"
+    NOTE = "note"
+
+
+PROOF_KINDS = (EvidenceKind.PHOTO, EvidenceKind.RECEIPT)
+EVIDENCE_KIND_LABELS = {EvidenceKind.PHOTO: _l("Photo"), EvidenceKind.RECEIPT: _l("Receipt"),
+                        EvidenceKind.NOTE: _l("Note")}
 
 
 class Evidence(db.Model):
@@ -175,7 +224,7 @@ class Evidence(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"), index=True)
     claim_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claims.id"), default=None)
-    kind: Mapped[str] = mapped_column(sa.String(10))
+    kind: Mapped[str] = mapped_column(sa.String(10))  # EvidenceKind
     note: Mapped[str] = mapped_column(sa.Text, default="")
     file_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True, default=None)
     content_type: Mapped[str | None] = mapped_column(sa.String(30), default=None)
@@ -185,4 +234,9 @@ class Evidence(db.Model):
 
     need: Mapped[Need] = relationship(back_populates="evidence")
 
-    __table_args__ = (sa.CheckConstraint("kind IN ('photo', 'receipt', 'note')", name="kind"),)
+    __table_args__ = (enum_check("kind", EvidenceKind),)
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in the reader's language."""
+        return str(EVIDENCE_KIND_LABELS[EvidenceKind(self.kind)])

@@ -1,7 +1,10 @@
 """Every state change of a need (DESIGN.md §4): one function each, atomic, checked, audited.
 
-Each function checks who may act and from which state, changes the state with a conditional
-UPDATE (so two people acting at once cannot both succeed), writes the audit log and only flushes.
+`MOVES` is the one table of which state allows which action; `allowed()` tells a page what a user
+may do by the same table and the same checks of who may act, so the page offers exactly what the
+functions below accept. Each function checks who may act, then moves with the table's conditional
+UPDATE (state.py: two people acting at once cannot both succeed), writes the audit log and only
+flushes.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ import hashlib
 import hmac
 import secrets
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from marketplace import clock
+from marketplace import clock, state
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.scope import in_scope
 from marketplace.audit import service as audit
@@ -25,7 +29,18 @@ from marketplace.changes import stamp as changes
 from marketplace.db import UTCDateTime, utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.needs.models import OPEN_STATUSES, Claim, ClaimStatus, Evidence, Need, NeedStatus
+from marketplace.needs.models import (
+    OPEN_STATUSES,
+    PROOF_KINDS,
+    Claim,
+    ClaimStatus,
+    ConfirmedVia,
+    Evidence,
+    EvidenceKind,
+    Need,
+    NeedKind,
+    NeedStatus,
+)
 from marketplace.organisations.models import Organisation
 from marketplace.organisations.service import OrganisationError, ensure_may_act
 from marketplace.settings import service as settings
@@ -38,18 +53,115 @@ class TransitionError(DomainError):
     """The change is not allowed now; the message says why, in the reader's language."""
 
 
-def _move(need: Need, expected: tuple[str, ...], values: dict[str, Any], message: Any) -> None:
-    """Change a need's state only if it is still in an expected state (one winner under races)."""
-    result = db.session.execute(
-        sa.update(Need)
-        .where(Need.id == need.id, Need.status.in_(expected))
-        .values(updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
+class NeedAction(StrEnum):
+    """What can be done to a need; a page asks `allowed(need, user).claim` and so on."""
+
+    PUBLISH = "publish"
+    CANCEL = "cancel"
+    REPLAN = "replan"
+    CLAIM = "claim"
+    RELEASE = "release"
+    REASSIGN = "reassign"
+    ADD_EVIDENCE = "add_evidence"
+    DELIVER = "deliver"
+    CONFIRM = "confirm"
+    REJECT = "reject"
+    ISSUE_CODE = "issue_code"
+    EXPIRE = "expire"  # the scheduler's, never a person's
+
+
+_S = NeedStatus
+MOVES: state.Moves[NeedAction, NeedStatus] = state.Moves(Need.status, {
+    NeedAction.PUBLISH: ((_S.DRAFT,), _S.PUBLISHED),
+    NeedAction.CANCEL: ((_S.DRAFT, _S.PUBLISHED, _S.EXPIRED), _S.CANCELLED),
+    NeedAction.REPLAN: ((_S.EXPIRED,), _S.PUBLISHED),
+    NeedAction.CLAIM: ((_S.PUBLISHED,), _S.CLAIMED),
+    NeedAction.RELEASE: ((_S.CLAIMED,), _S.PUBLISHED),
+    NeedAction.REASSIGN: ((_S.CLAIMED,), None),
+    NeedAction.ADD_EVIDENCE: ((_S.CLAIMED, _S.DELIVERED), None),
+    NeedAction.DELIVER: ((_S.CLAIMED,), _S.DELIVERED),
+    NeedAction.CONFIRM: ((_S.DELIVERED,), _S.CLOSED),
+    NeedAction.REJECT: ((_S.DELIVERED,), _S.CLAIMED),
+    NeedAction.ISSUE_CODE: (OPEN_STATUSES, None),
+    NeedAction.EXPIRE: ((_S.PUBLISHED,), _S.EXPIRED),
+})
+
+# Who may take each action: staff of the need's region, the claiming organisation's members, or
+# the members of any approved organisation (a claim).
+BY_STAFF = frozenset({NeedAction.PUBLISH, NeedAction.CANCEL, NeedAction.REPLAN, NeedAction.RELEASE,
+                      NeedAction.REASSIGN, NeedAction.CONFIRM, NeedAction.REJECT, NeedAction.ISSUE_CODE})
+BY_CLAIMER = frozenset({NeedAction.RELEASE, NeedAction.ADD_EVIDENCE, NeedAction.DELIVER})
+BY_ANY_MEMBER = frozenset({NeedAction.CLAIM})
+
+
+def _is_staff(user: Any, need: Need) -> bool:
+    return user.role in (Role.STAFF, Role.ADMIN) and in_scope(user, need.district_code, need.street_code)
+
+
+def _claimer_org(user: Any, need: Need) -> Organisation | None:
+    org = user.organisation if user.role == Role.ORG_MEMBER else None
+    return org if org is not None and need.claimed_by_id == org.id else None
+
+
+def _who(action: NeedAction, user: Any, need: Need) -> bool:
+    """Whether the user is one of those who take this action on this need (whatever its state)."""
+    return ((action in BY_STAFF and _is_staff(user, need))
+            or (action in BY_CLAIMER and _claimer_org(user, need) is not None)
+            or (action in BY_ANY_MEMBER and user.role == Role.ORG_MEMBER))
+
+
+def _authorise(action: NeedAction, actor: Any, need: Need) -> None:
+    if not _who(action, actor, need):
+        raise PermissionError(f"{action} is not for this account")
+
+
+def _offered(need: Need) -> frozenset[NeedAction]:
+    """What the need's state allows now: the table, and no claim once the claim deadline has passed."""
+    offered = MOVES.offered(need.status)
+    if need.claim_deadline < clock.today():
+        offered -= {NeedAction.CLAIM}
+    return offered
+
+
+def _has_proof(need: Need) -> bool:
+    proofs = sa.select(sa.func.count()).select_from(Evidence).join(Claim, Evidence.claim_id == Claim.id).where(
+        Evidence.need_id == need.id, Claim.status == ClaimStatus.ACTIVE, Evidence.kind.in_(PROOF_KINDS)
     )
-    if result.rowcount != 1:
-        db.session.refresh(need)
+    return bool(db.session.scalar(proofs))
+
+
+def _not_ready(action: NeedAction, need: Need) -> Any:
+    """What about the need itself stops the action now: the refusal's message, or None."""
+    if action == NeedAction.PUBLISH:
+        if need.kind == NeedKind.WISH and need.value_fen > settings.get("wish_cap_fen"):
+            return _l("this micro-wish is worth more than the current cap")
+        if need.claim_deadline < clock.today():
+            return _l("the claim deadline has passed: set new dates first")
+    if action == NeedAction.DELIVER and not _has_proof(need):
+        return _l("add a photo or a receipt before marking the need delivered")
+    return None
+
+
+def _refuse_unready(action: NeedAction, need: Need) -> None:
+    message = _not_ready(action, need)
+    if message is not None:
         raise TransitionError(message)
-    db.session.refresh(need)
+
+
+@state.answers(Need)
+def allowed(need: Need, user: Any) -> state.Allowed[NeedAction]:
+    """What `user` may do to `need` now (a claim also needs an approved organisation)."""
+    offered = _offered(need)
+    actions = {action for action in offered if _who(action, user, need)}
+    if NeedAction.CLAIM in actions and not (user.organisation and user.organisation.is_approved):
+        actions.discard(NeedAction.CLAIM)
+    why = {action: message for action in actions if (message := _not_ready(action, need)) is not None}
+    return state.Allowed(NeedAction, actions, offered, why)
+
+
+def _move(need: Need, action: NeedAction, values: dict[str, Any], message: Any) -> None:
+    """Take the action's move only if the need is still in a state the table allows (one winner)."""
+    MOVES.take(need, action, {"updated_at": utcnow(), **values}, TransitionError(message))
     changes.touch(need.referral_id)  # the referral's status object changed: into the API's feed
 
 
@@ -58,58 +170,41 @@ def _record(action: str, need: Need, actor: Any, before: str, **after: Any) -> N
                  before={"status": before}, after={"status": need.status, **after})
 
 
-def _staff(actor: User, need: Need) -> None:
-    if actor.role not in (Role.STAFF, Role.ADMIN) or not in_scope(actor, need.district_code, need.street_code):
-        raise PermissionError("outside your region")
-
-
-def _member_of_claimer(actor: User, need: Need) -> Organisation:
-    org = actor.organisation if actor.role == Role.ORG_MEMBER else None
-    if org is None or need.claimed_by_id != org.id:
-        raise PermissionError("not your organisation's claim")
-    return org
-
-
 def publish(need: Need, *, actor: User) -> None:
     """Draft → published; the wish cap is checked again (an admin may have lowered it)."""
-    _staff(actor, need)
-    if need.kind == "wish" and need.value_fen > settings.get("wish_cap_fen"):
-        raise TransitionError(_l("this micro-wish is worth more than the current cap"))
-    if need.claim_deadline < clock.today():
-        raise TransitionError(_l("the claim deadline has passed: set new dates first"))
-    _move(need, (NeedStatus.DRAFT,), {"status": NeedStatus.PUBLISHED, "published_at": utcnow()},
-          _l("only a draft can be published"))
-    _record("need.publish", need, actor, "draft")
+    _authorise(NeedAction.PUBLISH, actor, need)
+    _refuse_unready(NeedAction.PUBLISH, need)
+    _move(need, NeedAction.PUBLISH, {"published_at": utcnow()}, _l("only a draft can be published"))
+    _record("need.publish", need, actor, NeedStatus.DRAFT)
 
 
 def cancel(need: Need, *, actor: User, reason: str) -> None:
     """Draft, published or expired → cancelled, with a reason."""
-    _staff(actor, need)
+    _authorise(NeedAction.CANCEL, actor, need)
     if not (reason or "").strip():
         raise TransitionError(_l("a cancellation needs a reason"))
     before = need.status
-    _move(need, (NeedStatus.DRAFT, NeedStatus.PUBLISHED, NeedStatus.EXPIRED),
-          {"status": NeedStatus.CANCELLED, "last_reason": reason.strip()},
+    _move(need, NeedAction.CANCEL, {"last_reason": reason.strip()},
           _l("a claimed need cannot be cancelled: release or reassign the claim first"))
     _record("need.cancel", need, actor, before, reason=reason.strip())
 
 
 def replan(need: Need, *, actor: User, claim_deadline: date, fulfil_by: date) -> None:
     """Expired → published again with new dates (staff re-plan a need nobody claimed)."""
-    _staff(actor, need)
+    _authorise(NeedAction.REPLAN, actor, need)
     if claim_deadline < clock.today() or fulfil_by < claim_deadline:
         raise TransitionError(_l("choose a future claim deadline and a fulfil-by date after it"))
-    _move(need, (NeedStatus.EXPIRED,), {"status": NeedStatus.PUBLISHED, "published_at": utcnow(),
-                                         "claim_deadline": claim_deadline, "fulfil_by": fulfil_by},
+    _move(need, NeedAction.REPLAN, {"published_at": utcnow(), "claim_deadline": claim_deadline,
+                                    "fulfil_by": fulfil_by},
           _l("only an expired need can be re-planned"))
-    _record("need.replan", need, actor, "expired", claim_deadline=claim_deadline.isoformat())
+    _record("need.replan", need, actor, NeedStatus.EXPIRED, claim_deadline=claim_deadline.isoformat())
 
 
 def claim(need: Need, *, actor: User, promised_by: date) -> Claim:
     """Published → claimed by the actor's approved organisation; exactly one claimant wins."""
-    org = actor.organisation if actor.role == Role.ORG_MEMBER else None
-    if org is None:
+    if actor.role != Role.ORG_MEMBER or actor.organisation is None:
         raise PermissionError("only organisation members claim")
+    org = actor.organisation
     try:
         ensure_may_act(org)
     except OrganisationError as exc:
@@ -117,11 +212,10 @@ def claim(need: Need, *, actor: User, promised_by: date) -> Claim:
     today = clock.today()
     if not today <= promised_by <= need.fulfil_by:
         raise TransitionError(_l("promise a date between today and %(date)s", date=need.fulfil_by.isoformat()))
-    if need.status == NeedStatus.PUBLISHED and need.claim_deadline < today:
+    if MOVES.allows(NeedAction.CLAIM, need.status) and NeedAction.CLAIM not in _offered(need):
         raise TransitionError(_l("the claim deadline of this need has passed"))
     try:
-        _move(need, (NeedStatus.PUBLISHED,),
-              {"status": NeedStatus.CLAIMED, "claimed_by_id": org.id, "promised_by": promised_by},
+        _move(need, NeedAction.CLAIM, {"claimed_by_id": org.id, "promised_by": promised_by},
               _l("Sorry, this need was just taken by another organisation."))
     except TransitionError:
         if need.status in (NeedStatus.CLAIMED, NeedStatus.DELIVERED, NeedStatus.CLOSED):
@@ -130,32 +224,31 @@ def claim(need: Need, *, actor: User, promised_by: date) -> Claim:
     record = Claim(organisation_id=org.id, promised_by=promised_by, created_by_id=actor.id)
     need.claims.append(record)
     db.session.flush()
-    _record("need.claim", need, actor, "published", organisation_id=org.id, promised_by=promised_by.isoformat())
+    _record("need.claim", need, actor, NeedStatus.PUBLISHED, organisation_id=org.id,
+            promised_by=promised_by.isoformat())
     return record
 
 
 def _end_claim(need: Need, status: ClaimStatus, reason: str) -> None:
-    db.session.execute(
-        sa.update(Claim).where(Claim.need_id == need.id, Claim.status == ClaimStatus.ACTIVE)
-        .values(status=status, ended_at=utcnow(), end_reason=reason)
-    )
+    """The need's active claim ends (its need has just moved on, so no one else can end it)."""
+    active = db.session.scalar(sa.select(Claim).where(Claim.need_id == need.id, Claim.status == ClaimStatus.ACTIVE))
+    if active is not None:
+        state.move(active, Claim.status == ClaimStatus.ACTIVE,
+                   values={"status": status, "ended_at": utcnow(), "end_reason": reason})
 
 
 def release(need: Need, *, actor: User, reason: str = "") -> None:
     """Claimed → published again, by the claiming organisation or by staff."""
-    if actor.role in (Role.STAFF, Role.ADMIN):
-        _staff(actor, need)
-    else:
-        _member_of_claimer(actor, need)
-    _move(need, (NeedStatus.CLAIMED,), {"status": NeedStatus.PUBLISHED, "claimed_by_id": None, "promised_by": None},
+    _authorise(NeedAction.RELEASE, actor, need)
+    _move(need, NeedAction.RELEASE, {"claimed_by_id": None, "promised_by": None},
           _l("only a claimed need that is not yet delivered can be released"))
     _end_claim(need, ClaimStatus.RELEASED, reason.strip())
-    _record("need.release", need, actor, "claimed", reason=reason.strip())
+    _record("need.release", need, actor, NeedStatus.CLAIMED, reason=reason.strip())
 
 
 def reassign(need: Need, *, actor: User, organisation: Organisation, promised_by: date) -> Claim:
     """Staff move a claimed need to another approved organisation."""
-    _staff(actor, need)
+    _authorise(NeedAction.REASSIGN, actor, need)
     try:
         ensure_may_act(organisation)
     except OrganisationError as exc:
@@ -165,22 +258,23 @@ def reassign(need: Need, *, actor: User, organisation: Organisation, promised_by
     if not clock.today() <= promised_by <= need.fulfil_by:
         raise TransitionError(_l("promise a date between today and %(date)s", date=need.fulfil_by.isoformat()))
     previous = need.claimed_by_id
-    _move(need, (NeedStatus.CLAIMED,), {"claimed_by_id": organisation.id, "promised_by": promised_by},
+    _move(need, NeedAction.REASSIGN, {"claimed_by_id": organisation.id, "promised_by": promised_by},
           _l("only a claimed need can be reassigned"))
     _end_claim(need, ClaimStatus.REVOKED, f"reassigned by {actor.email}")
     record = Claim(organisation_id=organisation.id, promised_by=promised_by, created_by_id=actor.id)
     need.claims.append(record)
     db.session.flush()
-    _record("need.reassign", need, actor, "claimed", from_organisation=previous, organisation_id=organisation.id)
+    _record("need.reassign", need, actor, NeedStatus.CLAIMED, from_organisation=previous,
+            organisation_id=organisation.id)
     return record
 
 
 def add_evidence(need: Need, *, actor: User, kind: str, note: str = "", stored: Any = None) -> Evidence:
     """The claiming organisation adds a photo, receipt or note while the need is claimed or delivered."""
-    _member_of_claimer(actor, need)
-    if need.status not in (NeedStatus.CLAIMED, NeedStatus.DELIVERED):
+    _authorise(NeedAction.ADD_EVIDENCE, actor, need)
+    if not MOVES.allows(NeedAction.ADD_EVIDENCE, need.status):
         raise TransitionError(_l("evidence can be added only while the need is claimed or delivered"))
-    if kind == "note" and not note.strip():
+    if kind == EvidenceKind.NOTE and not note.strip():
         raise TransitionError(_l("write the note"))
     claim_row = need.active_claim
     item = Evidence(need_id=need.id, claim_id=claim_row.id if claim_row else None, kind=kind, note=note.strip(),
@@ -196,44 +290,37 @@ def add_evidence(need: Need, *, actor: User, kind: str, note: str = "", stored: 
 
 def deliver(need: Need, *, actor: User) -> None:
     """Claimed → delivered, once the claim has at least one photo or receipt."""
-    _member_of_claimer(actor, need)
-    proofs = sa.select(sa.func.count()).select_from(Evidence).join(Claim, Evidence.claim_id == Claim.id).where(
-        Evidence.need_id == need.id, Claim.status == ClaimStatus.ACTIVE, Evidence.kind.in_(("photo", "receipt"))
-    )
-    if not db.session.scalar(proofs):
-        raise TransitionError(_l("add a photo or a receipt before marking the need delivered"))
-    _move(need, (NeedStatus.CLAIMED,), {"status": NeedStatus.DELIVERED, "delivered_at": utcnow()},
-          _l("only a claimed need can be marked delivered"))
-    _record("need.deliver", need, actor, "claimed")
+    _authorise(NeedAction.DELIVER, actor, need)
+    _refuse_unready(NeedAction.DELIVER, need)
+    _move(need, NeedAction.DELIVER, {"delivered_at": utcnow()}, _l("only a claimed need can be marked delivered"))
+    _record("need.deliver", need, actor, NeedStatus.CLAIMED)
 
 
-def _close(need: Need, *, via: str, actor: Any, rating: int, feedback: str, extra: dict[str, Any]) -> None:
+def _close(need: Need, *, via: ConfirmedVia, actor: Any, rating: int, feedback: str) -> None:
     if not 1 <= rating <= 5:
         raise TransitionError(_l("choose a rating from 1 to 5"))
-    _move(need, (NeedStatus.DELIVERED,),
-          {"status": NeedStatus.CLOSED, "closed_at": utcnow(), "confirmed_via": via, "rating": rating,
-           "feedback": feedback.strip()[:2000], "confirmed_by_id": getattr(actor, "id", None),
-           "recipient_code_hash": None, **extra},
+    _move(need, NeedAction.CONFIRM,
+          {"closed_at": utcnow(), "confirmed_via": via, "rating": rating, "feedback": feedback.strip()[:2000],
+           "confirmed_by_id": getattr(actor, "id", None), "recipient_code_hash": None},
           _l("only a delivered need can be confirmed"))
     _end_claim(need, ClaimStatus.COMPLETED, "")
-    _record("need.confirm", need, actor, "delivered", via=via, rating=rating)
+    _record("need.confirm", need, actor, NeedStatus.DELIVERED, via=via, rating=rating)
 
 
 def confirm_by_caseworker(need: Need, *, actor: User, rating: int, feedback: str) -> None:
     """Delivered → closed, after the caseworker's visit."""
-    _staff(actor, need)
-    _close(need, via="caseworker", actor=actor, rating=rating, feedback=feedback, extra={})
+    _authorise(NeedAction.CONFIRM, actor, need)
+    _close(need, via=ConfirmedVia.CASEWORKER, actor=actor, rating=rating, feedback=feedback)
 
 
 def reject(need: Need, *, actor: User, reason: str) -> None:
     """Delivered → claimed again, with the reason the organisation must act on."""
-    _staff(actor, need)
+    _authorise(NeedAction.REJECT, actor, need)
     if not (reason or "").strip():
         raise TransitionError(_l("a rejection needs a reason"))
-    _move(need, (NeedStatus.DELIVERED,), {"status": NeedStatus.CLAIMED, "delivered_at": None,
-                                           "last_reason": reason.strip()},
+    _move(need, NeedAction.REJECT, {"delivered_at": None, "last_reason": reason.strip()},
           _l("only a delivered need can be rejected"))
-    _record("need.reject", need, actor, "delivered", reason=reason.strip())
+    _record("need.reject", need, actor, NeedStatus.DELIVERED, reason=reason.strip())
 
 
 def _code_hash(code: str) -> str:
@@ -248,8 +335,8 @@ def normalise_code(code: str) -> str:
 
 def issue_recipient_code(need: Need, *, actor: User) -> str:
     """A new one-time code for the recipient's slip; only its keyed hash is kept."""
-    _staff(actor, need)
-    if need.status not in OPEN_STATUSES:
+    _authorise(NeedAction.ISSUE_CODE, actor, need)
+    if not MOVES.allows(NeedAction.ISSUE_CODE, need.status):
         raise TransitionError(_l("a confirmation code is for an open need"))
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
     need.recipient_code_hash = _code_hash(code)
@@ -263,9 +350,9 @@ def confirm_by_recipient(code: str, *, rating: int, feedback: str) -> Need:
     need = db.session.scalar(sa.select(Need).where(Need.recipient_code_hash == digest))
     if need is None:
         raise TransitionError(_l("This code is not valid. Check it against your slip."))
-    if need.status != NeedStatus.DELIVERED:
+    if not MOVES.allows(NeedAction.CONFIRM, need.status):
         raise TransitionError(_l("The helper has not marked this need delivered yet. Try again after delivery."))
-    _close(need, via="recipient", actor=None, rating=rating, feedback=feedback, extra={})
+    _close(need, via=ConfirmedVia.RECIPIENT, actor=None, rating=rating, feedback=feedback)
     return need
 
 
@@ -275,7 +362,8 @@ def expire_overdue(today: date) -> int:
     Set-based (two statements whatever the number of needs), for the scheduler and the CLI.
     """
     now = utcnow()
-    overdue = sa.and_(Need.status == NeedStatus.PUBLISHED, Need.claim_deadline < today)
+    expire = MOVES.table[NeedAction.EXPIRE]
+    overdue = sa.and_(Need.status.in_(expire.sources), Need.claim_deadline < today)
     columns = ["at", "actor_label", "action", "object_type", "object_id", "region_code", "ip"]
     rows = sa.select(
         sa.literal(now, UTCDateTime), sa.literal("system"), sa.literal("need.expire"), sa.literal("needs"),
@@ -284,7 +372,7 @@ def expire_overdue(today: date) -> int:
     db.session.execute(sa.insert(AuditEvent.__table__).from_select(columns, rows))
     changes.touch_many(db.session.scalars(sa.select(Need.referral_id).where(overdue).distinct()))
     result = db.session.execute(
-        sa.update(Need).where(overdue).values(status=NeedStatus.EXPIRED, updated_at=now)
+        sa.update(Need).where(overdue).values(status=expire.target, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount

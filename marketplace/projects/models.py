@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace.db import UTCDateTime, enum_check, utcnow
 from marketplace.extensions import db
 from marketplace.households.models import Household
 from marketplace.needs.models import Need
@@ -37,10 +37,69 @@ MILESTONE_LABELS = {
     Milestone.INSPECTED: _l("inspected"),
     Milestone.ACCEPTED: _l("accepted"),
 }
-LINE_KINDS = {"materials": _l("Materials"), "labour": _l("Labour"), "other": _l("Other")}
-PLEDGE_KINDS = {"money": _l("Money"), "materials": _l("Materials"), "labour": _l("Labour")}
-PLEDGE_STATUS_LABELS = {"pledged": _l("pledged"), "delivered": _l("delivered, awaiting staff"),
-                        "confirmed": _l("confirmed"), "withdrawn": _l("withdrawn")}
+
+
+class LineKind(StrEnum):
+    """What a plan line pays for."""
+
+    MATERIALS = "materials"
+    LABOUR = "labour"
+    OTHER = "other"
+
+
+class PledgeKind(StrEnum):
+    """What an organisation gives against a line: money fits any line, materials and labour their own."""
+
+    MONEY = "money"
+    MATERIALS = "materials"
+    LABOUR = "labour"
+
+
+class PledgeStatus(StrEnum):
+    """A pledge is made, delivered by the organisation, then confirmed by staff (or withdrawn before)."""
+
+    PLEDGED = "pledged"
+    DELIVERED = "delivered"
+    CONFIRMED = "confirmed"
+    WITHDRAWN = "withdrawn"
+
+
+class PhotoPurpose(StrEnum):
+    """When a project photo was taken."""
+
+    SURVEY = "survey"
+    INSPECTION = "inspection"
+    MAINTENANCE = "maintenance"
+
+
+class InspectionKind(StrEnum):
+    """A sampled spot check during the works, or the final inspection after them."""
+
+    SPOT_CHECK = "spot_check"
+    FINAL = "final"
+
+
+class InspectionResult(StrEnum):
+    """A visit is pending until staff record what it found."""
+
+    PENDING = "pending"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class MaintenanceStatus(StrEnum):
+    """A maintenance request is open until staff record what was done."""
+
+    OPEN = "open"
+    DONE = "done"
+
+
+LINE_KINDS = {LineKind.MATERIALS: _l("Materials"), LineKind.LABOUR: _l("Labour"), LineKind.OTHER: _l("Other")}
+PLEDGE_KINDS = {PledgeKind.MONEY: _l("Money"), PledgeKind.MATERIALS: _l("Materials"),
+                PledgeKind.LABOUR: _l("Labour")}
+PLEDGE_STATUS_LABELS = {PledgeStatus.PLEDGED: _l("pledged"), PledgeStatus.DELIVERED: _l("delivered, awaiting staff"),
+                        PledgeStatus.CONFIRMED: _l("confirmed"), PledgeStatus.WITHDRAWN: _l("withdrawn")}
+INSPECTION_KIND_LABELS = {InspectionKind.SPOT_CHECK: _l("Spot check"), InspectionKind.FINAL: _l("Final inspection")}
 
 
 class Project(db.Model):
@@ -57,7 +116,7 @@ class Project(db.Model):
     story: Mapped[str] = mapped_column(sa.Text, default="")
     survey_notes: Mapped[str] = mapped_column(sa.Text, default="")
     surveyed_on: Mapped[date] = mapped_column(sa.Date)
-    milestone: Mapped[str] = mapped_column(sa.String(14), default=Milestone.SURVEYED)
+    milestone: Mapped[str] = mapped_column(sa.String(14), default=Milestone.SURVEYED)  # Milestone
     # 一事一议: an admin's approval of a plan above the cap, up to this total, with the reason.
     over_cap_approved_fen: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
     over_cap_reason: Mapped[str] = mapped_column(sa.Text, default="")
@@ -78,11 +137,7 @@ class Project(db.Model):
     inspections: Mapped[list[Inspection]] = relationship(order_by="Inspection.id")
     maintenance: Mapped[list[MaintenanceRequest]] = relationship(order_by="MaintenanceRequest.id")
 
-    __table_args__ = (
-        sa.CheckConstraint(
-            "milestone IN ('surveyed', 'plan_approved', 'covered', 'works_started', 'inspected', 'accepted')",
-            name="milestone"),
-    )
+    __table_args__ = (enum_check("milestone", Milestone),)
 
     @property
     def region_code(self) -> str:
@@ -147,7 +202,10 @@ class ProjectMilestone(db.Model):
     due_on: Mapped[date | None] = mapped_column(sa.Date, default=None)
     reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
-    __table_args__ = (sa.UniqueConstraint("project_id", "milestone", name="uq_project_milestones_project"),)
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "milestone", name="uq_project_milestones_project"),
+        enum_check("milestone", Milestone),
+    )
 
     @property
     def label(self) -> str:
@@ -162,7 +220,7 @@ class PlanLine(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), index=True)
-    kind: Mapped[str] = mapped_column(sa.String(10))
+    kind: Mapped[str] = mapped_column(sa.String(10))  # LineKind
     description: Mapped[str] = mapped_column(sa.String(200))
     quantity: Mapped[str] = mapped_column(sa.String(40), default="")
     amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
@@ -172,7 +230,7 @@ class PlanLine(db.Model):
     project: Mapped[Project] = relationship(back_populates="lines")
 
     __table_args__ = (
-        sa.CheckConstraint("kind IN ('materials', 'labour', 'other')", name="kind"),
+        enum_check("kind", LineKind),
         sa.CheckConstraint("amount_fen > 0", name="amount_positive"),
         sa.CheckConstraint("reserved_fen >= 0 AND reserved_fen <= amount_fen", name="reserved_within_amount"),
         sa.CheckConstraint("confirmed_fen >= 0 AND confirmed_fen <= reserved_fen", name="confirmed_within_reserved"),
@@ -182,11 +240,6 @@ class PlanLine(db.Model):
     def room_fen(self) -> int:
         """What this line can still take."""
         return self.amount_fen - self.reserved_fen
-
-    @property
-    def giving_room_fen(self) -> int:
-        """What gifts may still cover: only an approved plan that is not yet covered takes them."""
-        return self.still_needed_fen if self.milestone == Milestone.PLAN_APPROVED else 0
 
     @property
     def percent(self) -> int:
@@ -203,12 +256,12 @@ class Pledge(db.Model):
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), index=True)
     line_id: Mapped[int] = mapped_column(sa.ForeignKey("plan_lines.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    kind: Mapped[str] = mapped_column(sa.String(10))
+    kind: Mapped[str] = mapped_column(sa.String(10))  # PledgeKind
     value_fen: Mapped[int] = mapped_column(sa.BigInteger)
     items: Mapped[str] = mapped_column(sa.String(200), default="")
     quantity: Mapped[str] = mapped_column(sa.String(40), default="")
     labour_days: Mapped[int | None] = mapped_column(default=None)
-    status: Mapped[str] = mapped_column(sa.String(10), default="pledged")
+    status: Mapped[str] = mapped_column(sa.String(10), default=PledgeStatus.PLEDGED)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -220,15 +273,20 @@ class Pledge(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
     __table_args__ = (
-        sa.CheckConstraint("kind IN ('money', 'materials', 'labour')", name="kind"),
-        sa.CheckConstraint("status IN ('pledged', 'delivered', 'confirmed', 'withdrawn')", name="status"),
+        enum_check("kind", PledgeKind),
+        enum_check("status", PledgeStatus),
         sa.CheckConstraint("value_fen > 0", name="value_positive"),
     )
 
     @property
     def status_label(self) -> str:
         """The state in the reader's language."""
-        return str(PLEDGE_STATUS_LABELS[self.status])
+        return str(PLEDGE_STATUS_LABELS[PledgeStatus(self.status)])
+
+    @property
+    def is_withdrawn(self) -> bool:
+        """A withdrawn pledge no longer helps (the project's public page leaves it out)."""
+        return self.status == PledgeStatus.WITHDRAWN
 
 
 class ProjectPhoto(db.Model):
@@ -239,14 +297,14 @@ class ProjectPhoto(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), index=True)
     inspection_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inspections.id"), default=None)
-    purpose: Mapped[str] = mapped_column(sa.String(12))
+    purpose: Mapped[str] = mapped_column(sa.String(12))  # PhotoPurpose
     file_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
     content_type: Mapped[str] = mapped_column(sa.String(30))
     size_bytes: Mapped[int] = mapped_column()
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (sa.CheckConstraint("purpose IN ('survey', 'inspection', 'maintenance')", name="purpose"),)
+    __table_args__ = (enum_check("purpose", PhotoPurpose),)
 
 
 class SampleRun(db.Model):
@@ -269,17 +327,22 @@ class Inspection(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), index=True)
     sample_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inspection_samples.id"), default=None)
-    kind: Mapped[str] = mapped_column(sa.String(10))
-    result: Mapped[str] = mapped_column(sa.String(8), default="pending")
+    kind: Mapped[str] = mapped_column(sa.String(10))  # InspectionKind
+    result: Mapped[str] = mapped_column(sa.String(8), default=InspectionResult.PENDING)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     inspected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
-        sa.CheckConstraint("kind IN ('spot_check', 'final')", name="kind"),
-        sa.CheckConstraint("result IN ('pending', 'passed', 'failed')", name="result"),
+        enum_check("kind", InspectionKind),
+        enum_check("result", InspectionResult),
     )
+
+    @property
+    def kind_label(self) -> str:
+        """The kind of visit in the reader's language."""
+        return str(INSPECTION_KIND_LABELS[InspectionKind(self.kind)])
 
 
 class MaintenanceRequest(db.Model):
@@ -290,10 +353,10 @@ class MaintenanceRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), index=True)
     description: Mapped[str] = mapped_column(sa.Text)
-    status: Mapped[str] = mapped_column(sa.String(8), default="open")
+    status: Mapped[str] = mapped_column(sa.String(8), default=MaintenanceStatus.OPEN)
     resolution: Mapped[str] = mapped_column(sa.Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
-    __table_args__ = (sa.CheckConstraint("status IN ('open', 'done')", name="status"),)
+    __table_args__ = (enum_check("status", MaintenanceStatus),)

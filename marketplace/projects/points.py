@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from marketplace.extensions import db
 from marketplace.leaderboards.points import YUAN_PER_POINT_FEN, Row, register_source
 from marketplace.organisations.models import Organisation
-from marketplace.projects.models import Pledge
+from marketplace.projects.models import Pledge, PledgeStatus
 
 
 def confirmed_pledges(board: str, start: datetime, end: datetime) -> list[Row]:
@@ -19,7 +19,7 @@ def confirmed_pledges(board: str, start: datetime, end: datetime) -> list[Row]:
         sa.select(Pledge.organisation_id, sa.cast(points, sa.BigInteger), sa.func.count(),
                   sa.func.max(Pledge.confirmed_at))
         .join(Organisation, Organisation.id == Pledge.organisation_id)
-        .where(Pledge.status == "confirmed", Pledge.confirmed_at >= start, Pledge.confirmed_at < end,
+        .where(Pledge.status == PledgeStatus.CONFIRMED, Pledge.confirmed_at >= start, Pledge.confirmed_at < end,
                Organisation.kind == board)
         .group_by(Pledge.organisation_id)
     )

@@ -1,19 +1,23 @@
 """Every change to a renovation project: one function each, checked, audited, flush only.
 
-Milestones move with a conditional UPDATE (one winner under races). Pledges and donations take room
-on a plan line with one conditional UPDATE of that line's counter, so a line is never covered
-beyond its amount however many pledges arrive at the same moment (and a CHECK constraint agrees).
+`PROJECT_MOVES`, `PLEDGE_MOVES`, `VISIT_MOVES` and `REPAIR_MOVES` are the tables of which state
+allows which action; the `allowed_*` functions tell a page what a user may do from the same tables
+and the same checks of who may act. Milestones and pledges move with the tables' conditional UPDATE
+(state.py: one winner under races). Pledges and donations take room on a plan line with one
+conditional UPDATE of that line's counter, so a line is never covered beyond its amount however many
+pledges arrive at the same moment (and a CHECK constraint agrees).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from marketplace import money
+from marketplace import money, state
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.scope import in_scope
 from marketplace.audit import service as audit
@@ -23,17 +27,23 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.models import Referral, ReferralStatus
 from marketplace.needs import privacy
-from marketplace.needs.models import Need, NeedStatus
+from marketplace.needs.models import Need, NeedKind, NeedStatus
 from marketplace.organisations.service import OrganisationError, ensure_may_act
 from marketplace.projects.models import (
     LINE_KINDS,
     MILESTONES,
     PLEDGE_KINDS,
     Inspection,
+    InspectionKind,
+    InspectionResult,
     MaintenanceRequest,
+    MaintenanceStatus,
     Milestone,
+    PhotoPurpose,
     PlanLine,
     Pledge,
+    PledgeKind,
+    PledgeStatus,
     Project,
     ProjectMilestone,
     ProjectPhoto,
@@ -51,9 +61,169 @@ class ProjectError(DomainError):
     """The change is not allowed now; the message says why, in the reader's language."""
 
 
+class ProjectAction(StrEnum):
+    """What can be done to a project; a page asks `allowed(project).approve` and so on."""
+
+    EDIT_PLAN = "edit_plan"  # add or remove plan lines
+    OVER_CAP = "over_cap"  # 一事一议, an admin's
+    APPROVE = "approve"
+    PLEDGE = "pledge"  # an approved organisation's
+    COVER = "cover"  # reached by confirmed help, never by a person
+    UNCOVER = "uncover"  # a refund takes the project back below its total
+    START = "start"
+    INSPECT = "inspect"  # the final inspection; passing moves the project on
+    ACCEPT = "accept"
+    MAINTENANCE = "maintenance"
+    SET_DUE = "set_due"
+    ADD_PHOTO = "add_photo"
+
+
+class PledgeAction(StrEnum):
+    """What can be done to a pledge."""
+
+    DELIVER = "deliver"  # the pledging organisation's
+    CONFIRM = "confirm"  # staff's
+    WITHDRAW = "withdraw"  # either's
+
+
+class VisitAction(StrEnum):
+    """What can be done to a sampled spot check."""
+
+    RECORD = "record"
+
+
+class RepairAction(StrEnum):
+    """What can be done to a maintenance request."""
+
+    RESOLVE = "resolve"
+
+
+_M = Milestone
+PROJECT_MOVES: state.Moves[ProjectAction, Milestone] = state.Moves(Project.milestone, {
+    ProjectAction.EDIT_PLAN: ((_M.SURVEYED,), None),
+    ProjectAction.OVER_CAP: ((_M.SURVEYED,), None),
+    ProjectAction.APPROVE: ((_M.SURVEYED,), _M.PLAN_APPROVED),
+    ProjectAction.PLEDGE: ((_M.PLAN_APPROVED,), None),
+    ProjectAction.COVER: ((_M.PLAN_APPROVED,), _M.COVERED),
+    ProjectAction.UNCOVER: ((_M.COVERED,), _M.PLAN_APPROVED),
+    ProjectAction.START: ((_M.COVERED,), _M.WORKS_STARTED),
+    ProjectAction.INSPECT: ((_M.WORKS_STARTED,), _M.INSPECTED),
+    ProjectAction.ACCEPT: ((_M.INSPECTED,), _M.ACCEPTED),
+    ProjectAction.MAINTENANCE: ((_M.ACCEPTED,), None),
+    ProjectAction.SET_DUE: (MILESTONES[:-1], None),  # once accepted, every milestone is reached
+    ProjectAction.ADD_PHOTO: (MILESTONES, None),
+})
+PLEDGE_MOVES: state.Moves[PledgeAction, PledgeStatus] = state.Moves(Pledge.status, {
+    PledgeAction.DELIVER: ((PledgeStatus.PLEDGED,), PledgeStatus.DELIVERED),
+    PledgeAction.CONFIRM: ((PledgeStatus.DELIVERED,), PledgeStatus.CONFIRMED),
+    PledgeAction.WITHDRAW: ((PledgeStatus.PLEDGED, PledgeStatus.DELIVERED), PledgeStatus.WITHDRAWN),
+})
+VISIT_MOVES: state.Moves[VisitAction, InspectionResult] = state.Moves(Inspection.result, {
+    VisitAction.RECORD: ((InspectionResult.PENDING,), None),  # to passed or failed, as found
+})
+REPAIR_MOVES: state.Moves[RepairAction, MaintenanceStatus] = state.Moves(MaintenanceRequest.status, {
+    RepairAction.RESOLVE: ((MaintenanceStatus.OPEN,), MaintenanceStatus.DONE),
+})
+BY_NO_ONE = frozenset({ProjectAction.COVER, ProjectAction.UNCOVER})
+BY_ADMIN = frozenset({ProjectAction.OVER_CAP})
+BY_MEMBER = frozenset({ProjectAction.PLEDGE})
+
+
+def _is_staff(user: Any, obj: Project | Need) -> bool:
+    return user.role in (Role.STAFF, Role.ADMIN) and in_scope(user, obj.district_code, obj.street_code)
+
+
 def _staff(actor: User, project: Project | Need) -> None:
-    if actor.role not in (Role.STAFF, Role.ADMIN) or not in_scope(actor, project.district_code, project.street_code):
+    if not _is_staff(actor, project):
         raise PermissionError("outside your region")
+
+
+def _may_pledge(user: Any) -> bool:
+    return user.role == Role.ORG_MEMBER and user.organisation is not None and user.organisation.is_approved
+
+
+def _who(action: ProjectAction, user: Any, project: Project) -> bool:
+    """Whether the user is one of those who take this action on this project (whatever its milestone)."""
+    if action in BY_NO_ONE:
+        return False
+    if action in BY_ADMIN:
+        return user.role == Role.ADMIN
+    if action in BY_MEMBER:
+        return _may_pledge(user)
+    return _is_staff(user, project)
+
+
+def _not_ready(action: ProjectAction, project: Project) -> Any:
+    """What about the project itself stops the action now: the refusal's message, or None."""
+    if action == ProjectAction.APPROVE:
+        if not project.lines:
+            return _l("add the plan's lines first")
+        if over_cap_wanted(project):
+            return _l("this plan is above the standard cap: an admin must approve it (一事一议) first")
+    return None
+
+
+def _refuse_unready(action: ProjectAction, project: Project) -> None:
+    message = _not_ready(action, project)
+    if message is not None:
+        raise ProjectError(message)
+
+
+@state.answers(Project)
+def allowed(project: Project, user: Any) -> state.Allowed[ProjectAction]:
+    """What `user` may do to `project` now; an over-cap decision only while one is still wanted."""
+    offered = PROJECT_MOVES.offered(project.milestone)
+    if not over_cap_wanted(project):
+        offered -= {ProjectAction.OVER_CAP}
+    actions = {action for action in offered if _who(action, user, project)}
+    why = {action: message for action in actions if (message := _not_ready(action, project)) is not None}
+    return state.Allowed(ProjectAction, actions, offered, why)
+
+
+def _is_pledger(user: Any, item: Pledge) -> bool:
+    return user.role == Role.ORG_MEMBER and user.organisation_id == item.organisation_id
+
+
+def _who_pledge(action: PledgeAction, user: Any, item: Pledge) -> bool:
+    if action == PledgeAction.DELIVER:
+        return _is_pledger(user, item)
+    if action == PledgeAction.CONFIRM:
+        return _is_staff(user, item.project)
+    return _is_pledger(user, item) or _is_staff(user, item.project)
+
+
+@state.answers(Pledge)
+def allowed_on_pledge(item: Pledge, user: Any) -> state.Allowed[PledgeAction]:
+    """What `user` may do to a pledge now."""
+    offered = PLEDGE_MOVES.offered(item.status)
+    return state.Allowed(PledgeAction, {a for a in offered if _who_pledge(a, user, item)}, offered)
+
+
+@state.answers(Inspection)
+def allowed_on_visit(visit: Inspection, user: Any) -> state.Allowed[VisitAction]:
+    """Staff of the region record a pending spot check."""
+    offered = VISIT_MOVES.offered(visit.result)
+    project = db.session.get(Project, visit.project_id)
+    return state.Allowed(VisitAction, offered if _is_staff(user, project) else (), offered)
+
+
+@state.answers(MaintenanceRequest)
+def allowed_on_repair(item: MaintenanceRequest, user: Any) -> state.Allowed[RepairAction]:
+    """Staff of the region close an open maintenance request."""
+    offered = REPAIR_MOVES.offered(item.status)
+    project = db.session.get(Project, item.project_id)
+    return state.Allowed(RepairAction, offered if _is_staff(user, project) else (), offered)
+
+
+def _authorise(action: ProjectAction, actor: Any, project: Project) -> None:
+    if not _who(action, actor, project):
+        raise PermissionError(f"{action} is not for this account")
+
+
+def _may(action: ProjectAction, project: Project, message: Any) -> None:
+    """Refuse with `message` unless the project's milestone allows the action."""
+    if not PROJECT_MOVES.allows(action, project.milestone):
+        raise ProjectError(message)
 
 
 def _record(action: str, project: Project, actor: Any, **after: Any) -> None:
@@ -63,7 +233,7 @@ def _record(action: str, project: Project, actor: Any, **after: Any) -> None:
 def renovation_need(referral: Referral, *, actor: User, title: str, story: str) -> Need:
     """Staff triage a renovation referral into its need (a draft: the project is its public face)."""
     _staff(actor, referral.household)
-    if referral.need_kind != "renovation" or referral.status == ReferralStatus.DECLINED:
+    if referral.need_kind != NeedKind.RENOVATION or referral.status == ReferralStatus.DECLINED:
         raise ProjectError(_l("only a renovation referral becomes a project"))
     if not title.strip() or not story.strip():
         raise ProjectError(_l("write a title and a pseudonymous story"))
@@ -73,19 +243,20 @@ def renovation_need(referral: Referral, *, actor: User, title: str, story: str) 
                               what=leak))
     household = referral.household
     need = Need(household=household, referral=referral, district_code=household.district_code,
-                street_code=household.street_code, kind="renovation", category="housing", title=title.strip()[:100],
-                story=story.strip(), value_fen=referral.estimated_value_fen, claim_deadline=referral.needed_by,
-                fulfil_by=referral.needed_by, status=NeedStatus.DRAFT, created_by_id=actor.id)
+                street_code=household.street_code, kind=NeedKind.RENOVATION, category="housing",
+                title=title.strip()[:100], story=story.strip(), value_fen=referral.estimated_value_fen,
+                claim_deadline=referral.needed_by, fulfil_by=referral.needed_by, status=NeedStatus.DRAFT,
+                created_by_id=actor.id)
     before = referral.status
     referral.status, referral.triaged_by_id = ReferralStatus.TRIAGED, actor.id
     db.session.add(need)
     db.session.flush()
     changes.touch(referral.id)
     audit.record("need.create", actor=actor, obj=need, region_code=need.region_code,
-                 after={"status": "draft", "referral_id": referral.id, "kind": "renovation"})
+                 after={"status": NeedStatus.DRAFT, "referral_id": referral.id, "kind": NeedKind.RENOVATION})
     if before != ReferralStatus.TRIAGED:
         audit.record("referral.triage", actor=actor, obj=referral, region_code=referral.district_code,
-                     before={"status": before}, after={"status": "triaged"})
+                     before={"status": before}, after={"status": ReferralStatus.TRIAGED})
     return need
 
 
@@ -93,7 +264,7 @@ def create(need: Need, *, actor: User, survey_notes: str, surveyed_on: date,
            due: dict[str, date] | None = None, photos: list[Stored] = ()) -> Project:
     """Turn a renovation need into its household's project (一户一策), with the survey (入户勘查)."""
     _staff(actor, need)
-    if need.kind != "renovation":
+    if need.kind != NeedKind.RENOVATION:
         raise ProjectError(_l("only a renovation need becomes a project"))
     if need.status not in (NeedStatus.DRAFT, NeedStatus.PUBLISHED):
         raise ProjectError(_l("this need is no longer open"))
@@ -114,7 +285,7 @@ def create(need: Need, *, actor: User, survey_notes: str, surveyed_on: date,
         db.session.add(ProjectMilestone(project_id=project.id, milestone=name, position=position,
                                         due_on=due_on, reached_at=reached))
     for stored in photos:
-        _photo(project, actor, "survey", stored)
+        _photo(project, actor, PhotoPurpose.SURVEY, stored)
     db.session.flush()
     _record("project.create", project, actor, need_id=need.id, milestone=Milestone.SURVEYED)
     return project
@@ -128,7 +299,7 @@ def _photo(project: Project, actor: User, purpose: str, stored: Stored, inspecti
 
 def add_photo(project: Project, *, actor: User, purpose: str, stored: Stored) -> None:
     """Staff add a survey or maintenance photo."""
-    _staff(actor, project)
+    _authorise(ProjectAction.ADD_PHOTO, actor, project)
     _photo(project, actor, purpose, stored)
     db.session.flush()
     _record("project.photo", project, actor, purpose=purpose)
@@ -136,9 +307,9 @@ def add_photo(project: Project, *, actor: User, purpose: str, stored: Stored) ->
 
 def set_due(project: Project, *, actor: User, milestone: str, due_on: date) -> None:
     """Staff change a milestone's due date (audited)."""
-    _staff(actor, project)
+    _authorise(ProjectAction.SET_DUE, actor, project)
     row = project.milestone_row(milestone)
-    if row is None or row.reached_at is not None:
+    if not PROJECT_MOVES.allows(ProjectAction.SET_DUE, project.milestone) or row is None or row.reached_at is not None:
         raise ProjectError(_l("this milestone is already reached"))
     before = row.due_on.isoformat() if row.due_on else None
     row.due_on = due_on
@@ -149,9 +320,8 @@ def set_due(project: Project, *, actor: User, milestone: str, due_on: date) -> N
 
 def add_line(project: Project, *, actor: User, kind: str, description: str, quantity: str, amount_fen: int) -> PlanLine:
     """Add a line to the plan while it is not yet approved."""
-    _staff(actor, project)
-    if project.milestone != Milestone.SURVEYED:
-        raise ProjectError(_l("the plan is approved: it can no longer change"))
+    _authorise(ProjectAction.EDIT_PLAN, actor, project)
+    _may(ProjectAction.EDIT_PLAN, project, _l("the plan is approved: it can no longer change"))
     if kind not in LINE_KINDS or not description.strip():
         raise ProjectError(_l("choose a kind and describe the line"))
     if not 0 < amount_fen <= MAX_LINE_FEN:
@@ -167,8 +337,8 @@ def add_line(project: Project, *, actor: User, kind: str, description: str, quan
 
 def remove_line(project: Project, line: PlanLine, *, actor: User) -> None:
     """Remove a line while the plan is not yet approved."""
-    _staff(actor, project)
-    if project.milestone != Milestone.SURVEYED or line.project_id != project.id:
+    _authorise(ProjectAction.EDIT_PLAN, actor, project)
+    if not PROJECT_MOVES.allows(ProjectAction.EDIT_PLAN, project.milestone) or line.project_id != project.id:
         raise ProjectError(_l("the plan is approved: it can no longer change"))
     db.session.delete(line)
     db.session.flush()
@@ -181,14 +351,21 @@ def over_cap(project: Project) -> bool:
     return project.total_fen > settings.get("renovation_cap_fen")
 
 
+def over_cap_wanted(project: Project) -> bool:
+    """Whether the plan's total is above the cap and not yet approved (一事一议) at this total."""
+    return over_cap(project) and (project.over_cap_approved_fen or 0) < project.total_fen
+
+
 def grant_over_cap(project: Project, *, actor: User, reason: str) -> None:
     """一事一议: an admin approves the current total above the cap, with a written reason."""
-    if actor.role != Role.ADMIN:
-        raise PermissionError("only an admin decides 一事一议")
+    _authorise(ProjectAction.OVER_CAP, actor, project)
     if not reason.strip():
         raise ProjectError(_l("write the reason for this decision"))
+    _may(ProjectAction.OVER_CAP, project, _l("the plan is approved: it can no longer change"))
     if not over_cap(project):
         raise ProjectError(_l("this plan is within the standard cap"))
+    if not over_cap_wanted(project):
+        raise ProjectError(_l("this total is already approved"))
     project.over_cap_approved_fen = project.total_fen
     project.over_cap_reason = reason.strip()[:2000]
     project.over_cap_approved_by_id = actor.id
@@ -198,17 +375,13 @@ def grant_over_cap(project: Project, *, actor: User, reason: str) -> None:
                         "reason": project.over_cap_reason})
 
 
-def _advance(project: Project, expected: str, new: str, message: Any) -> None:
-    """Move to the next milestone only if still at the expected one (one winner), and stamp it."""
-    result = db.session.execute(
-        sa.update(Project).where(Project.id == project.id, Project.milestone == expected)
-        .values(milestone=new, updated_at=utcnow()).execution_options(synchronize_session=False)
-    )
-    db.session.refresh(project)
-    if result.rowcount != 1:
-        raise ProjectError(message)
+def _advance(project: Project, action: ProjectAction, message: Any) -> None:
+    """Take the action's step to the next milestone only if still at the one before (one winner), and stamp it."""
+    PROJECT_MOVES.take(project, action, {"updated_at": utcnow()}, ProjectError(message))
     db.session.execute(
-        sa.update(ProjectMilestone).where(ProjectMilestone.project_id == project.id, ProjectMilestone.milestone == new)
+        sa.update(ProjectMilestone)
+        .where(ProjectMilestone.project_id == project.id,
+               ProjectMilestone.milestone == PROJECT_MOVES.table[action].target)
         .values(reached_at=utcnow()).execution_options(synchronize_session=False)
     )
     for row in project.milestones:
@@ -217,12 +390,9 @@ def _advance(project: Project, expected: str, new: str, message: Any) -> None:
 
 def approve_plan(project: Project, *, actor: User) -> None:
     """Surveyed → plan approved: a plan with lines, within the cap or approved 一事一议 at this total."""
-    _staff(actor, project)
-    if not project.lines:
-        raise ProjectError(_l("add the plan's lines first"))
-    if over_cap(project) and (project.over_cap_approved_fen or 0) < project.total_fen:
-        raise ProjectError(_l("this plan is above the standard cap: an admin must approve it (一事一议) first"))
-    _advance(project, Milestone.SURVEYED, Milestone.PLAN_APPROVED, _l("only a surveyed project's plan is approved"))
+    _authorise(ProjectAction.APPROVE, actor, project)
+    _refuse_unready(ProjectAction.APPROVE, project)
+    _advance(project, ProjectAction.APPROVE, _l("only a surveyed project's plan is approved"))
     _record("project.plan_approved", project, actor, total_fen=project.total_fen)
 
 
@@ -231,10 +401,10 @@ def check_covered(project: Project, actor: Any = None) -> bool:
     db.session.refresh(project)
     for line in project.lines:
         db.session.refresh(line)
-    if project.milestone != Milestone.PLAN_APPROVED or project.confirmed_fen < project.total_fen:
+    if not PROJECT_MOVES.allows(ProjectAction.COVER, project.milestone) or project.confirmed_fen < project.total_fen:
         return False
     try:
-        _advance(project, Milestone.PLAN_APPROVED, Milestone.COVERED, "")
+        _advance(project, ProjectAction.COVER, "")
     except ProjectError:
         return False
     audit.record("project.covered", actor=actor, actor_label=None if actor else "system", obj=project,
@@ -242,36 +412,44 @@ def check_covered(project: Project, actor: Any = None) -> bool:
     return True
 
 
+def uncover(project: Project) -> bool:
+    """Covered → plan approved again, when a refund takes the confirmed help below the total."""
+    return PROJECT_MOVES.take(project, ProjectAction.UNCOVER, {"updated_at": utcnow()})
+
+
 def start_works(project: Project, *, actor: User) -> None:
     """Fully covered → works started."""
-    _staff(actor, project)
-    _advance(project, Milestone.COVERED, Milestone.WORKS_STARTED, _l("works start once the plan is fully covered"))
+    _authorise(ProjectAction.START, actor, project)
+    _advance(project, ProjectAction.START, _l("works start once the plan is fully covered"))
     _record("project.works_started", project, actor)
 
 
 def final_inspection(project: Project, *, actor: User, passed: bool, notes: str, photos: list[Stored] = ()) -> None:
     """Staff record the final inspection; passing moves works started → inspected."""
-    _staff(actor, project)
-    if project.milestone != Milestone.WORKS_STARTED:
-        raise ProjectError(_l("the final inspection follows the works"))
+    _authorise(ProjectAction.INSPECT, actor, project)
+    _may(ProjectAction.INSPECT, project, _l("the final inspection follows the works"))
     if not notes.strip():
         raise ProjectError(_l("write what the inspection found"))
-    visit = Inspection(project_id=project.id, kind="final", result="passed" if passed else "failed",
+    visit = Inspection(project_id=project.id, kind=InspectionKind.FINAL, result=_result(passed),
                        notes=notes.strip(), inspected_by_id=actor.id, inspected_at=utcnow())
     db.session.add(visit)
     db.session.flush()
     for stored in photos:
-        _photo(project, actor, "inspection", stored, visit.id)
+        _photo(project, actor, PhotoPurpose.INSPECTION, stored, visit.id)
     if passed:
-        _advance(project, Milestone.WORKS_STARTED, Milestone.INSPECTED, _l("the final inspection follows the works"))
+        _advance(project, ProjectAction.INSPECT, _l("the final inspection follows the works"))
     _record("project.inspection", project, actor, passed=passed)
 
 
 def accept(project: Project, *, actor: User) -> None:
     """Inspected → accepted (竣工验收): the household's renovation is done."""
-    _staff(actor, project)
-    _advance(project, Milestone.INSPECTED, Milestone.ACCEPTED, _l("only an inspected project is accepted"))
+    _authorise(ProjectAction.ACCEPT, actor, project)
+    _advance(project, ProjectAction.ACCEPT, _l("only an inspected project is accepted"))
     _record("project.accepted", project, actor)
+
+
+def _result(passed: bool) -> InspectionResult:
+    return InspectionResult.PASSED if passed else InspectionResult.FAILED
 
 
 def record_spot_check(visit: Inspection, *, actor: User, passed: bool, notes: str, photos: list[Stored] = ()) -> None:
@@ -280,24 +458,20 @@ def record_spot_check(visit: Inspection, *, actor: User, passed: bool, notes: st
     _staff(actor, project)
     if not notes.strip():
         raise ProjectError(_l("write what the inspection found"))
-    result = db.session.execute(
-        sa.update(Inspection).where(Inspection.id == visit.id, Inspection.result == "pending")
-        .values(result="passed" if passed else "failed", notes=notes.strip(), inspected_by_id=actor.id,
-                inspected_at=utcnow()).execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise ProjectError(_l("this visit is already recorded"))
+    VISIT_MOVES.take(visit, VisitAction.RECORD,
+                     {"result": _result(passed), "notes": notes.strip(), "inspected_by_id": actor.id,
+                      "inspected_at": utcnow()},
+                     ProjectError(_l("this visit is already recorded")))
     for stored in photos:
-        _photo(project, actor, "inspection", stored, visit.id)
+        _photo(project, actor, PhotoPurpose.INSPECTION, stored, visit.id)
     db.session.flush()
     _record("project.spot_check", project, actor, inspection_id=visit.id, passed=passed)
 
 
 def request_maintenance(project: Project, *, actor: User, description: str) -> MaintenanceRequest:
     """A small follow-up repair after acceptance (小规模维护)."""
-    _staff(actor, project)
-    if project.milestone != Milestone.ACCEPTED:
-        raise ProjectError(_l("maintenance requests follow acceptance"))
+    _authorise(ProjectAction.MAINTENANCE, actor, project)
+    _may(ProjectAction.MAINTENANCE, project, _l("maintenance requests follow acceptance"))
     if not description.strip():
         raise ProjectError(_l("describe the repair"))
     item = MaintenanceRequest(project_id=project.id, description=description.strip()[:2000], created_by_id=actor.id)
@@ -311,13 +485,8 @@ def resolve_maintenance(item: MaintenanceRequest, *, actor: User, resolution: st
     """Close a maintenance request with what was done."""
     project = db.session.get(Project, item.project_id)
     _staff(actor, project)
-    result = db.session.execute(
-        sa.update(MaintenanceRequest).where(MaintenanceRequest.id == item.id, MaintenanceRequest.status == "open")
-        .values(status="done", resolution=resolution.strip()[:2000], resolved_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise ProjectError(_l("this request is already done"))
+    REPAIR_MOVES.take(item, RepairAction.RESOLVE, {"resolution": resolution.strip()[:2000], "resolved_at": utcnow()},
+                      ProjectError(_l("this request is already done")))
     _record("project.maintenance_done", project, actor, request_id=item.id)
 
 
@@ -353,15 +522,15 @@ def pledge(project: Project, line: PlanLine, *, actor: User, kind: str, value_fe
         ensure_may_act(org)
     except OrganisationError as exc:
         raise ProjectError(str(exc)) from exc
-    if project.milestone != Milestone.PLAN_APPROVED or line.project_id != project.id:
+    if not PROJECT_MOVES.allows(ProjectAction.PLEDGE, project.milestone) or line.project_id != project.id:
         raise ProjectError(_l("pledges are taken while the approved plan still needs help"))
-    if kind not in PLEDGE_KINDS or (kind != "money" and line.kind != kind):
+    if kind not in PLEDGE_KINDS or (kind != PledgeKind.MONEY and line.kind != kind):
         raise ProjectError(_l("this kind of help does not fit this line"))
     if value_fen <= 0:
         raise ProjectError(_l("enter a value above zero"))
-    if kind == "labour" and not labour_days:
+    if kind == PledgeKind.LABOUR and not labour_days:
         raise ProjectError(_l("say how many days of labour"))
-    if kind == "materials" and not items.strip():
+    if kind == PledgeKind.MATERIALS and not items.strip():
         raise ProjectError(_l("say which materials"))
     if not reserve(line.id, value_fen):
         raise ProjectError(_l("Sorry, this line has only %(room)s left.", room=money.show(_room(line.id))))
@@ -378,33 +547,28 @@ def _room(line_id: int) -> int:
     return db.session.scalar(sa.select(PlanLine.amount_fen - PlanLine.reserved_fen).where(PlanLine.id == line_id)) or 0
 
 
-def _move_pledge(item: Pledge, expected: tuple[str, ...], values: dict[str, Any], message: Any) -> None:
-    result = db.session.execute(
-        sa.update(Pledge).where(Pledge.id == item.id, Pledge.status.in_(expected)).values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(item)
-    if result.rowcount != 1:
-        raise ProjectError(message)
+def _authorise_pledge(action: PledgeAction, actor: Any, item: Pledge) -> None:
+    if not _who_pledge(action, actor, item):
+        raise PermissionError(f"{action} is not for this account")
 
 
-def _member_of(actor: User, item: Pledge) -> None:
-    if actor.role != Role.ORG_MEMBER or actor.organisation_id != item.organisation_id:
-        raise PermissionError("not your organisation's pledge")
+def _move_pledge(item: Pledge, action: PledgeAction, values: dict[str, Any], message: Any) -> None:
+    """Take the pledge's move only if its state still allows it (one winner)."""
+    PLEDGE_MOVES.take(item, action, values, ProjectError(message))
 
 
 def deliver_pledge(item: Pledge, *, actor: User) -> None:
     """The pledging organisation says it delivered; it counts once staff confirm."""
-    _member_of(actor, item)
-    _move_pledge(item, ("pledged",), {"status": "delivered", "delivered_at": utcnow()},
+    _authorise_pledge(PledgeAction.DELIVER, actor, item)
+    _move_pledge(item, PledgeAction.DELIVER, {"delivered_at": utcnow()},
                  _l("only a pledged contribution can be marked delivered"))
     _record("project.pledge_delivered", item.project, actor, pledge_id=item.id)
 
 
 def confirm_pledge(item: Pledge, *, actor: User) -> None:
     """Staff confirm a delivered pledge: now it counts on the line and on the leaderboard."""
-    _staff(actor, item.project)
-    _move_pledge(item, ("delivered",), {"status": "confirmed", "confirmed_at": utcnow(), "confirmed_by_id": actor.id},
+    _authorise_pledge(PledgeAction.CONFIRM, actor, item)
+    _move_pledge(item, PledgeAction.CONFIRM, {"confirmed_at": utcnow(), "confirmed_by_id": actor.id},
                  _l("only a delivered pledge can be confirmed"))
     adjust(item.line_id, confirmed=item.value_fen)
     _record("project.pledge_confirmed", item.project, actor, pledge_id=item.id, value_fen=item.value_fen)
@@ -413,11 +577,7 @@ def confirm_pledge(item: Pledge, *, actor: User) -> None:
 
 def withdraw_pledge(item: Pledge, *, actor: User, reason: str = "") -> None:
     """The organisation (or staff) withdraws an unconfirmed pledge; its room goes back to the line."""
-    if actor.role in (Role.STAFF, Role.ADMIN):
-        _staff(actor, item.project)
-    else:
-        _member_of(actor, item)
-    _move_pledge(item, ("pledged", "delivered"), {"status": "withdrawn"},
-                 _l("a confirmed pledge cannot be withdrawn"))
+    _authorise_pledge(PledgeAction.WITHDRAW, actor, item)
+    _move_pledge(item, PledgeAction.WITHDRAW, {}, _l("a confirmed pledge cannot be withdrawn"))
     adjust(item.line_id, reserved=-item.value_fen)
     _record("project.pledge_withdrawn", item.project, actor, pledge_id=item.id, reason=reason.strip())
