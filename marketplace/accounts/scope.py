@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
 
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
 from marketplace.regions.models import STREET, Region
+
+T = TypeVar("T")
 
 
 def region_filter(user: Any, district_col: Any, street_col: Any) -> Any:
@@ -24,6 +28,19 @@ def region_filter(user: Any, district_col: Any, street_col: Any) -> Any:
     if region is not None and region.level == STREET:
         return street_col == region.code
     return district_col == user.region_code
+
+
+def covers(user: Any, obj: Any) -> bool:
+    """Whether a staff or admin account's scope covers an object placed in a district and street
+    (a need, household, referral, project, outlet…); never for other roles."""
+    return in_scope(user, obj.district_code, obj.street_code)
+
+
+def guard(obj: T) -> T:
+    """The object, if the signed-in staff account's scope covers it; else the page answers 403."""
+    if not covers(current_user, obj):
+        abort(403)
+    return obj
 
 
 def in_scope(user: Any, district_code: str, street_code: str | None) -> bool:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from marketplace import clock
-from marketplace.accounts.scope import in_scope
+from marketplace.accounts.scope import covers
 from marketplace.audit import service as audit
 from marketplace.clock import SHANGHAI
 from marketplace.db import declare_write
@@ -408,7 +408,7 @@ def _import_row(row: _Row, actor: Any, report: ImportReport, lookups: Lookups) -
         return
     payload = payload_of(row.cells)
     existing = intake.find(STAFF_SOURCE, payload.get("external_id"))
-    if existing is not None and not in_scope(actor, existing.district_code, existing.household.street_code):
+    if existing is not None and not covers(actor, existing):
         _report_out_of_scope(report, row.line, actor, existing.district_code)
         return
     if existing is None and not _household_in_scope(actor, payload["household"].get("external_id")):
@@ -419,7 +419,7 @@ def _import_row(row: _Row, actor: Any, report: ImportReport, lookups: Lookups) -
         with db.session.begin_nested():  # a bad row writes nothing, the others stay
             received = intake.receive(STAFF_SOURCE, payload, actor=actor, lookups=lookups)
             referral = received.referral
-            if not in_scope(actor, referral.district_code, referral.household.street_code):
+            if not covers(actor, referral):
                 raise _OutOfScope(referral.district_code)
     except intake.ReferralInvalid as exc:
         report.add_invalid(row.line, exc.errors)
@@ -450,7 +450,7 @@ def _household_in_scope(actor: Any, household_external_id: Any) -> bool:
     household = db.session.scalar(
         sa.select(Household).where(Household.source == STAFF_SOURCE, Household.external_id == household_external_id)
     )
-    return household is None or in_scope(actor, household.district_code, household.street_code)
+    return household is None or covers(actor, household)
 
 
 # --- templates ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import UTCDateTime, enum_check, utcnow
 from marketplace.extensions import db
-from marketplace.regions.models import Region
+from marketplace.regions.models import Region, RegionScoped
 
 if TYPE_CHECKING:
     from marketplace.needs.models import Need
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 STAFF_SOURCE = "staff"  # referrals entered by form or file rather than by an API source
 
 
-class Household(db.Model):
+class Household(RegionScoped, db.Model):
     """A household in hardship. Name, phone, address and ID number are personal data."""
 
     __tablename__ = "households"
@@ -48,16 +48,6 @@ class Household(db.Model):
     needs: Mapped[list[Need]] = relationship(back_populates="household", order_by="Need.id")
 
     __table_args__ = (sa.UniqueConstraint("source", "external_id", name="uq_households_source_external_id"),)
-
-    @property
-    def region_code(self) -> str:
-        """The most precise region known: the street, else the district."""
-        return self.street_code or self.district_code
-
-    @property
-    def place(self) -> str:
-        """Where the household lives, at street level: safe to show to organisations."""
-        return self.street.name if self.street else self.district.name
 
 
 class ReferralStatus(StrEnum):
@@ -120,3 +110,8 @@ class Referral(db.Model):
     def status_label(self) -> str:
         """The state in the reader's language."""
         return str(REFERRAL_STATUS_LABELS[ReferralStatus(self.status)])
+
+    @property
+    def street_code(self) -> str | None:
+        """The household's street: a referral lies where its household lives (for staff scope)."""
+        return self.household.street_code

@@ -10,8 +10,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from marketplace import money, state
-from marketplace.accounts.models import Role, User
-from marketplace.accounts.scope import in_scope
+from marketplace.accounts.models import User
+from marketplace.accounts.scope import covers
 from marketplace.audit import service as audit
 from marketplace.changes import stamp as changes
 from marketplace.db import utcnow
@@ -49,7 +49,7 @@ def allowed(referral: Referral, user: Any) -> state.Allowed[ReferralAction]:
 
 def may_see_personal_data(user: Any, household: Household) -> bool:
     """Only staff of the household's region (and admins) ever see its personal data."""
-    return user.role in (Role.STAFF, Role.ADMIN) and in_scope(user, household.district_code, household.street_code)
+    return covers(user, household)
 
 
 def reveal_personal_data(household: Household, *, actor: User) -> dict[str, str]:
@@ -137,7 +137,7 @@ def check_draft(draft: NeedDraft, household: Household) -> None:
 
 
 def _in_region(user: Any, referral: Referral) -> bool:
-    return in_scope(user, referral.district_code, referral.household.street_code)
+    return covers(user, referral)
 
 
 def _check(referral: Referral, actor: User) -> None:

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from marketplace import clock
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
-from marketplace.accounts.scope import in_scope, region_filter
+from marketplace.accounts.scope import guard, in_scope, region_filter
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
 from marketplace.households import contract, intake, service
@@ -32,9 +32,7 @@ REFERRAL_STATUSES = ("received", "triaged", "declined")
 
 
 def _referral_or_404(referral_id: int) -> Referral:
-    referral = db.get_or_404(Referral, referral_id)
-    if not in_scope(current_user, referral.district_code, referral.household.street_code):
-        abort(403)
+    referral = guard(db.get_or_404(Referral, referral_id))
     return referral
 
 

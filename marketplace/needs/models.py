@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.db import UTCDateTime, enum_check, utcnow
 from marketplace.extensions import db
 from marketplace.organisations.models import Organisation
-from marketplace.regions.models import Region
+from marketplace.regions.models import Region, RegionScoped
 
 if TYPE_CHECKING:  # households is the layer above (triage makes needs from referrals): type hints only
     from marketplace.households.models import Household, Referral
@@ -59,7 +59,7 @@ class ConfirmedVia(StrEnum):
     RECIPIENT = "recipient"
 
 
-class Need(db.Model):
+class Need(RegionScoped, db.Model):
     """What is published for organisations: a public, pseudonymised story and a value."""
 
     __tablename__ = "needs"
@@ -121,16 +121,6 @@ class Need(db.Model):
         sa.CheckConstraint("value_fen >= 0", name="value_not_negative"),
         sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
     )
-
-    @property
-    def region_code(self) -> str:
-        """The most precise region: street, else district."""
-        return self.street_code or self.district_code
-
-    @property
-    def place(self) -> str:
-        """Street (or district) name, safe to show publicly."""
-        return self.street.name if self.street else self.district.name
 
     @property
     def status_label(self) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -14,7 +14,7 @@ from wtforms import SelectChoice
 
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
-from marketplace.accounts.scope import in_scope, region_filter
+from marketplace.accounts.scope import guard, region_filter
 from marketplace.audit import service as audit
 from marketplace.extensions import db
 from marketplace.needs import transitions
@@ -29,9 +29,7 @@ STAFF = (Role.STAFF, Role.ADMIN)
 
 
 def _need_or_404(need_id: int) -> Need:
-    need = db.get_or_404(Need, need_id)
-    if not in_scope(current_user, need.district_code, need.street_code):
-        abort(403)
+    need = guard(db.get_or_404(Need, need_id))
     return need
 
 

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace import clock, state
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.scope import in_scope
+from marketplace.accounts.scope import covers
 from marketplace.audit import service as audit
 from marketplace.audit.models import AuditEvent
 from marketplace.changes import stamp as changes
@@ -95,7 +95,7 @@ BY_ANY_MEMBER = frozenset({NeedAction.CLAIM})
 
 
 def _is_staff(user: Any, need: Need) -> bool:
-    return user.role in (Role.STAFF, Role.ADMIN) and in_scope(user, need.district_code, need.street_code)
+    return covers(user, need)
 
 
 def _claimer_org(user: Any, need: Need) -> Organisation | None:

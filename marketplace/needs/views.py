@@ -10,7 +10,7 @@ from flask_login import current_user
 from marketplace import storage
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
-from marketplace.accounts.scope import in_scope
+from marketplace.accounts.scope import covers
 from marketplace.extensions import db, limiter
 from marketplace.needs import browse as browsing
 from marketplace.needs import transitions
@@ -170,7 +170,7 @@ def evidence_file(evidence_id: int) -> Response:
     item = db.get_or_404(Evidence, evidence_id)
     need = item.need
     allowed = (
-        (current_user.role in (Role.STAFF, Role.ADMIN) and in_scope(current_user, need.district_code, need.street_code))
+        covers(current_user, need)
         or (current_user.role == Role.ORG_MEMBER and item.claim_id is not None
             and db.session.get(Claim, item.claim_id).organisation_id == current_user.organisation_id)
     )

@@ -14,7 +14,7 @@ from marketplace.extensions import db
 from marketplace.households.models import Household
 from marketplace.needs.models import Need
 from marketplace.organisations.models import Organisation
-from marketplace.regions.models import Region
+from marketplace.regions.models import Region, RegionScoped
 
 
 class Milestone(StrEnum):
@@ -102,7 +102,7 @@ PLEDGE_STATUS_LABELS = {PledgeStatus.PLEDGED: _l("pledged"), PledgeStatus.DELIVE
 INSPECTION_KIND_LABELS = {InspectionKind.SPOT_CHECK: _l("Spot check"), InspectionKind.FINAL: _l("Final inspection")}
 
 
-class Project(db.Model):
+class Project(RegionScoped, db.Model):
     """One household's renovation (一户一策), started from a renovation need."""
 
     __tablename__ = "projects"
@@ -138,16 +138,6 @@ class Project(db.Model):
     maintenance: Mapped[list[MaintenanceRequest]] = relationship(order_by="MaintenanceRequest.id")
 
     __table_args__ = (enum_check("milestone", Milestone),)
-
-    @property
-    def region_code(self) -> str:
-        """The most precise region: street, else district."""
-        return self.street_code or self.district_code
-
-    @property
-    def place(self) -> str:
-        """Street (or district) name, safe to show publicly."""
-        return self.street.name if self.street else self.district.name
 
     @property
     def total_fen(self) -> int:

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace import money, state
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.scope import in_scope
+from marketplace.accounts.scope import covers
 from marketplace.audit import service as audit
 from marketplace.changes import stamp as changes
 from marketplace.db import utcnow
@@ -130,7 +130,7 @@ BY_MEMBER = frozenset({ProjectAction.PLEDGE})
 
 
 def _is_staff(user: Any, obj: Project | Need) -> bool:
-    return user.role in (Role.STAFF, Role.ADMIN) and in_scope(user, obj.district_code, obj.street_code)
+    return covers(user, obj)
 
 
 def _staff(actor: User, project: Project | Need) -> None:

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from marketplace import storage
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
-from marketplace.accounts.scope import in_scope, region_filter
+from marketplace.accounts.scope import guard, region_filter
 from marketplace.audit import service as audit
 from marketplace.extensions import db
 from marketplace.households.models import Referral, ReferralStatus
@@ -31,9 +31,7 @@ STAFF = (Role.STAFF, Role.ADMIN)
 
 
 def _project_or_404(project_id: int) -> Project:
-    project = db.get_or_404(Project, project_id)
-    if not in_scope(current_user, project.district_code, project.street_code):
-        abort(403)
+    project = guard(db.get_or_404(Project, project_id))
     return project
 
 
@@ -62,9 +60,7 @@ def project_list() -> str:
 @roles_required(*STAFF)
 def new(referral_id: int) -> str | Response:
     """Triage a renovation referral: its public need, the home survey, and the household's project."""
-    referral = db.get_or_404(Referral, referral_id)
-    if not in_scope(current_user, referral.district_code, referral.household.street_code):
-        abort(403)
+    referral = guard(db.get_or_404(Referral, referral_id))
     form = SurveyForm()
     if form.validate_on_submit():
         with refusal() as refused:

@@ -14,7 +14,7 @@ from wtforms import SelectChoice
 from marketplace import money, storage
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
-from marketplace.accounts.scope import in_scope
+from marketplace.accounts.scope import covers
 from marketplace.extensions import db
 from marketplace.projects import points as _points  # noqa: F401  (registers the leaderboard source)
 from marketplace.projects import service
@@ -91,8 +91,7 @@ def _own_pledge(pledge_id: int) -> Pledge:
     item = db.get_or_404(Pledge, pledge_id)
     if current_user.role == Role.ORG_MEMBER and item.organisation_id != current_user.organisation_id:
         abort(403)
-    if current_user.role in (Role.STAFF, Role.ADMIN) and not in_scope(
-            current_user, item.project.district_code, item.project.street_code):
+    if current_user.role in (Role.STAFF, Role.ADMIN) and not covers(current_user, item.project):
         abort(403)
     return item
 
@@ -130,8 +129,7 @@ def photo(photo_id: int) -> Response:
     """A survey or inspection photo: staff of the region and organisation members only."""
     item = db.get_or_404(ProjectPhoto, photo_id)
     project = db.session.get(Project, item.project_id)
-    if current_user.role in (Role.STAFF, Role.ADMIN) and not in_scope(
-            current_user, project.district_code, project.street_code):
+    if current_user.role in (Role.STAFF, Role.ADMIN) and not covers(current_user, project):
         abort(403)
     try:
         path = storage.open_file(item.file_key)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,3 +44,27 @@ class Region(db.Model):
 
     def __repr__(self) -> str:
         return f"<Region {self.code} {self.name}>"
+
+
+class RegionScoped:
+    """What every model placed in a district (and perhaps a street) can say about where it is.
+
+    The model declares `district_code`, `street_code` and the `district`/`street` relationships;
+    staff scope (`accounts/scope.covers`) reads the two codes.
+    """
+
+    if TYPE_CHECKING:  # declared by each model as mapped columns and relationships
+        district_code: str
+        street_code: str | None
+        district: Region
+        street: Region | None
+
+    @property
+    def region_code(self) -> str:
+        """The most precise region known: the street, else the district."""
+        return self.street_code or self.district_code
+
+    @property
+    def place(self) -> str:
+        """The street (or district) name: as precise as may be shown to organisations and the public."""
+        return self.street.name if self.street else self.district.name
