@@ -124,11 +124,8 @@ def redeem() -> Response:
     if account is None:
         return refuse_sign_in(Role.OUTLET_STAFF)
     result = redemption.redeem(request.form.get("code", ""), counter=account, now=timing.now())
-    if not result.counter_live:
-        db.session.rollback()
+    if not result.counter_live:  # nothing was redeemed: the statement checked the sign-in first
         return refuse_sign_in(Role.OUTLET_STAFF)
-    if db.session().in_transaction():  # SQLite redeemed in the request's transaction; PostgreSQL did not
-        db.session.commit()
     return jsonify(_as_json(result, result.counts))
 
 

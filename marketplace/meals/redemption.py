@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from marketplace.accounts import sessions
@@ -126,7 +127,9 @@ ONE_STATEMENT = _one_statement()
 # SQLite, step by step in the request's transaction.
 REDEEM = (sa.update(Voucher.__table__).where(_redeemable, _v.outlet_id == _counter_outlet.scalar_subquery())
           .values(**_redeemed).returning(_v.id, _v.outlet_id))
-BUMP = sa.update(MealDay.__table__).where(_this_day(sa.bindparam("b_outlet"))).values(redeemed=_d.redeemed + 1)
+# The counter row moved by this redemption, returned as the counter's screen shows it.
+BUMP = (sa.update(MealDay.__table__).where(_this_day(sa.bindparam("b_outlet"))).values(redeemed=_d.redeemed + 1)
+        .returning(_d.quota, _d.booked, _d.redeemed, _d.expired))
 SCANNED = sa.select(
     sa.select(_u.id).where(_live_counter).scalar_subquery().label("live_user"),
     _counter_outlet.scalar_subquery().label("my_outlet"), *_SCANNED_COLUMNS,
@@ -145,7 +148,8 @@ def redeem(typed: str, *, counter: Any, now: datetime) -> Redemption:
     well_formed = len(code) == codes.VOUCHER_LENGTH and codes.is_valid(code)
     values = {"b_code": code if well_formed else "", "b_user": counter.id, "b_version": counter.session_version,
               "b_day": local_date(now), "b_now": now}
-    if db.engine.dialect.name == "postgresql":
+    # MEAL_REDEMPTION="steps" runs the step path on PostgreSQL too (scripts/bench_meals.py compares them).
+    if db.engine.dialect.name == "postgresql" and current_app.config.get("MEAL_REDEMPTION") != "steps":
         return _in_one_statement(code, well_formed, values, now)
     return _in_steps(code, well_formed, values, now)
 
@@ -185,9 +189,9 @@ def _in_steps(code: str, well_formed: bool, values: dict[str, Any], now: datetim
     if well_formed and (won := connection.execute(REDEEM, values).first()) is not None:
         audit.record_now("meal.redeem", actor_id=values["b_user"], object_type="vouchers", object_id=won.id,
                          after={"outlet_id": won.outlet_id})
-        connection.execute(BUMP, {"b_outlet": won.outlet_id, "b_day": values["b_day"]})
+        counted = connection.execute(BUMP, {"b_outlet": won.outlet_id, "b_day": values["b_day"]}).first()
         return Redemption(Outcome.VALID, redeemed_at=now, outlet_id=won.outlet_id,
-                          counts=reports.outlet_day(won.outlet_id, values["b_day"]))
+                          counts=reports.day_counts(won.outlet_id, values["b_day"], counted))
     row = connection.execute(SCANNED, values).one()
     counts = reports.outlet_day(row.my_outlet, values["b_day"]) if row.my_outlet is not None else None
     return _refused(row, ScannedVoucher.of(row), code, well_formed, now, counts)
