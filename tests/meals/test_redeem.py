@@ -13,28 +13,14 @@ from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
 from marketplace.meals import codes, redemption, reports, vouchers
 from marketplace.meals.models import Voucher, VoucherStatus
-from tests.meals_support import (
+from tests.meals.support import (
     approve_pledge,
     book,
-    english,
-    fixed_clock,
     make_company,
     make_outlet,
     outlet_client,
     phone,
 )
-
-
-@pytest.fixture
-def clock(app):
-    """Today at noon in Guangzhou (the app's injectable clock)."""
-    yield from fixed_clock(app)
-
-
-@pytest.fixture(autouse=True)
-def _english(app):
-    """Messages and pages in their English source (the default language is Chinese)."""
-    yield from english(app)
 
 SCANS = 200
 
