@@ -22,6 +22,7 @@ rate limits count in Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379/0), 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -350,7 +351,8 @@ def load(kind: str, address: str, *, processes: int, threads: int, seconds: floa
             "outcomes": outcomes}
 
 
-REDEEM_PHASES = ("redeem_json", "redeem", "redeem_json_one_statement", "redeem_json_steps")
+REDEEM_PHASES = ("redeem_json", "redeem", "redeem_json_one_statement", "redeem_json_steps", "redeem_page_split",
+                 "redeem_page_read_first", "redeem_page_one")
 
 
 # --- one database ---------------------------------------------------------------------------------
@@ -362,23 +364,34 @@ def ceiling(args: argparse.Namespace, port: int) -> dict:
         return load("hello", address, processes=args.processes, threads=args.threads, seconds=args.seconds)
 
 
-# The app with the scanner's redemption forced onto the step path (what SQLite runs), for
-# --compare-redemption; `wsgi:app` runs PostgreSQL's one-statement path.
-STEPS_APP = "marketplace:create_app({'MEAL_REDEMPTION': 'steps'})"
+def _app(config: dict) -> str:
+    """gunicorn's spec of the app with `config` on top of the environment's."""
+    return f"marketplace:create_app({config!r})" if config else "wsgi:app"
 
 
-def compare_redemption(args: argparse.Namespace, addresses: dict[str, str], jobs: list, shared: dict) -> dict:
-    """The scanner's two redemption paths side by side: the same codes dealt into rounds, the servers
-    taking turns A B B A A B … (so a busy moment of the machine falls on both), same clients."""
+# What --compare runs side by side: the phase, then each variant's name and app config.
+COMPARISONS = {
+    # The scanner's redemption on PostgreSQL: one statement on the autocommit pool, or the step path
+    # (what SQLite runs) in the request's transaction.
+    "redemption": ("redeem_json", {"one_statement": {}, "steps": {"MEAL_REDEMPTION": "steps"}}),
+    # The outlet page's form post on SQLite: three transactions, sign-in read first, or one.
+    "page": ("redeem", {f"page_{v}": {"MEAL_OUTLET_PAGE": v} for v in ("split", "read_first", "one")}),
+}
+
+
+def compare(args: argparse.Namespace, kind: str, addresses: dict[str, str], jobs: list, shared: dict) -> dict:
+    """Variants side by side: the same codes dealt into rounds, the servers taking turns A B | B A |
+    A B … (so a busy moment of the machine falls on each), the same clients."""
+    names = list(addresses)
     rounds = 2 * args.rounds
-    size = len(jobs) // rounds
-    order = [("one_statement", "steps")[(r + 1) // 2 % 2] for r in range(rounds)]  # A B B A A B …
-    merged: dict[str, dict] = {path: {"latencies": [], "seconds": 0.0, "outcomes": [], "codes": 0, "rounds": []}
-                               for path in addresses}
+    order = [name for r in range(rounds) for name in (names if r % 2 == 0 else names[::-1])]
+    size = len(jobs) // len(order)
+    merged: dict[str, dict] = {name: {"latencies": [], "seconds": 0.0, "outcomes": [], "codes": 0, "rounds": []}
+                               for name in names}
     for r, path in enumerate(order):
         chunk = jobs[r * size:(r + 1) * size]
         scans = [job for job in chunk for _ in (1, 2)]  # every code twice, adjacent: two clients race
-        phase = load("redeem_json", addresses[path], processes=args.processes, threads=args.threads, jobs=scans,
+        phase = load(kind, addresses[path], processes=args.processes, threads=args.threads, jobs=scans,
                      shared=shared, keep_latencies=True)
         into = merged[path]
         into["latencies"] += phase.pop("latencies")
@@ -389,7 +402,7 @@ def compare_redemption(args: argparse.Namespace, addresses: dict[str, str], jobs
     result = {}
     for path, into in merged.items():
         latencies = sorted(into.pop("latencies"))
-        result[f"redeem_json_{path}"] = {
+        result[f"{kind}_{path}"] = {
             **into, "requests": len(latencies), "rate": len(latencies) / into["seconds"],
             "p50_ms": 1000 * statistics.median(latencies), "p95_ms": 1000 * latencies[int(0.95 * len(latencies)) - 1],
             "p99_ms": 1000 * latencies[int(0.99 * len(latencies)) - 1]}
@@ -402,7 +415,7 @@ def run_backend(backend: str, args: argparse.Namespace, port: int) -> dict:
         info = seed(url, args.vouchers, args.outlets)
         report: dict = {"backend": backend, "load_before": os.getloadavg()[0]}
         report["hello_before"] = ceiling(args, port)
-        if args.compare_redemption:
+        if args.compare:
             return _compare_backend(report, url, info, args, port)
         with gunicorn("wsgi:app", ROOT, port + 1, app_env(url), args.workers) as address:
             signed = [sign_in(address, k) for k in range(info["counters"])]
@@ -433,17 +446,21 @@ def run_backend(backend: str, args: argparse.Namespace, port: int) -> dict:
 
 
 def _compare_backend(report: dict, url: str, info: dict, args: argparse.Namespace, port: int) -> dict:
-    """--compare-redemption: both paths' servers up at once on the same database, each warmed up,
-    then the scanner phase alternating between them."""
-    with gunicorn("wsgi:app", ROOT, port + 1, app_env(url), args.workers) as one, \
-            gunicorn(STEPS_APP, ROOT, port + 2, app_env(url), args.workers) as steps:
-        signed = [sign_in(one, k) for k in range(info["counters"])]  # one secret: the cookies serve both
+    """--compare: every variant's server up at once on the same database, each warmed up, then the
+    phase alternating between them."""
+    kind, variants = COMPARISONS[args.compare]
+    with contextlib.ExitStack() as stack:
+        addresses = {name: stack.enter_context(gunicorn(_app(config), ROOT, port + 1 + n, app_env(url), args.workers))
+                     for n, (name, config) in enumerate(variants.items())}
+        first = next(iter(addresses.values()))
+        signed = [sign_in(first, k) for k in range(info["counters"])]  # one secret: the cookies serve all
         shared = {"cookies": [c for c, _t in signed], "tokens": [t for _c, t in signed]}
         jobs = info["jobs"]
-        for n, address in enumerate((one, steps)):
-            load("redeem_json", address, processes=args.processes, threads=args.threads,
-                 jobs=jobs[200 * n:200 * (n + 1)], shared=shared)
-        report.update(compare_redemption(args, {"one_statement": one, "steps": steps}, jobs[400:], shared))
+        for n, address in enumerate(addresses.values()):
+            load(kind, address, processes=args.processes, threads=args.threads, jobs=jobs[200 * n:200 * (n + 1)],
+                 shared=shared)
+        report.update(compare(args, kind, addresses, jobs[200 * len(addresses):], shared))
+        report["compared"] = [f"{kind}_{name}" for name in addresses]
     return _finish(report, url, info, args, port)
 
 
@@ -481,17 +498,22 @@ def summary(report: dict) -> str:
 
     lines = [f"== {report['backend']} == (1-minute load average {report['load_before']:.1f} before, "
              f"{report['load_after']:.1f} after, on {os.cpu_count()} CPUs)", line("hello ceiling", hello)]
-    for kind, name in (("redeem_json", "redeem (scanner)"), ("redeem", "redeem (HTML form)"),
-                       ("redeem_json_one_statement", "scanner, 1 stmt"), ("redeem_json_steps", "scanner, steps")):
+    names = {"redeem_json": "redeem (scanner)", "redeem": "redeem (HTML form)",
+             "redeem_json_one_statement": "scanner, 1 stmt", "redeem_json_steps": "scanner, steps",
+             "redeem_page_split": "form, split", "redeem_page_read_first": "form, read first",
+             "redeem_page_one": "form, one txn"}
+    for kind, name in names.items():
         if kind not in report:
             continue
         phase = report[kind]
         lines.append(f"{line(name, phase)}  verdicts {phase['verdicts']}, codes valid twice "
                      f"{phase['codes_valid_more_than_once']}, never {phase['codes_never_valid']}"
                      + (f", rounds {phase['rounds']} req/s" if "rounds" in phase else ""))
-    if "redeem_json_steps" in report:
-        ratio = report["redeem_json_one_statement"]["rate"] / report["redeem_json_steps"]["rate"]
-        lines.append(f"one statement / steps: {ratio:.2f}× the requests/s")
+    if "compared" in report:
+        first, *others = report["compared"]
+        for other in others:
+            lines.append(f"{names[first]} / {names[other]}: {report[first]['rate'] / report[other]['rate']:.2f}× "
+                         "the requests/s")
     if "book" in report:
         book, storm = report["book"], report["storm"]
         lines += [f"{line('booking', book)}  statuses {book['statuses']}",
@@ -514,10 +536,11 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=18600)
     parser.add_argument("--phases", default="redeem_json,redeem,book",
                         help="which of redeem_json, redeem, book (booking and the oversell storm) to run")
-    parser.add_argument("--compare-redemption", action="store_true",
-                        help="instead of the phases: the scanner on PostgreSQL's one-statement path and on the "
-                             "step path, side by side on the same data (use with --backends postgresql)")
-    parser.add_argument("--rounds", type=int, default=3, help="--compare-redemption: rounds per path")
+    parser.add_argument("--compare", choices=sorted(COMPARISONS),
+                        help="instead of the phases, variants side by side on the same data: 'redemption', the "
+                             "scanner's one-statement and step paths (PostgreSQL); 'page', the page form's "
+                             "transactions (SQLite)")
+    parser.add_argument("--rounds", type=int, default=3, help="--compare: rounds per variant")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     args.phases = {phase.strip() for phase in args.phases.split(",")}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -62,6 +62,8 @@ def _read_before_writing() -> None:
     and holds it through everything the request does.) The scanner's own endpoint loads no sign-in."""
     if request.endpoint != "outlet.scan" or request.method != "POST" or db.engine.dialect.name != "sqlite":
         return
+    if _variant() == "one":
+        return
     db.session().expire_on_commit = False  # the user stays loaded after the read phase ends
     with read_phase():
         current_user._get_current_object()  # Flask-Login loads the sign-in here
@@ -83,8 +85,23 @@ def _as_json(result: Any, counts: Any) -> dict[str, Any]:
     return answer
 
 
+def _variant() -> str:
+    """MEAL_OUTLET_PAGE (measurement only, scripts/bench_meals.py --compare-page): "split" reads the
+    sign-in, redeems, commits and reads the page in three transactions; "read_first" reads the sign-in
+    first, then one write transaction; "one" is one write transaction."""
+    return current_app.config.get("MEAL_OUTLET_PAGE", "split")
+
+
 def _page(form: RedeemForm, result: Any = None) -> str:
     """The outlet's page, with the answer to the last scan if there was one."""
+    if _variant() != "split":
+        outlet = _my_outlet()
+        counts = None
+        if outlet is not None:  # a scan brought its day's counts; a bare page reads them
+            counts = result.counts if result and result.counts else reports.outlet_day(
+                outlet.id, timing.local_date(timing.now()))
+        return render_template("meals/outlet_scan.html", outlet=outlet, form=form,
+                               answer=_as_json(result, counts), counts=counts)
     session = db.session()
     session.expire_on_commit = False  # this request's session only; the page needs what it loaded
     session.commit()
