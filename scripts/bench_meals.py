@@ -374,8 +374,9 @@ COMPARISONS = {
     # The scanner's redemption on PostgreSQL: one statement on the autocommit pool, or the step path
     # (what SQLite runs) in the request's transaction.
     "redemption": ("redeem_json", {"one_statement": {}, "steps": {"MEAL_REDEMPTION": "steps"}}),
-    # The outlet page's form post on SQLite: three transactions, sign-in read first, or one.
-    "page": ("redeem", {f"page_{v}": {"MEAL_OUTLET_PAGE": v} for v in ("split", "read_first", "one")}),
+    # The outlet page's form post on SQLite: the page rendered after the redemption's commit, or
+    # everything in one write transaction.
+    "page": ("redeem", {"page_split": {}, "page_one": {"MEAL_OUTLET_PAGE": "one"}}),
 }
 
 

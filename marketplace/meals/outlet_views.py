@@ -55,20 +55,6 @@ def _my_outlet() -> ShownOutlet | None:
     return ShownOutlet(row.id, row.name, f"{row.serves_from:%H:%M}–{row.serves_until:%H:%M}") if row else None
 
 
-@bp.before_request
-def _read_before_writing() -> None:
-    """SQLite: the page's form post reads the sign-in as a plain reader, so the only write lock it
-    takes covers the redemption. (A POST otherwise takes the lock at its first query, the sign-in's,
-    and holds it through everything the request does.) The scanner's own endpoint loads no sign-in."""
-    if request.endpoint != "outlet.scan" or request.method != "POST" or db.engine.dialect.name != "sqlite":
-        return
-    if _variant() == "one":
-        return
-    db.session().expire_on_commit = False  # the user stays loaded after the read phase ends
-    with read_phase():
-        current_user._get_current_object()  # Flask-Login loads the sign-in here
-
-
 WORDS = {"valid": lambda: _("Valid"), "used": lambda: _("Already used"), "invalid": lambda: _("Invalid")}
 
 
@@ -85,34 +71,26 @@ def _as_json(result: Any, counts: Any) -> dict[str, Any]:
     return answer
 
 
-def _variant() -> str:
-    """MEAL_OUTLET_PAGE (measurement only, scripts/bench_meals.py --compare-page): "split" reads the
-    sign-in, redeems, commits and reads the page in three transactions; "read_first" reads the sign-in
-    first, then one write transaction; "one" is one write transaction."""
-    return current_app.config.get("MEAL_OUTLET_PAGE", "split")
-
-
 def _page(form: RedeemForm, result: Any = None) -> str:
-    """The outlet's page, with the answer to the last scan if there was one."""
-    if _variant() != "split":
-        outlet = _my_outlet()
-        counts = None
-        if outlet is not None:  # a scan brought its day's counts; a bare page reads them
-            counts = result.counts if result and result.counts else reports.outlet_day(
-                outlet.id, timing.local_date(timing.now()))
-        return render_template("meals/outlet_scan.html", outlet=outlet, form=form,
-                               answer=_as_json(result, counts), counts=counts)
-    session = db.session()
-    session.expire_on_commit = False  # this request's session only; the page needs what it loaded
-    session.commit()
-    with read_phase():  # the page's own reads take no write lock
-        outlet = _my_outlet()
-        counts = None
-        if outlet is not None:  # a scan brought its day's counts; a bare page reads them
-            counts = result.counts if result and result.counts else reports.outlet_day(
-                outlet.id, timing.local_date(timing.now()))
-        return render_template("meals/outlet_scan.html", outlet=outlet, form=form,
-                               answer=_as_json(result, counts), counts=counts)
+    """The outlet's page, with the answer to the last scan if there was one.
+
+    Rendered as a plain reader after the scan's redemption is committed (`read_phase`): on SQLite,
+    rendering under the write lock made every other counter's scan wait for it (docs/BENCHMARKS.md).
+    """
+    if current_app.config.get("MEAL_OUTLET_PAGE") == "one":  # measurement only
+        return _render(form, result)
+    with read_phase():
+        return _render(form, result)
+
+
+def _render(form: RedeemForm, result: Any) -> str:
+    outlet = _my_outlet()
+    counts = None
+    if outlet is not None:  # a scan brought its day's counts; a bare page reads them
+        counts = result.counts if result and result.counts else reports.outlet_day(
+            outlet.id, timing.local_date(timing.now()))
+    return render_template("meals/outlet_scan.html", outlet=outlet, form=form,
+                           answer=_as_json(result, counts), counts=counts)
 
 
 @bp.route("/", methods=["GET", "POST"])
