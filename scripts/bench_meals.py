@@ -14,6 +14,10 @@ clients' side that every code was valid exactly once.
 
     .venv/bin/python scripts/bench_meals.py                      # both databases
     .venv/bin/python scripts/bench_meals.py --backends sqlite --seconds 5
+    .venv/bin/python scripts/bench_meals.py --backends sqlite --compare page   # variants side by side
+
+`--compare` starts one server per variant of the app (its config on top of the environment's) on the
+same seeded database and lets the servers take turns, round by round, on the same clients.
 
 PostgreSQL comes from BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
 rate limits count in Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379/0), as with several workers.
@@ -351,8 +355,7 @@ def load(kind: str, address: str, *, processes: int, threads: int, seconds: floa
             "outcomes": outcomes}
 
 
-REDEEM_PHASES = ("redeem_json", "redeem", "redeem_json_one_statement", "redeem_json_steps", "redeem_page_split",
-                 "redeem_page_read_first", "redeem_page_one")
+REDEEM_PHASES = ("redeem_json", "redeem", "redeem_page_read_phase", "redeem_page_one")
 
 
 # --- one database ---------------------------------------------------------------------------------
@@ -370,13 +373,12 @@ def _app(config: dict) -> str:
 
 
 # What --compare runs side by side: the phase, then each variant's name and app config.
+# (Commit 025a2b5 also had "redemption": the scanner on PostgreSQL's one-statement path against the
+# step path; docs/BENCHMARKS.md has its figures and why one path remains.)
 COMPARISONS = {
-    # The scanner's redemption on PostgreSQL: one statement on the autocommit pool, or the step path
-    # (what SQLite runs) in the request's transaction.
-    "redemption": ("redeem_json", {"one_statement": {}, "steps": {"MEAL_REDEMPTION": "steps"}}),
     # The outlet page's form post on SQLite: the page rendered after the redemption's commit, or
     # everything in one write transaction.
-    "page": ("redeem", {"page_split": {}, "page_one": {"MEAL_OUTLET_PAGE": "one"}}),
+    "page": ("redeem", {"page_read_phase": {}, "page_one": {"MEAL_OUTLET_PAGE": "one"}}),
 }
 
 
@@ -389,21 +391,21 @@ def compare(args: argparse.Namespace, kind: str, addresses: dict[str, str], jobs
     size = len(jobs) // len(order)
     merged: dict[str, dict] = {name: {"latencies": [], "seconds": 0.0, "outcomes": [], "codes": 0, "rounds": []}
                                for name in names}
-    for r, path in enumerate(order):
+    for r, name in enumerate(order):
         chunk = jobs[r * size:(r + 1) * size]
         scans = [job for job in chunk for _ in (1, 2)]  # every code twice, adjacent: two clients race
-        phase = load(kind, addresses[path], processes=args.processes, threads=args.threads, jobs=scans,
+        phase = load(kind, addresses[name], processes=args.processes, threads=args.threads, jobs=scans,
                      shared=shared, keep_latencies=True)
-        into = merged[path]
+        into = merged[name]
         into["latencies"] += phase.pop("latencies")
         into["seconds"] += phase["seconds"]
         into["outcomes"] += phase.pop("outcomes")
         into["codes"] += len(chunk)
         into["rounds"].append(round(phase["rate"]))
     result = {}
-    for path, into in merged.items():
+    for name, into in merged.items():
         latencies = sorted(into.pop("latencies"))
-        result[f"{kind}_{path}"] = {
+        result[f"{kind}_{name}"] = {
             **into, "requests": len(latencies), "rate": len(latencies) / into["seconds"],
             "p50_ms": 1000 * statistics.median(latencies), "p95_ms": 1000 * latencies[int(0.95 * len(latencies)) - 1],
             "p99_ms": 1000 * latencies[int(0.99 * len(latencies)) - 1]}
@@ -500,9 +502,7 @@ def summary(report: dict) -> str:
     lines = [f"== {report['backend']} == (1-minute load average {report['load_before']:.1f} before, "
              f"{report['load_after']:.1f} after, on {os.cpu_count()} CPUs)", line("hello ceiling", hello)]
     names = {"redeem_json": "redeem (scanner)", "redeem": "redeem (HTML form)",
-             "redeem_json_one_statement": "scanner, 1 stmt", "redeem_json_steps": "scanner, steps",
-             "redeem_page_split": "form, split", "redeem_page_read_first": "form, read first",
-             "redeem_page_one": "form, one txn"}
+             "redeem_page_read_phase": "form, read phase", "redeem_page_one": "form, one txn"}
     for kind, name in names.items():
         if kind not in report:
             continue
@@ -538,9 +538,8 @@ def main() -> int:
     parser.add_argument("--phases", default="redeem_json,redeem,book",
                         help="which of redeem_json, redeem, book (booking and the oversell storm) to run")
     parser.add_argument("--compare", choices=sorted(COMPARISONS),
-                        help="instead of the phases, variants side by side on the same data: 'redemption', the "
-                             "scanner's one-statement and step paths (PostgreSQL); 'page', the page form's "
-                             "transactions (SQLite)")
+                        help="instead of the phases, variants side by side on the same data: 'page', the "
+                             "outlet page form's transactions (use with --backends sqlite)")
     parser.add_argument("--rounds", type=int, default=3, help="--compare: rounds per variant")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()

@@ -77,13 +77,14 @@ def _page(form: RedeemForm, result: Any = None) -> str:
     Rendered as a plain reader after the scan's redemption is committed (`read_phase`): on SQLite,
     rendering under the write lock made every other counter's scan wait for it (docs/BENCHMARKS.md).
     """
-    if current_app.config.get("MEAL_OUTLET_PAGE") == "one":  # measurement only
+    if current_app.config.get("MEAL_OUTLET_PAGE") == "one":  # scripts/bench_meals.py --compare page
         return _render(form, result)
     with read_phase():
         return _render(form, result)
 
 
 def _render(form: RedeemForm, result: Any) -> str:
+    """The page itself: the outlet, the answer, the day's counts."""
     outlet = _my_outlet()
     counts = None
     if outlet is not None:  # a scan brought its day's counts; a bare page reads them
