@@ -540,7 +540,7 @@ def main() -> int:
     parser.add_argument("--compare", choices=sorted(COMPARISONS),
                         help="instead of the phases, variants side by side on the same data: 'page', the "
                              "outlet page form's transactions (use with --backends sqlite)")
-    parser.add_argument("--rounds", type=int, default=3, help="--compare: rounds per variant")
+    parser.add_argument("--rounds", type=int, default=3, help="--compare: pairs of turns per variant (A B | B A)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     args.phases = {phase.strip() for phase in args.phases.split(",")}
