@@ -14,6 +14,10 @@ clients' side that every code was valid exactly once.
 
     .venv/bin/python scripts/bench_meals.py                      # both databases
     .venv/bin/python scripts/bench_meals.py --backends sqlite --seconds 5
+    .venv/bin/python scripts/bench_meals.py --backends sqlite --compare page   # variants side by side
+
+`--compare` starts one server per variant of the app (its config on top of the environment's) on the
+same seeded database and lets the servers take turns, round by round, on the same clients.
 
 PostgreSQL comes from BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
 rate limits count in Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379/0), as with several workers.
@@ -22,6 +26,7 @@ rate limits count in Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379/0), 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -178,7 +183,9 @@ def check_sql(url: str, info: dict) -> dict:
 
 @contextmanager
 def gunicorn(module: str, chdir: Path, port: int, env: dict[str, str], workers: int):
-    """gunicorn with `workers` sync workers on 127.0.0.1:port; stopped (by its own pid) afterwards."""
+    """gunicorn with `workers` sync workers on 127.0.0.1:port; stopped (by its own pid) afterwards.
+
+    `module` is gunicorn's app spec: `wsgi:app`, or a factory call with literal arguments."""
     command = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                "--chdir", str(chdir), "--log-level", "warning", module]
     process = subprocess.Popen(command, env={**os.environ, **env}, cwd=str(chdir))
@@ -318,7 +325,7 @@ def _process(kind: str, address: str, shared: dict, job_lists: list[list], secon
 
 
 def load(kind: str, address: str, *, processes: int, threads: int, seconds: float = 0, jobs: list | None = None,
-         shared: dict | None = None) -> dict:
+         shared: dict | None = None, keep_latencies: bool = False) -> dict:
     """Run one phase from `processes` × `threads` clients; jobs (if given) are dealt round-robin."""
     shared = dict(shared or {})
     slots = processes * threads
@@ -342,8 +349,13 @@ def load(kind: str, address: str, *, processes: int, threads: int, seconds: floa
     latencies = sorted(x for lat, _ in results for x in lat)
     outcomes = [o for _, outs in results for o in outs]
     return {"requests": len(latencies), "seconds": elapsed, "rate": len(latencies) / elapsed,
-            "p50_ms": 1000 * statistics.median(latencies), "p99_ms": 1000 * latencies[int(0.99 * len(latencies)) - 1],
+            **({"latencies": latencies} if keep_latencies else {}),
+            "p50_ms": 1000 * statistics.median(latencies), "p95_ms": 1000 * latencies[int(0.95 * len(latencies)) - 1],
+            "p99_ms": 1000 * latencies[int(0.99 * len(latencies)) - 1],
             "outcomes": outcomes}
+
+
+REDEEM_PHASES = ("redeem_json", "redeem", "redeem_page_read_phase", "redeem_page_one")
 
 
 # --- one database ---------------------------------------------------------------------------------
@@ -355,12 +367,59 @@ def ceiling(args: argparse.Namespace, port: int) -> dict:
         return load("hello", address, processes=args.processes, threads=args.threads, seconds=args.seconds)
 
 
+def _app(config: dict) -> str:
+    """gunicorn's spec of the app with `config` on top of the environment's."""
+    return f"marketplace:create_app({config!r})" if config else "wsgi:app"
+
+
+# What --compare runs side by side: the phase, then each variant's name and app config.
+# (Commit 025a2b5 also had "redemption": the scanner on PostgreSQL's one-statement path against the
+# step path; docs/BENCHMARKS.md has its figures and why one path remains.)
+COMPARISONS = {
+    # The outlet page's form post on SQLite: the page rendered after the redemption's commit, or
+    # everything in one write transaction.
+    "page": ("redeem", {"page_read_phase": {}, "page_one": {"MEAL_OUTLET_PAGE": "one"}}),
+}
+
+
+def compare(args: argparse.Namespace, kind: str, addresses: dict[str, str], jobs: list, shared: dict) -> dict:
+    """Variants side by side: the same codes dealt into rounds, the servers taking turns A B | B A |
+    A B … (so a busy moment of the machine falls on each), the same clients."""
+    names = list(addresses)
+    rounds = 2 * args.rounds
+    order = [name for r in range(rounds) for name in (names if r % 2 == 0 else names[::-1])]
+    size = len(jobs) // len(order)
+    merged: dict[str, dict] = {name: {"latencies": [], "seconds": 0.0, "outcomes": [], "codes": 0, "rounds": []}
+                               for name in names}
+    for r, name in enumerate(order):
+        chunk = jobs[r * size:(r + 1) * size]
+        scans = [job for job in chunk for _ in (1, 2)]  # every code twice, adjacent: two clients race
+        phase = load(kind, addresses[name], processes=args.processes, threads=args.threads, jobs=scans,
+                     shared=shared, keep_latencies=True)
+        into = merged[name]
+        into["latencies"] += phase.pop("latencies")
+        into["seconds"] += phase["seconds"]
+        into["outcomes"] += phase.pop("outcomes")
+        into["codes"] += len(chunk)
+        into["rounds"].append(round(phase["rate"]))
+    result = {}
+    for name, into in merged.items():
+        latencies = sorted(into.pop("latencies"))
+        result[f"{kind}_{name}"] = {
+            **into, "requests": len(latencies), "rate": len(latencies) / into["seconds"],
+            "p50_ms": 1000 * statistics.median(latencies), "p95_ms": 1000 * latencies[int(0.95 * len(latencies)) - 1],
+            "p99_ms": 1000 * latencies[int(0.99 * len(latencies)) - 1]}
+    return result
+
+
 def run_backend(backend: str, args: argparse.Namespace, port: int) -> dict:
     """All phases against one database; returns the figures and the SQL checks."""
     with scratch_database(backend) as url:
         info = seed(url, args.vouchers, args.outlets)
         report: dict = {"backend": backend, "load_before": os.getloadavg()[0]}
         report["hello_before"] = ceiling(args, port)
+        if args.compare:
+            return _compare_backend(report, url, info, args, port)
         with gunicorn("wsgi:app", ROOT, port + 1, app_env(url), args.workers) as address:
             signed = [sign_in(address, k) for k in range(info["counters"])]
             book_path = f"/meals/outlets/{info['outlets']['book']}/book"
@@ -389,13 +448,32 @@ def run_backend(backend: str, args: argparse.Namespace, port: int) -> dict:
         return _finish(report, url, info, args, port)
 
 
+def _compare_backend(report: dict, url: str, info: dict, args: argparse.Namespace, port: int) -> dict:
+    """--compare: every variant's server up at once on the same database, each warmed up, then the
+    phase alternating between them."""
+    kind, variants = COMPARISONS[args.compare]
+    with contextlib.ExitStack() as stack:
+        addresses = {name: stack.enter_context(gunicorn(_app(config), ROOT, port + 1 + n, app_env(url), args.workers))
+                     for n, (name, config) in enumerate(variants.items())}
+        first = next(iter(addresses.values()))
+        signed = [sign_in(first, k) for k in range(info["counters"])]  # one secret: the cookies serve all
+        shared = {"cookies": [c for c, _t in signed], "tokens": [t for _c, t in signed]}
+        jobs = info["jobs"]
+        for n, address in enumerate(addresses.values()):
+            load(kind, address, processes=args.processes, threads=args.threads, jobs=jobs[200 * n:200 * (n + 1)],
+                 shared=shared)
+        report.update(compare(args, kind, addresses, jobs[200 * len(addresses):], shared))
+        report["compared"] = [f"{kind}_{name}" for name in addresses]
+    return _finish(report, url, info, args, port)
+
+
 def _finish(report: dict, url: str, info: dict, args: argparse.Namespace, port: int) -> dict:
     """The ceiling again, the SQL checks, and the clients' verdicts tallied."""
     report["hello_after"] = ceiling(args, port)
     report["sql"] = check_sql(url, info)
     report["hello"] = max((report.pop("hello_before"), report.pop("hello_after")), key=lambda h: h["rate"])
     report["load_after"] = os.getloadavg()[0]
-    for kind in ("redeem_json", "redeem"):
+    for kind in REDEEM_PHASES:
         if kind not in report:
             continue
         phase = report[kind]
@@ -406,7 +484,7 @@ def _finish(report: dict, url: str, info: dict, args: argparse.Namespace, port: 
     for phase in ("book", "storm"):
         if phase in report:
             report[phase]["statuses"] = dict(Counter(report[phase]["outcomes"]))
-    for phase in ("hello", "redeem_json", "redeem", "book", "storm"):
+    for phase in ("hello", *REDEEM_PHASES, "book", "storm"):
         if phase in report:
             report[phase].pop("outcomes", None)
     return report
@@ -417,17 +495,26 @@ def summary(report: dict) -> str:
     hello, sql = report["hello"], report["sql"]
 
     def line(name: str, phase: dict) -> str:
-        return (f"{name:<19}{phase['rate']:8.0f} req/s  p50 {phase['p50_ms']:6.1f} ms  p99 {phase['p99_ms']:6.1f} ms"
+        return (f"{name:<19}{phase['rate']:8.0f} req/s  p50 {phase['p50_ms']:6.1f} ms  p95 {phase['p95_ms']:6.1f} ms"
+                f"  p99 {phase['p99_ms']:6.1f} ms"
                 f"  = {100 * phase['rate'] / hello['rate']:3.0f} % of hello")
 
     lines = [f"== {report['backend']} == (1-minute load average {report['load_before']:.1f} before, "
              f"{report['load_after']:.1f} after, on {os.cpu_count()} CPUs)", line("hello ceiling", hello)]
-    for kind, name in (("redeem_json", "redeem (scanner)"), ("redeem", "redeem (HTML form)")):
+    names = {"redeem_json": "redeem (scanner)", "redeem": "redeem (HTML form)",
+             "redeem_page_read_phase": "form, read phase", "redeem_page_one": "form, one txn"}
+    for kind, name in names.items():
         if kind not in report:
             continue
         phase = report[kind]
         lines.append(f"{line(name, phase)}  verdicts {phase['verdicts']}, codes valid twice "
-                     f"{phase['codes_valid_more_than_once']}, never {phase['codes_never_valid']}")
+                     f"{phase['codes_valid_more_than_once']}, never {phase['codes_never_valid']}"
+                     + (f", rounds {phase['rounds']} req/s" if "rounds" in phase else ""))
+    if "compared" in report:
+        first, *others = report["compared"]
+        for other in others:
+            lines.append(f"{names[first]} / {names[other]}: {report[first]['rate'] / report[other]['rate']:.2f}× "
+                         "the requests/s")
     if "book" in report:
         book, storm = report["book"], report["storm"]
         lines += [f"{line('booking', book)}  statuses {book['statuses']}",
@@ -450,6 +537,10 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=18600)
     parser.add_argument("--phases", default="redeem_json,redeem,book",
                         help="which of redeem_json, redeem, book (booking and the oversell storm) to run")
+    parser.add_argument("--compare", choices=sorted(COMPARISONS),
+                        help="instead of the phases, variants side by side on the same data: 'page', the "
+                             "outlet page form's transactions (use with --backends sqlite)")
+    parser.add_argument("--rounds", type=int, default=3, help="--compare: pairs of turns per variant (A B | B A)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     args.phases = {phase.strip() for phase in args.phases.split(",")}
@@ -464,7 +555,7 @@ def main() -> int:
         print(summary(report), flush=True)
         sql = report["sql"]
         failed |= any(report[k]["codes_valid_more_than_once"] or report[k]["codes_never_valid"]
-                      for k in ("redeem_json", "redeem") if k in report)
+                      for k in REDEEM_PHASES if k in report)
         failed |= bool(sql["double_redemptions"] or sql["oversold_counter_rows"] or sql["oversold_days_by_vouchers"]
                        or sql["day_counters_off"]
                        or sql["redeemed_vouchers"] != sql["redeem_audit_rows"])

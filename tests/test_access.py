@@ -153,7 +153,7 @@ def _meal_values() -> dict[str, object]:
 
     from marketplace.extensions import db
     from marketplace.meals import eligibility
-    from tests.meals_support import approve_pledge, make_outlet
+    from tests.meals.support import approve_pledge, make_outlet
 
     approve_pledge(outlet := make_outlet(), start=date.today())
     row, _code = eligibility.issue_code(actor=make_user(Role.ADMIN), note="", valid_days=5, today=date.today())

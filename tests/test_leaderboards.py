@@ -76,7 +76,7 @@ def test_redeemed_meals_count_for_companies(app):
     """One point per redeemed meal, on the company board only (DESIGN §7)."""
     from marketplace.leaderboards import points
     from marketplace.meals import redemption
-    from tests import meals_support as meals
+    from tests.meals import support as meals
 
     clock = next(meals.fixed_clock(app))
     company = meals.make_company("助餐企业")
@@ -97,7 +97,7 @@ def test_redeemed_meals_count_for_companies(app):
 
 def test_top_companies_carry_the_badge_on_their_outlets_and_vouchers(app, client):
     from marketplace.leaderboards import publish as publishing
-    from tests import meals_support as meals
+    from tests.meals import support as meals
 
     clock = next(meals.fixed_clock(app))
     top = meals.make_company("榜首餐饮")

@@ -19,6 +19,7 @@ from marketplace.meals import outlets, pledges, reports, timing
 from marketplace.meals.errors import MealError
 from marketplace.meals.forms import ActionForm, OutletForm, OutletStaffForm, PledgeForm
 from marketplace.meals.models import MealPledge, Outlet
+from marketplace.unit_of_work import refusal
 
 bp = Blueprint("company_meals", __name__, url_prefix="/org/meals")
 PAST_DAYS, FUTURE_DAYS = 14, 7
@@ -69,14 +70,11 @@ def _save_outlet(form: OutletForm, save: Any) -> Response | None:
     """Validate, store the photo, run the operation; None when the form must be shown again."""
     if not form.validate_on_submit():
         return None
-    try:
+    with refusal() as refused:  # a MealError or a PhotoError
         photo = storage.store_photo(form.photo.data.read()) if form.photo.data else None
         outlet = save(_details(form), photo)
-    except (MealError, storage.PhotoError) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if refused:
         return None
-    db.session.commit()
     flash(_("Outlet saved."), "success")
     return redirect(url_for("company_meals.outlet_edit", outlet_id=outlet.id))
 
@@ -118,16 +116,12 @@ def outlet_staff_add(outlet_id: int) -> Response:
     form = OutletStaffForm()
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-    else:
-        try:
-            outlets.add_outlet_staff(outlet, actor=current_user, email=form.email.data, password=form.password.data,
-                                     display_name=form.display_name.data or "")
-        except MealError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("Sign-in created. Give the email and password to the outlet in person."), "success")
+        return redirect(url_for("company_meals.outlet_edit", outlet_id=outlet.id))
+    with refusal() as refused:
+        outlets.add_outlet_staff(outlet, actor=current_user, email=form.email.data, password=form.password.data,
+                                 display_name=form.display_name.data or "")
+    if not refused:
+        flash(_("Sign-in created. Give the email and password to the outlet in person."), "success")
     return redirect(url_for("company_meals.outlet_edit", outlet_id=outlet.id))
 
 
@@ -144,16 +138,12 @@ def pledge_new() -> str | Response:
     if request.method == "GET":
         form.weekdays.data = [str(d) for d in range(7)]
     if form.validate_on_submit():
-        try:
+        with refusal() as refused:
             pledges.create_pledge(db.get_or_404(Outlet, form.outlet.data), actor=current_user,
                                   meals_per_day=form.meals_per_day.data, starts_on=form.starts_on.data,
                                   ends_on=form.ends_on.data, weekdays=form.weekday_mask,
                                   today=timing.local_date(timing.now()))
-        except MealError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if not refused:
             flash(_("Thank you! Your pledge is with the civil-affairs staff for approval."), "success")
             return redirect(url_for("company_meals.overview"))
     return render_template("meals/pledge_form.html", form=form)
@@ -168,12 +158,8 @@ def pledge_withdraw(pledge_id: int) -> Response:
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with refusal() as refused:
         pledges.withdraw_pledge(pledge, actor=current_user)
-    except MealError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if not refused:
         flash(_("Pledge withdrawn."), "success")
     return redirect(url_for("company_meals.overview"))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -55,18 +55,6 @@ def _my_outlet() -> ShownOutlet | None:
     return ShownOutlet(row.id, row.name, f"{row.serves_from:%H:%M}–{row.serves_until:%H:%M}") if row else None
 
 
-@bp.before_request
-def _read_before_writing() -> None:
-    """SQLite: the page's form post reads the sign-in as a plain reader, so the only write lock it
-    takes covers the redemption. (A POST otherwise takes the lock at its first query, the sign-in's,
-    and holds it through everything the request does.) The scanner's own endpoint loads no sign-in."""
-    if request.endpoint != "outlet.scan" or request.method != "POST" or db.engine.dialect.name != "sqlite":
-        return
-    db.session().expire_on_commit = False  # the user stays loaded after the read phase ends
-    with read_phase():
-        current_user._get_current_object()  # Flask-Login loads the sign-in here
-
-
 WORDS = {"valid": lambda: _("Valid"), "used": lambda: _("Already used"), "invalid": lambda: _("Invalid")}
 
 
@@ -84,18 +72,26 @@ def _as_json(result: Any, counts: Any) -> dict[str, Any]:
 
 
 def _page(form: RedeemForm, result: Any = None) -> str:
-    """The outlet's page, with the answer to the last scan if there was one."""
-    session = db.session()
-    session.expire_on_commit = False  # this request's session only; the page needs what it loaded
-    session.commit()
-    with read_phase():  # the page's own reads take no write lock
-        outlet = _my_outlet()
-        counts = None
-        if outlet is not None:  # a scan brought its day's counts; a bare page reads them
-            counts = result.counts if result and result.counts else reports.outlet_day(
-                outlet.id, timing.local_date(timing.now()))
-        return render_template("meals/outlet_scan.html", outlet=outlet, form=form,
-                               answer=_as_json(result, counts), counts=counts)
+    """The outlet's page, with the answer to the last scan if there was one.
+
+    Rendered as a plain reader after the scan's redemption is committed (`read_phase`): on SQLite,
+    rendering under the write lock made every other counter's scan wait for it (docs/BENCHMARKS.md).
+    """
+    if current_app.config.get("MEAL_OUTLET_PAGE") == "one":  # scripts/bench_meals.py --compare page
+        return _render(form, result)
+    with read_phase():
+        return _render(form, result)
+
+
+def _render(form: RedeemForm, result: Any) -> str:
+    """The page itself: the outlet, the answer, the day's counts."""
+    outlet = _my_outlet()
+    counts = None
+    if outlet is not None:  # a scan brought its day's counts; a bare page reads them
+        counts = result.counts if result and result.counts else reports.outlet_day(
+            outlet.id, timing.local_date(timing.now()))
+    return render_template("meals/outlet_scan.html", outlet=outlet, form=form,
+                           answer=_as_json(result, counts), counts=counts)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -124,11 +120,8 @@ def redeem() -> Response:
     if account is None:
         return refuse_sign_in(Role.OUTLET_STAFF)
     result = redemption.redeem(request.form.get("code", ""), counter=account, now=timing.now())
-    if not result.counter_live:
-        db.session.rollback()
+    if not result.counter_live:  # nothing was redeemed: the statement checked the sign-in first
         return refuse_sign_in(Role.OUTLET_STAFF)
-    if db.session().in_transaction():  # SQLite redeemed in the request's transaction; PostgreSQL did not
-        db.session.commit()
     return jsonify(_as_json(result, result.counts))
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from marketplace.accounts.models import Role, User
-from marketplace.accounts.scope import in_scope, region_filter
+from marketplace.accounts.models import User
+from marketplace.accounts.scope import covers, region_filter
 from marketplace.audit import service as audit
 from marketplace.extensions import db
 from marketplace.meals import quota
@@ -60,9 +60,7 @@ def _move(pledge: MealPledge, expected: str, values: dict[str, Any], message: An
 
 def can_review(actor: User, pledge: MealPledge) -> bool:
     """Staff review pledges of outlets in their region; admins everywhere."""
-    return actor.role in (Role.STAFF, Role.ADMIN) and in_scope(
-        actor, pledge.outlet.district_code, pledge.outlet.street_code
-    )
+    return covers(actor, pledge.outlet)
 
 
 def review_pledge(pledge: MealPledge, *, actor: User, approve: bool, reason: str = "", now: Any) -> None:

@@ -6,10 +6,11 @@ the voucher is for the counter's outlet, the outlet of the counter's own approve
 inside serving hours and still booked. Among any number of simultaneous scans exactly one changes
 the row; the others are told when it was redeemed.
 
-The answer comes with the day's counts for the counter's screen. On PostgreSQL the whole scan is one
-statement, run outside any transaction of the request: the sign-in check, the UPDATE, the audit row
-and the counts are one atomic statement, and one round trip. SQLite has no data-modifying WITH, and
-no round trips to save: there it is the same steps as statements in the request's transaction.
+The answer comes with the day's counts for the counter's screen. One implementation serves both
+databases, in the request's transaction: the conditional UPDATE … RETURNING (SQLite ≥ 3.35 has it),
+the audit row, the day's counter moved and read back in one UPDATE … RETURNING; a scan that redeemed
+nothing reads the voucher to say why. (PostgreSQL's one-statement variant, outside the request's
+transaction, was not fast enough to keep a second implementation: docs/BENCHMARKS.md.)
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from flask_babel import lazy_gettext as _l
 from marketplace.accounts import sessions
 from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
-from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
 from marketplace.meals import codes, reports
 from marketplace.meals.models import MealDay, Outlet, Voucher, VoucherStatus
@@ -81,115 +81,48 @@ _SCANNED_COLUMNS = [_scanned.c[name].label(f"v_{name}") for name in
 _probe = sa.select(sa.literal(1).label("one")).subquery("probe")
 
 
-def _this_day(outlet: Any) -> sa.ColumnElement[bool]:
-    """The counter row of `outlet` on the scan's day."""
-    return sa.and_(_d.outlet_id == outlet, _d.serve_date == sa.bindparam("b_day"))
-
-
-def _one_statement() -> sa.Select[Any]:
-    """PostgreSQL: sign-in, UPDATE, audit row, the day's counter, the scanned voucher and the counts,
-    in one statement.
-
-    Every part reads the database as it was when the statement began: the counts do not yet include
-    this redemption, and a scan that lost a race sees the voucher still booked (both handled below).
-    """
-    counter = (sa.select(_u.id, _u.email, _u.outlet_id).where(_live_counter)
-               .join(Outlet, sa.and_(_o.id == _u.outlet_id, _o.organisation_id == _u.organisation_id))
-               .join(Organisation, sa.and_(_org.id == _o.organisation_id, _org.status == OrgStatus.APPROVED))
-               .cte("counter"))
-    won = (sa.update(Voucher.__table__).where(_redeemable, _v.outlet_id == counter.c.outlet_id)
-           .values(**{**_redeemed, "redeemed_by_id": counter.c.id})
-           .returning(_v.id, _v.outlet_id).cte("won"))
-    logged = sa.insert(AuditEvent).from_select(
-        ["at", "actor_id", "actor_label", "action", "object_type", "object_id", "after", "ip"],
-        sa.select(sa.bindparam("b_now", type_=AuditEvent.__table__.c.at.type), counter.c.id, counter.c.email,
-                  sa.literal("meal.redeem"), sa.literal("vouchers"), sa.cast(won.c.id, sa.String),
-                  sa.func.json_build_object("outlet_id", won.c.outlet_id), sa.bindparam("b_ip", type_=sa.String))
-        .select_from(won.join(counter, sa.true())),
-    ).cte("logged")
-    bumped = (sa.update(MealDay.__table__).where(_this_day(won.c.outlet_id))
-              .values(redeemed=_d.redeemed + 1).cte("bumped"))
-    live_user = sa.select(_u.id).where(_live_counter).scalar_subquery()
-    my_outlet = sa.select(counter.c.outlet_id).scalar_subquery()
-    day = MealDay.__table__.alias("day")
-    return (
-        sa.select(live_user.label("live_user"), my_outlet.label("my_outlet"),
-                  sa.select(won.c.id).scalar_subquery().label("won"), *_SCANNED_COLUMNS,
-                  day.c.quota, day.c.booked, day.c.redeemed, day.c.expired)
-        .select_from(_probe.outerjoin(_scanned, _scanned.c.code == sa.bindparam("b_code"))
-                     .outerjoin(day, sa.and_(day.c.outlet_id == my_outlet, day.c.serve_date == sa.bindparam("b_day"))))
-        .add_cte(logged, bumped)
-    )
-
-
-ONE_STATEMENT = _one_statement()
-# SQLite, step by step in the request's transaction.
+# Built once (a counter scans voucher after voucher).
 REDEEM = (sa.update(Voucher.__table__).where(_redeemable, _v.outlet_id == _counter_outlet.scalar_subquery())
           .values(**_redeemed).returning(_v.id, _v.outlet_id))
-BUMP = sa.update(MealDay.__table__).where(_this_day(sa.bindparam("b_outlet"))).values(redeemed=_d.redeemed + 1)
+# The counter row moved by this redemption, returned as the counter's screen shows it.
+BUMP = (sa.update(MealDay.__table__)
+        .where(_d.outlet_id == sa.bindparam("b_outlet"), _d.serve_date == sa.bindparam("b_day"))
+        .values(redeemed=_d.redeemed + 1).returning(_d.quota, _d.booked, _d.redeemed, _d.expired))
+# A scan that redeemed nothing: is the sign-in live, which outlet is it, the voucher as it is now,
+# and the outlet's counter row of the day.
+_day = MealDay.__table__.alias("day")
 SCANNED = sa.select(
     sa.select(_u.id).where(_live_counter).scalar_subquery().label("live_user"),
     _counter_outlet.scalar_subquery().label("my_outlet"), *_SCANNED_COLUMNS,
-).select_from(_probe.outerjoin(_scanned, _scanned.c.code == sa.bindparam("b_code")))
-# A scan that lost a race (PostgreSQL) reads the voucher again, as the winner left it.
-RESCANNED = sa.select(*_SCANNED_COLUMNS).where(_scanned.c.code == sa.bindparam("b_code"))
+    _day.c.quota, _day.c.booked, _day.c.redeemed, _day.c.expired,
+).select_from(_probe.outerjoin(_scanned, _scanned.c.code == sa.bindparam("b_code")).outerjoin(
+    _day, sa.and_(_day.c.outlet_id == _counter_outlet.scalar_subquery(), _day.c.serve_date == sa.bindparam("b_day"))))
 
 
 def redeem(typed: str, *, counter: Any, now: datetime) -> Redemption:
     """Redeem a voucher at the counter's outlet: one atomic conditional UPDATE, exactly one winner.
 
     `counter` names the outlet staff sign-in scanning (`id` and `session_version`: a `User`, or the
-    session's `SessionAccount`); its outlet and company are checked inside the same UPDATE.
+    session's `SessionAccount`); its outlet and company are checked inside the same UPDATE. Runs in
+    the caller's transaction (the request's), which commits it.
     """
     code = codes.normalise(typed)
     well_formed = len(code) == codes.VOUCHER_LENGTH and codes.is_valid(code)
     values = {"b_code": code if well_formed else "", "b_user": counter.id, "b_version": counter.session_version,
               "b_day": local_date(now), "b_now": now}
-    if db.engine.dialect.name == "postgresql":
-        return _in_one_statement(code, well_formed, values, now)
-    return _in_steps(code, well_formed, values, now)
-
-
-def _in_one_statement(code: str, well_formed: bool, values: dict[str, Any], now: datetime) -> Redemption:
-    values = {**values, "b_ip": audit.request_ip()}
-    try:
-        return _one_statement_on(db.engines["autocommit"], code, well_formed, values, now)
-    except sa.exc.DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-        # The pooled connection had died (the server restarted): SQLAlchemy has dropped the pool; try
-        # once more on a new connection. Safe: had the lost statement redeemed the voucher, this one
-        # finds it redeemed and says so; it is never redeemed twice.
-        return _one_statement_on(db.engines["autocommit"], code, well_formed, values, now)
-
-
-def _one_statement_on(engine: sa.Engine, code: str, well_formed: bool, values: dict[str, Any],
-                      now: datetime) -> Redemption:
-    # Its own connection, outside the request's transaction: the statement is atomic by itself.
-    with engine.connect() as connection:
-        row = connection.execute(ONE_STATEMENT, values).one()
-        # The day's counter row as the statement began: this redemption is not in it yet.
-        won = row.won is not None
-        counted = None if row.quota is None else (row.quota, row.booked, row.redeemed + won, row.expired)
-        counts = reports.day_counts(row.my_outlet, values["b_day"], counted) if row.my_outlet is not None else None
-        if won:
-            return Redemption(Outcome.VALID, redeemed_at=now, outlet_id=row.my_outlet, counts=counts)
-        voucher = ScannedVoucher.of(row)
-        if voucher.status == VoucherStatus.BOOKED and voucher.outlet_id == row.my_outlet:  # lost a race?
-            voucher = ScannedVoucher.of(connection.execute(RESCANNED, values).one())
-    return _refused(row, voucher, code, well_formed, now, counts)
-
-
-def _in_steps(code: str, well_formed: bool, values: dict[str, Any], now: datetime) -> Redemption:
     connection = db.session.connection()
+    # Simultaneous scans: PostgreSQL makes the others wait on the row and re-check the condition, so
+    # they change nothing; SQLite runs one writer at a time.
     if well_formed and (won := connection.execute(REDEEM, values).first()) is not None:
         audit.record_now("meal.redeem", actor_id=values["b_user"], object_type="vouchers", object_id=won.id,
                          after={"outlet_id": won.outlet_id})
-        connection.execute(BUMP, {"b_outlet": won.outlet_id, "b_day": values["b_day"]})
+        counted = connection.execute(BUMP, {"b_outlet": won.outlet_id, "b_day": values["b_day"]}).first()
         return Redemption(Outcome.VALID, redeemed_at=now, outlet_id=won.outlet_id,
-                          counts=reports.outlet_day(won.outlet_id, values["b_day"]))
+                          counts=reports.day_counts(won.outlet_id, values["b_day"], counted))
+    # A new statement: under READ COMMITTED it sees the winner of a race that made the UPDATE wait.
     row = connection.execute(SCANNED, values).one()
-    counts = reports.outlet_day(row.my_outlet, values["b_day"]) if row.my_outlet is not None else None
+    counted = None if row.quota is None else (row.quota, row.booked, row.redeemed, row.expired)
+    counts = reports.day_counts(row.my_outlet, values["b_day"], counted) if row.my_outlet is not None else None
     return _refused(row, ScannedVoucher.of(row), code, well_formed, now, counts)
 
 

@@ -14,9 +14,9 @@ from marketplace import storage
 from marketplace.accounts.access import public
 from marketplace.extensions import db, limiter
 from marketplace.meals import codes, outlets, quota, timing, vouchers
-from marketplace.meals.errors import MealError
 from marketplace.meals.forms import ActionForm, BookForm, FindVoucherForm
 from marketplace.meals.models import Outlet, Voucher, VoucherStatus
+from marketplace.unit_of_work import refusal
 
 bp = Blueprint("meals", __name__, url_prefix="/meals")
 
@@ -59,14 +59,10 @@ def book(outlet_id: int) -> str | Response:
     form = BookForm()
     form.day.choices = [SelectChoice(d.isoformat(), _day_label(d, now, left)) for d, left in days if left > 0]
     if form.validate_on_submit():
-        try:
+        with refusal() as refused:
             booking = vouchers.book(outlet.id, date.fromisoformat(form.day.data), phone=form.phone.data,
                                     eligibility_code=form.eligibility_code.data or "", now=now)
-        except MealError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if not refused:
             return redirect(url_for("meals.voucher", token=booking.token))
     return render_template("meals/book.html", outlet=outlet, form=form, days=days)
 
@@ -115,13 +111,9 @@ def cancel(token: str) -> Response:
     item = _voucher_or_404(token)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with refusal() as refused:
         vouchers.cancel(item, now=timing.now())
-    except MealError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if not refused:
         flash(_("Cancelled. Thank you for letting someone else have the meal."), "success")
     return redirect(url_for("meals.voucher", token=token))
 
@@ -133,13 +125,9 @@ def find() -> str | Response:
     """Lost the voucher page? The phone number and the meal's code bring it back."""
     form = FindVoucherForm()
     if form.validate_on_submit():
-        try:
+        with refusal() as refused:
             booking = vouchers.recover(phone=form.phone.data, code=form.code.data)
-        except MealError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if not refused:
             return redirect(url_for("meals.voucher", token=booking.token))
     return render_template("meals/find.html", form=form)
 

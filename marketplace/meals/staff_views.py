@@ -10,10 +10,10 @@ from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
 from marketplace.meals import eligibility, pledges, timing
-from marketplace.meals.errors import MealError
 from marketplace.meals.forms import ActionForm, IssueCodeForm, PledgeReviewForm
 from marketplace.meals.models import PLEDGE_STATUS_LABELS, EligibilityCode, MealPledge
 from marketplace.settings import service as settings
+from marketplace.unit_of_work import refusal
 
 bp = Blueprint("staff_meals", __name__, url_prefix="/staff/meals")
 codes_bp = Blueprint("meal_codes", __name__, url_prefix="/meal-codes")
@@ -39,14 +39,10 @@ def pledge_review(pledge_id: int) -> str | Response:
         abort(403)
     form = PledgeReviewForm()
     if form.validate_on_submit():
-        try:
+        with refusal() as refused:
             pledges.review_pledge(pledge, actor=current_user, approve=form.decision.data == "approve",
                                   reason=form.reason.data or "", now=timing.now())
-        except MealError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if not refused:
             flash(_("Decision saved: the pledge is now %(status)s.", status=pledge.status_label), "success")
             return redirect(url_for("staff_meals.pledge_list"))
     return render_template("meals/staff_pledge.html", pledge=pledge, form=form)
@@ -65,14 +61,10 @@ def code_list() -> str | Response:
     form = IssueCodeForm(valid_days=settings.get("meals_code_days"))
     if form.validate_on_submit():
         now = timing.now()
-        try:
+        with refusal() as refused:
             row, code = eligibility.issue_code(actor=current_user, note=form.note.data or "",
                                                valid_days=form.valid_days.data, today=timing.local_date(now))
-        except MealError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if not refused:
             return render_template("meals/code_slip.html", row=row, code=code)
     page = db.paginate(eligibility.visible_query(current_user), page=request.args.get("page", 1, type=int),
                        per_page=30, error_out=False)
@@ -90,12 +82,8 @@ def code_revoke(code_id: int) -> Response:
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with refusal() as refused:
         eligibility.revoke_code(row, actor=current_user, now=timing.now())
-    except MealError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if not refused:
         flash(_("Code revoked: it books no more meals."), "success")
     return redirect(url_for("meal_codes.code_list"))

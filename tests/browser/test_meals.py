@@ -23,7 +23,7 @@ from marketplace.meals.timing import at_local, local_date
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.test_org_onboarding import SUBMIT, assert_fits_phone, sign_in
 from tests.conftest import PASSWORD
-from tests.meals_support import Clock, approve_pledge, make_company, make_outlet, make_outlet_staff
+from tests.meals.support import Clock, approve_pledge, make_company, make_outlet, make_outlet_staff
 
 pytestmark = pytest.mark.browser
 

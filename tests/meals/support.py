@@ -1,4 +1,7 @@
-"""Factories and a fixed clock for the meal tests: outlets, approved pledges, outlet staff, bookings."""
+"""Factories and a fixed clock for the meal tests: outlets, approved pledges, outlet staff, bookings.
+
+The fixtures built on them are in tests/meals/conftest.py; other features' tests import the factories
+from here."""
 
 from __future__ import annotations
 
@@ -44,19 +47,11 @@ class Clock:
 
 
 def fixed_clock(app: Flask) -> Iterator[Clock]:
-    """For a `clock` fixture: today, 12:00 in Guangzhou, inside the lunch hours of every test outlet."""
+    """For the `clock` fixture (tests/meals/conftest.py): today, 12:00 in Guangzhou, inside the lunch
+    hours of every test outlet."""
     fixed = Clock(app, at_local(local_date(datetime.now().astimezone()), 12))
     yield fixed
     app.config.pop("CLOCK", None)
-
-
-def english(app: Flask) -> Iterator[None]:
-    """For an autouse fixture: the tests read pages and messages in their English source, whatever
-    the Chinese catalog says."""
-    before = app.config["BABEL_DEFAULT_LOCALE"]
-    app.config["BABEL_DEFAULT_LOCALE"] = "en"
-    yield
-    app.config["BABEL_DEFAULT_LOCALE"] = before
 
 
 def make_company(name: str | None = None, status: str = "approved") -> Organisation:

@@ -18,19 +18,7 @@ from marketplace.meals.errors import MealError
 from marketplace.meals.models import EligibilityCode, MealDay, Voucher, VoucherStatus
 from marketplace.meals.phones import phone_hash
 from tests.conftest import make_user
-from tests.meals_support import approve_pledge, book, english, fixed_clock, make_outlet, make_outlet_staff, phone
-
-
-@pytest.fixture
-def clock(app):
-    """Today at noon in Guangzhou (the app's injectable clock)."""
-    yield from fixed_clock(app)
-
-
-@pytest.fixture(autouse=True)
-def _english(app):
-    """Messages and pages in their English source (the default language is Chinese)."""
-    yield from english(app)
+from tests.meals.support import approve_pledge, book, make_outlet, make_outlet_staff, phone
 
 PHONE = "13800138000"
 

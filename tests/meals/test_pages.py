@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from marketplace.accounts.models import Role, User
@@ -17,28 +16,14 @@ from marketplace.meals.models import MealDay, MealPledge, Outlet, Voucher
 from marketplace.meals.phones import phone_hash
 from marketplace.settings import service as settings
 from tests.conftest import make_user, sign_in
-from tests.meals_support import (
+from tests.meals.support import (
     approve_pledge,
     book,
-    english,
-    fixed_clock,
     make_company,
     make_outlet,
     outlet_client,
     phone,
 )
-
-
-@pytest.fixture
-def clock(app):
-    """Today at noon in Guangzhou (the app's injectable clock)."""
-    yield from fixed_clock(app)
-
-
-@pytest.fixture(autouse=True)
-def _english(app):
-    """Messages and pages in their English source (the default language is Chinese)."""
-    yield from english(app)
 
 
 def _member_client(app, company):
