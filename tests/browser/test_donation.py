@@ -22,8 +22,8 @@ from marketplace.donations.models import Donation
 from marketplace.extensions import db
 from tests.browser.test_org_onboarding import assert_fits_phone
 from tests.browser.test_wish_loop import shoot
-from tests.project_support import make_project
-from tests.stripe_support import hooked, localstripe_url  # noqa: F401  (localstripe, webhooks to the live app)
+from tests.donations.support import hooked, localstripe_url  # noqa: F401  (localstripe, webhooks to the live app)
+from tests.projects.support import make_project
 
 pytestmark = pytest.mark.browser
 

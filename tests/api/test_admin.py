@@ -5,7 +5,7 @@ from __future__ import annotations
 from marketplace.accounts.models import Role
 from marketplace.api import keys
 from marketplace.extensions import db
-from tests.api_support import BASE, Api, make_key
+from tests.api.support import BASE, Api, make_key
 from tests.conftest import referral_payload
 
 

@@ -17,7 +17,7 @@ from marketplace.projects import service
 from marketplace.projects.models import Milestone, PlanLine, Pledge, ProjectPhoto
 from marketplace.settings import service as settings
 from tests.conftest import make_need, make_org, make_user, sign_in
-from tests.project_support import make_project, make_renovation_need
+from tests.projects.support import make_project, make_renovation_need
 
 
 def test_a_project_starts_from_a_renovation_need_with_its_survey_photos(app):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import random
 import re
@@ -13,8 +12,6 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 from PIL import Image
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
 
 from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
@@ -24,48 +21,7 @@ from marketplace.households import importer
 from marketplace.households.importer import COLUMNS
 from marketplace.households.models import STAFF_SOURCE, Household, Referral
 from tests.conftest import make_user
-
-URL = "/staff/referrals/import/"
-
-
-def row(n: int, **overrides: object) -> dict[str, object]:
-    """A valid row of the file (CSV strings), unique by n."""
-    values: dict[str, object] = {
-        "external_id": f"IMP-{n:04d}", "referred_at": "2026-11-20T10:00:00+08:00",
-        "household_external_id": f"HH-{n:04d}", "household_category": "dibao",
-        "household_group": "elderly_special_difficulty", "region_code": "440104", "street": "北京街道",
-        "members": "1", "head_name": "李桂芳", "phone": "13800138000", "address": "越秀区北京路88号",
-        "id_number": "440104195201011234", "need_kind": "wish", "need_category": "daily_living",
-        "title": "一台电饭煲", "description": "独居老人，原电饭煲损坏。", "quantity": "1",
-        "estimated_value_fen": "29900", "urgency": "normal",
-        "needed_by": (today_shanghai() + timedelta(days=40)).isoformat(),
-    }
-    values.update(overrides)
-    return values
-
-
-def csv_file(rows: list[dict[str, object]], *, columns: tuple[str, ...] = COLUMNS, encoding: str = "utf-8") -> bytes:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for r in rows:
-        writer.writerow([r.get(c, "") for c in columns])
-    return out.getvalue().encode(encoding)
-
-
-def staff_client(as_role, **kwargs):  # type: ignore[no-untyped-def]
-    client = as_role(Role.STAFF, **kwargs)
-    client.get("/lang/en")  # assertions below read the English messages
-    return client
-
-
-def post(client, data: bytes, name: str = "referrals.csv"):  # type: ignore[no-untyped-def]
-    # Encoded in memory: for bodies over 500 KB the test client's own encoder spools to a temporary
-    # file that it never closes (a ResourceWarning, an error under this suite's settings).
-    boundary, body = encode_multipart(MultiDict({"file": FileStorage(io.BytesIO(data), filename=name)}))
-    response = client.post(URL, data=body, content_type=f'multipart/form-data; boundary="{boundary}"')
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
+from tests.households.support import URL, csv_file, post, row, staff_client
 
 
 def figures(html: str) -> tuple[int, int, int]:

@@ -11,9 +11,9 @@ from marketplace import clock
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
 from marketplace.households.models import Referral
-from tests.api_support import api_for
+from tests.api.support import api_for
 from tests.conftest import referral_payload
-from tests.test_referral_import import csv_file, post, row, staff_client
+from tests.households.support import csv_file, post, row, staff_client
 
 FORM = {"category": "tekun", "group": "homeless_vagrant", "street_code": "440104003", "members": "1",
         "head_name": "张三", "need_kind": "wish", "need_category": "daily_living", "title": "冬季棉被",

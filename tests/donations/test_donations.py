@@ -17,10 +17,9 @@ from marketplace.donations.models import Donation, StripeEvent
 from marketplace.extensions import db
 from marketplace.leaderboards.points import rank
 from marketplace.projects.models import Milestone, PlanLine
-from tests.browser.conftest import live_server, server_errors  # noqa: F401  (the app served for localstripe's webhooks)
 from tests.conftest import make_user, sign_in
-from tests.project_support import make_project
-from tests.stripe_support import hooked, intent_event, localstripe_url, signed, stripe_config  # noqa: F401
+from tests.donations.support import intent_event, signed, stripe_config
+from tests.projects.support import make_project
 
 
 @pytest.fixture

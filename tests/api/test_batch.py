@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from marketplace.extensions import db
 from marketplace.households.models import Referral
-from tests.api_support import api_for
+from tests.api.support import api_for
 from tests.conftest import referral_payload
 
 

@@ -37,7 +37,7 @@ from marketplace.projects.models import (
 from marketplace.projects.service import PledgeAction, ProjectAction, RepairAction, VisitAction
 from marketplace.web import Anonymous
 from tests.conftest import make_need, make_org, make_user, referral_payload, sign_in, tiny_jpeg
-from tests.project_support import make_project
+from tests.projects.support import make_project
 
 NEED_STATES = ["draft", "published", "published_late", "claimed", "delivered", "closed", "cancelled", "expired"]
 

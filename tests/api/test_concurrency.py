@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from marketplace.extensions import db
 from marketplace.households.models import Household, Referral
-from tests.api_support import Api, make_key
+from tests.api.support import Api, make_key
 from tests.conftest import referral_payload
 
 SENDERS = 20

@@ -16,9 +16,9 @@ from marketplace.households import intake
 from marketplace.households import service as households
 from marketplace.households.models import Referral
 from marketplace.needs import transitions
-from tests.api_support import api_for
+from tests.api.support import api_for
+from tests.api.test_status import _draft
 from tests.conftest import make_user, referral_payload
-from tests.test_api_status import _draft
 
 SINCE = "2000-01-01T00:00:00Z"
 

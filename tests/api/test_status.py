@@ -14,7 +14,7 @@ from marketplace.households import service as households
 from marketplace.households.models import Referral
 from marketplace.needs import transitions
 from marketplace.needs.models import Need
-from tests.api_support import api_for
+from tests.api.support import api_for
 from tests.conftest import make_org, make_user, referral_payload, tiny_jpeg
 
 

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 from marketplace.api.auth import sign
 from marketplace.clock import today
 from marketplace.households.contract import EXAMPLE
-from tests.api_support import Api, make_key
+from tests.api.support import Api, make_key
 from tests.conftest import make_need, referral_payload
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,

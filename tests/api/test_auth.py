@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from marketplace.api import keys
 from marketplace.api.models import ApiKey, ApiSource
 from marketplace.extensions import db
-from tests.api_support import BASE, Api, api_for, make_key
+from tests.api.support import BASE, Api, api_for, make_key
 from tests.conftest import referral_payload
 
 ENDPOINTS = [("POST", "/referrals"), ("POST", "/referrals/batch"), ("GET", "/referrals/GZ-1"), ("GET", "/referrals")]

@@ -11,7 +11,7 @@ from marketplace import clock
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
 from marketplace.households.models import Referral
-from tests.api_support import BASE, api_for
+from tests.api.support import BASE, api_for
 from tests.conftest import referral_payload
 
 

@@ -13,7 +13,7 @@ from marketplace.accounts.models import Role
 from marketplace.api import ratelimit
 from marketplace.api.models import DEFAULT_RATE_LIMIT, MIN_RATE_LIMIT, ApiSource
 from marketplace.extensions import db, limiter
-from tests.api_support import Api, api_for, make_key
+from tests.api.support import Api, api_for, make_key
 from tests.conftest import require
 
 
