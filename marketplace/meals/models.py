@@ -106,6 +106,11 @@ class MealPledge(db.Model):
         return str(PLEDGE_STATUS_LABELS[PledgeStatus(self.status)])
 
     @property
+    def is_rejected(self) -> bool:
+        """Staff turned it down (its reason is then for the company to read)."""
+        return self.status == PledgeStatus.REJECTED
+
+    @property
     def weekday_text(self) -> str:
         """"every day", or the chosen weekdays in the reader's language."""
         if self.weekdays == 127:

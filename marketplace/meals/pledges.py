@@ -7,12 +7,14 @@ change is a conditional UPDATE (pending → approved) and only its single winner
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from marketplace.accounts.models import User
+from marketplace import state
+from marketplace.accounts.models import Role, User
 from marketplace.accounts.scope import covers, region_filter
 from marketplace.audit import service as audit
 from marketplace.extensions import db
@@ -48,14 +50,30 @@ def create_pledge(outlet: Outlet, *, actor: User, meals_per_day: int, starts_on:
     return pledge
 
 
-def _move(pledge: MealPledge, expected: str, values: dict[str, Any], message: Any) -> None:
-    result = db.session.execute(
-        sa.update(MealPledge).where(MealPledge.id == pledge.id, MealPledge.status == expected).values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(pledge)
-    if result.rowcount != 1:
-        raise MealError(message)
+class PledgeAction(StrEnum):
+    """What can be done to a meal pledge; a page asks `allowed(pledge).approve`."""
+
+    APPROVE = "approve"  # staff of the outlet's region
+    REJECT = "reject"
+    WITHDRAW = "withdraw"  # the company, before review
+
+
+_P = PledgeStatus
+MOVES: state.Moves[PledgeAction, PledgeStatus] = state.Moves(MealPledge.status, {
+    PledgeAction.APPROVE: ((_P.PENDING,), _P.APPROVED),
+    PledgeAction.REJECT: ((_P.PENDING,), _P.REJECTED),
+    PledgeAction.WITHDRAW: ((_P.PENDING,), _P.WITHDRAWN),
+})
+
+
+@state.answers(MealPledge)
+def allowed(pledge: MealPledge, user: Any) -> state.Allowed[PledgeAction]:
+    """Reviewers of the outlet's region approve or reject a pending pledge; its company withdraws it."""
+    mine = user.is_authenticated and user.role == Role.ORG_MEMBER and user.organisation_id == pledge.organisation_id
+    who = ({PledgeAction.APPROVE, PledgeAction.REJECT} if can_review(user, pledge) else set()) | (
+        {PledgeAction.WITHDRAW} if mine else set())
+    offered = MOVES.offered(pledge.status)
+    return state.Allowed(PledgeAction, offered & who, offered)
 
 
 def can_review(actor: User, pledge: MealPledge) -> bool:
@@ -70,10 +88,10 @@ def review_pledge(pledge: MealPledge, *, actor: User, approve: bool, reason: str
     reason = (reason or "").strip()
     if not approve and not reason:
         raise MealError(_l("a rejection needs a reason"))
-    status = PledgeStatus.APPROVED if approve else PledgeStatus.REJECTED
-    _move(pledge, PledgeStatus.PENDING,
-          {"status": status, "review_reason": reason, "reviewed_at": now, "reviewed_by_id": actor.id},
-          _l("this pledge was already reviewed"))
+    action = PledgeAction.APPROVE if approve else PledgeAction.REJECT
+    MOVES.take(pledge, action, {"review_reason": reason, "reviewed_at": now, "reviewed_by_id": actor.id},
+               MealError(_l("this pledge was already reviewed")))
+    status = pledge.status
     days = quota.add_pledge(pledge) if approve else 0
     audit.record("meal_pledge.approve" if approve else "meal_pledge.reject", actor=actor, obj=pledge,
                  region_code=pledge.outlet.street_code, before={"status": "pending"},
@@ -85,8 +103,7 @@ def withdraw_pledge(pledge: MealPledge, *, actor: User) -> None:
     org = company_of(actor)
     if pledge.organisation_id != org.id:
         raise PermissionError("not your company's pledge")
-    _move(pledge, PledgeStatus.PENDING, {"status": PledgeStatus.WITHDRAWN},
-          _l("only a pledge waiting for approval can be withdrawn"))
+    MOVES.take(pledge, PledgeAction.WITHDRAW, {}, MealError(_l("only a pledge waiting for approval can be withdrawn")))
     audit.record("meal_pledge.withdraw", actor=actor, obj=pledge, region_code=pledge.outlet.street_code,
                  before={"status": "pending"}, after={"status": "withdrawn"})
 

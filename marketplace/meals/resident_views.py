@@ -95,8 +95,8 @@ def voucher(token: str) -> Response:
     now = timing.now()
     html = render_template("meals/voucher.html", voucher=item, token=token, qr=qr_svg(item),
                            code=codes.display(item.code), form=ActionForm(),
-                           can_cancel=item.status == VoucherStatus.BOOKED and now < item.valid_until,
-                           is_over=item.status == VoucherStatus.BOOKED and now >= item.valid_until)
+                           can_cancel=vouchers.may_cancel(item, now), shown=vouchers.shown_state(item, now),
+                           VoucherStatus=VoucherStatus)
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

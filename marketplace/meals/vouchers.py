@@ -140,6 +140,19 @@ def recover(*, phone: str, code: str) -> Booking:
     return Booking(voucher, token)
 
 
+def may_cancel(voucher: Voucher, now: datetime) -> bool:
+    """Whether the resident may still give the meal back (what `cancel` checks in its UPDATE)."""
+    return voucher.status == VoucherStatus.BOOKED and now < voucher.valid_until
+
+
+def shown_state(voucher: Voucher, now: datetime) -> VoucherStatus:
+    """The state the resident is told: a booked meal whose serving hours are over is expired already,
+    before the scheduler's next run records it."""
+    if voucher.status == VoucherStatus.BOOKED and now >= voucher.valid_until:
+        return VoucherStatus.EXPIRED
+    return VoucherStatus(voucher.status)
+
+
 def cancel(voucher: Voucher, *, now: datetime) -> None:
     """The resident gives the meal back before serving ends; the day gets it again."""
     result = db.session.execute(

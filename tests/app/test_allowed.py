@@ -347,3 +347,49 @@ def test_a_move_wins_once_and_leaves_the_object_as_the_database_holds_it(app):
     assert not state.move(need, Need.status == NeedStatus.PUBLISHED, values={"status": NeedStatus.CLAIMED})
     assert need.status == NeedStatus.CANCELLED
     db.session.rollback()
+
+
+# --- meal pledges ----------------------------------------------------------------------------
+
+def test_what_a_meal_pledge_offers_is_what_its_review_and_withdrawal_accept(app, clock_for_meals):
+    from marketplace.meals import pledges as meal_pledges
+    from marketplace.meals.models import PledgeStatus as MealPledgeStatus
+    from marketplace.meals.pledges import PledgeAction as MealAction
+    from tests.meals.support import make_company, make_outlet
+
+    company = make_company()
+    outlet = make_outlet(company)
+    staff = make_user(Role.STAFF, region="440104")
+    people = {"staff": staff, "other_staff": make_user(Role.STAFF, region="440106"),
+              "company": company.members[0], "other_company": make_company().members[0],
+              "visitor": Anonymous()}
+    now = clock_for_meals
+    for status in MealPledgeStatus:
+        item = meal_pledges.create_pledge(outlet, actor=company.members[0], meals_per_day=5, starts_on=now.date(),
+                                          ends_on=now.date(), weekdays=127, today=now.date())
+        if status in (MealPledgeStatus.APPROVED, MealPledgeStatus.REJECTED):
+            meal_pledges.review_pledge(item, actor=staff, approve=status == MealPledgeStatus.APPROVED,
+                                       reason="不在服务时段", now=now)
+        if status == MealPledgeStatus.WITHDRAWN:
+            meal_pledges.withdraw_pledge(item, actor=company.members[0])
+        db.session.commit()
+        cells = _matrix(item, people, {
+            MealAction.APPROVE: lambda u, p=item: meal_pledges.review_pledge(p, actor=u, approve=True, now=now),
+            MealAction.REJECT: lambda u, p=item: meal_pledges.review_pledge(p, actor=u, approve=False,
+                                                                            reason="名额已满", now=now),
+            MealAction.WITHDRAW: lambda u, p=item: meal_pledges.withdraw_pledge(p, actor=u),
+        })
+        assert _disagreements(cells) == [], status
+        assert cells["staff", MealAction.APPROVE][0] == (status == MealPledgeStatus.PENDING)
+        assert cells["company", MealAction.WITHDRAW][0] == (status == MealPledgeStatus.PENDING)
+
+
+@pytest.fixture
+def clock_for_meals(app):
+    """A moment on a weekday morning, the app's clock held there."""
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)  # Monday 09:00 in Guangzhou
+    app.config["CLOCK"] = lambda: moment
+    yield moment
+    app.config.pop("CLOCK", None)
