@@ -22,6 +22,7 @@ from marketplace.meals.models import MealPledge, Outlet
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("company_meals", __name__, url_prefix="/org/meals")
+bp.app_context_processor(lambda: {"is_company_member": outlets.is_company_member})  # the menu asks
 PAST_DAYS, FUTURE_DAYS = 14, 7
 
 

@@ -32,10 +32,16 @@ class OutletDetails:
     is_active: bool = True
 
 
+def is_company_member(actor: Any) -> bool:
+    """Whether the account is a member of a company (the organisations that run outlets and pledge meals)."""
+    org = actor.organisation if getattr(actor, "role", None) == Role.ORG_MEMBER else None
+    return org is not None and org.kind == "company"
+
+
 def company_of(actor: Any) -> Organisation:
     """The approved company the member acts for; refused for anyone else."""
-    org = actor.organisation if getattr(actor, "role", None) == Role.ORG_MEMBER else None
-    if org is None or org.kind != "company":
+    org = actor.organisation if is_company_member(actor) else None
+    if org is None:
         raise PermissionError("only members of a company manage outlets and pledges")
     try:
         ensure_may_act(org)

@@ -17,6 +17,7 @@ from marketplace.unit_of_work import refusal
 
 bp = Blueprint("staff_meals", __name__, url_prefix="/staff/meals")
 codes_bp = Blueprint("meal_codes", __name__, url_prefix="/meal-codes")
+codes_bp.app_context_processor(lambda: {"issues_meal_codes": eligibility.may_issue})  # the menu asks
 STAFF = (Role.STAFF, Role.ADMIN)
 
 
