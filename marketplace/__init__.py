@@ -41,7 +41,7 @@ def _init_extensions(app: Flask) -> None:
 
     import marketplace.models  # noqa: F401  (every model registered before migrations run)
     from marketplace import money, state, unit_of_work
-    from marketplace.accounts.access import deny_unclassified
+    from marketplace.accounts import access
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.web import register_web, select_locale
@@ -57,7 +57,7 @@ def _init_extensions(app: Flask) -> None:
     register_web(app)
     unit_of_work.init_app(app)
     state.init_app(app)
-    app.before_request(deny_unclassified)
+    access.init_app(app)
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )

@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 from flask_login import current_user
 
 from marketplace.extensions import db
@@ -140,31 +140,7 @@ def allowed(obj: Any, user: Any) -> Allowed[Any]:
     return _ANSWERS[type(obj)](obj, user)
 
 
-def may_open(user: Any, endpoint: str) -> bool:
-    """Whether `user` passes the access rule the endpoint's view declares (accounts/access.py)."""
-    from marketplace.accounts.access import PUBLIC, SIGNED_IN
-
-    rule = getattr(current_app.view_functions.get(endpoint), "access", None)
-    if rule is None:
-        return False  # an unclassified view is refused to everyone
-    if rule == PUBLIC:
-        return True
-    if not user.is_authenticated:
-        return False
-    return rule == SIGNED_IN or user.role in rule
-
-
 def init_app(app: Flask) -> None:
-    """Let templates ask the domain: `allowed(obj).claim`, `may_open('admin.index')`,
-    `may_view_region(code)`; and name states by their enums where a page only shows them."""
-    from marketplace.dashboard.queries import may_view
-    from marketplace.donations.models import DonationStatus
-    from marketplace.organisations.models import OrgStatus
-
-    app.jinja_env.globals.update(
-        allowed=lambda obj: allowed(obj, current_user),
-        may_open=lambda endpoint: may_open(current_user, endpoint),
-        may_view_region=lambda code: may_view(current_user, code),
-        DonationStatus=DonationStatus,
-        OrgStatus=OrgStatus,
-    )
+    """Let templates ask the domain: `allowed(obj).claim`. (Which pages a user may open is answered by
+    accounts/access.py, a feature's own questions by its blueprint.)"""
+    app.jinja_env.globals["allowed"] = lambda obj: allowed(obj, current_user)

@@ -81,3 +81,21 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+def may_open(user: Any, endpoint: str) -> bool:
+    """Whether `user` passes the access rule the endpoint's view declares (accounts/access.py)."""
+    rule = getattr(current_app.view_functions.get(endpoint), "access", None)
+    if rule is None:
+        return False  # an unclassified view is refused to everyone
+    if rule == PUBLIC:
+        return True
+    if not user.is_authenticated:
+        return False
+    return rule == SIGNED_IN or user.role in rule
+
+
+def init_app(app: Any) -> None:
+    """Deny unclassified views before they run, and let templates ask `may_open('admin.index')`."""
+    app.before_request(deny_unclassified)
+    app.jinja_env.globals["may_open"] = lambda endpoint: may_open(current_user, endpoint)

@@ -14,6 +14,7 @@ from marketplace.extensions import db
 from marketplace.regions.models import Region
 
 bp = Blueprint("dashboard", __name__, url_prefix="/staff/dashboard")
+bp.context_processor(lambda: {"may_view_region": lambda code: queries.may_view(current_user, code)})
 STAFF = (Role.STAFF, Role.ADMIN)
 
 

@@ -15,7 +15,7 @@ from marketplace.accounts.models import Role
 from marketplace.donations import points as _points  # noqa: F401  (registers the leaderboard sources)
 from marketplace.donations import service
 from marketplace.donations.forms import GiveForm
-from marketplace.donations.models import STATUS_LABELS, Donation
+from marketplace.donations.models import STATUS_LABELS, Donation, DonationStatus
 from marketplace.extensions import csrf, db
 from marketplace.projects.models import Project
 from marketplace.projects.views import fen
@@ -26,6 +26,7 @@ from marketplace.web import CSP
 bp = Blueprint("donations", __name__)
 # Pages of other features (a project's page) ask whether online giving is on without importing this one.
 bp.app_context_processor(lambda: {"online_giving": service.enabled})
+bp.context_processor(lambda: {"DonationStatus": DonationStatus})  # the thanks page names states by their enum
 
 
 def _give(project: Project | None, district: Region) -> str | Response:

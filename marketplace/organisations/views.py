@@ -12,10 +12,11 @@ from marketplace.accounts.models import Role
 from marketplace.extensions import db
 from marketplace.organisations import service
 from marketplace.organisations.forms import RegistrationForm, ReviewForm
-from marketplace.organisations.models import Organisation
+from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("organisations", __name__)
+bp.context_processor(lambda: {"OrgStatus": OrgStatus})  # pages name the states they show by their enum
 
 STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
