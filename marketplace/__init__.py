@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from marketplace.config import engine_binds, engine_options, load_config
+from marketplace.config import engine_options, load_config
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -22,7 +22,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
-    app.config.setdefault("SQLALCHEMY_BINDS", engine_binds(app.config["SQLALCHEMY_DATABASE_URI"]))
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: put it in the environment or .env (make run does)")
     app.config.setdefault("HASH_KEY", app.config["SECRET_KEY"])
@@ -31,6 +30,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from marketplace.paging import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route: ids past the database's range are 404
     _init_extensions(app)
     _register_blueprints(app)
     return app

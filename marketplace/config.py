@@ -25,16 +25,6 @@ def engine_options(url: str) -> dict[str, Any]:
     return {"pool_pre_ping": True}
 
 
-def engine_binds(url: str) -> dict[str, Any]:
-    """PostgreSQL: a second pool, "autocommit", whose connections run each statement by itself, for
-    work that is one atomic statement (the scanner's redemption) and needs no BEGIN/COMMIT round trips
-    around it. No pre-ping either (a round trip per request): its user retries once on a connection
-    found dead, as SQLAlchemy's "optimistic" disconnect handling describes."""
-    if not url.startswith("postgresql"):
-        return {}
-    return {"autocommit": {"url": url, "isolation_level": "AUTOCOMMIT"}}
-
-
 def load_config(instance_path: str) -> dict[str, Any]:
     """Build the application config from the environment."""
     load_dotenv(Path.cwd() / ".env", override=False)

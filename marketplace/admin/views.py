@@ -13,6 +13,7 @@ from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role, User
 from marketplace.admin.forms import ROLE_LABELS, AccessForm, NewUserForm
 from marketplace.extensions import db
+from marketplace.paging import paginate
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -37,7 +38,7 @@ def users() -> str:
         query = query.where(User.role == role)
     if q:
         query = query.where(sa.or_(User.email.contains(q.lower()), User.display_name.contains(q)))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    page = paginate(query, per_page=30)
     return render_template("admin/users.html", page=page, role=role, q=q, role_labels=ROLE_LABELS)
 
 

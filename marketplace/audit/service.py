@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
+from marketplace.paging import paginate
 
 
 def _actor_label(actor: Any) -> str:
@@ -116,7 +117,7 @@ def search(f: AuditFilter, *, page: int, per_page: int = 50) -> Any:
         query = query.where(AuditEvent.at >= f.since)
     if f.until:
         query = query.where(AuditEvent.at < f.until)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return paginate(query, page=page, per_page=per_page)
 
 
 def history(object_type: str, object_id: Any) -> list[AuditEvent]:

@@ -12,6 +12,8 @@ from openpyxl import Workbook
 from marketplace import taxonomy
 from marketplace.needs.models import Need
 
+WHAT = ("figures", "overdue")  # what the dashboard exports; anything else is not a page
+
 
 def figure_rows(name: str, data: dict[str, Any]) -> list[list[Any]]:
     """The figures as (label, value) rows."""

@@ -51,11 +51,15 @@ def export(fmt: str) -> Response:
         abort(404)
     code = _region()
     what = request.args.get("what", "figures")
+    if what not in exports.WHAT:
+        abort(404)
     if what == "overdue":
         rows = exports.overdue_rows(queries.overdue(code, limit=10_000))
     else:
         rows = exports.figure_rows(_name(code), queries.figures(code))
-    name = f"shanlian-{what}-{code}.{fmt}"
     body = exports.to_csv(rows) if fmt == "csv" else exports.to_xlsx(rows, what)
     mimetype = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
+    response = Response(body, mimetype=mimetype)
+    # Through werkzeug's header encoding (RFC 6266 / 5987), never pasted in by hand.
+    response.headers.set("Content-Disposition", "attachment", filename=f"shanlian-{what}-{code}.{fmt}")
+    return response

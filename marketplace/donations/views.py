@@ -17,6 +17,7 @@ from marketplace.donations import service
 from marketplace.donations.forms import GiveForm
 from marketplace.donations.models import STATUS_LABELS, Donation, DonationStatus
 from marketplace.extensions import csrf, db
+from marketplace.paging import paginate
 from marketplace.projects.models import Project
 from marketplace.projects.views import fen
 from marketplace.regions.models import Region
@@ -138,7 +139,7 @@ def admin_list() -> str:
     query = sa.select(Donation).order_by(Donation.id.desc())
     if status in STATUS_LABELS:
         query = query.where(Donation.status == status)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    page = paginate(query, per_page=50)
     return render_template("donations/admin_list.html", page=page, status=status, labels=STATUS_LABELS)
 
 

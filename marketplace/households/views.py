@@ -21,6 +21,7 @@ from marketplace.households import contract, intake, service
 from marketplace.households.forms import DeclineForm, ReferralForm, TriageForm, yuan_to_fen
 from marketplace.households.models import STAFF_SOURCE, Household, Referral
 from marketplace.needs import transitions
+from marketplace.paging import paginate
 from marketplace.regions.models import Region
 from marketplace.settings import service as settings
 from marketplace.taxonomy import LIGHTS
@@ -48,7 +49,7 @@ def referral_list() -> str:
     )
     if status in REFERRAL_STATUSES:
         query = query.where(Referral.status == status)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    page = paginate(query, per_page=30)
     return render_template("referrals/list.html", page=page, status=status)
 
 
@@ -187,7 +188,7 @@ def household_list() -> str:
         query = query.where(Household.group == group)
     if request.args.get("light") in LIGHTS:
         query = query.where(Household.light == request.args["light"])
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    page = paginate(query, per_page=30)
     return render_template("households/list.html", page=page, group=group)
 
 

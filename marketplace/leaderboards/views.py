@@ -13,6 +13,7 @@ from marketplace.leaderboards import publish
 from marketplace.leaderboards.models import BOARDS, PERIODS, LeaderboardSnapshot
 from marketplace.needs.models import Claim, ClaimStatus
 from marketplace.organisations.models import Organisation, OrgStatus
+from marketplace.paging import int_arg
 
 bp = Blueprint("leaderboards", __name__)
 
@@ -27,7 +28,7 @@ def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
 def board() -> str:
     """The latest published snapshot of a board and period, and the list of past ones."""
     board_name, period = _choice("board", BOARDS, "company"), _choice("period", PERIODS, "month")
-    snapshot_id = request.args.get("snapshot", type=int)
+    snapshot_id = int_arg("snapshot")
     query = sa.select(LeaderboardSnapshot).where(LeaderboardSnapshot.board == board_name,
                                                  LeaderboardSnapshot.period == period)
     past = db.session.scalars(query.order_by(LeaderboardSnapshot.period_start.desc()).limit(24)).all()

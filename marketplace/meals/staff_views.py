@@ -12,6 +12,7 @@ from marketplace.extensions import db
 from marketplace.meals import eligibility, pledges, timing
 from marketplace.meals.forms import ActionForm, IssueCodeForm, PledgeReviewForm
 from marketplace.meals.models import PLEDGE_STATUS_LABELS, EligibilityCode, MealPledge
+from marketplace.paging import paginate
 from marketplace.settings import service as settings
 from marketplace.unit_of_work import refusal
 
@@ -27,7 +28,7 @@ def pledge_list() -> str:
     """Meal pledges of outlets in the region, waiting ones first."""
     status = request.args.get("status", "pending")
     query = pledges.reviewable_query(current_user, status if status in PLEDGE_STATUS_LABELS else "")
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    page = paginate(query, per_page=30)
     return render_template("meals/staff_pledges.html", page=page, status=status, labels=PLEDGE_STATUS_LABELS)
 
 
@@ -67,8 +68,7 @@ def code_list() -> str | Response:
                                                valid_days=form.valid_days.data, today=timing.local_date(now))
         if not refused:
             return render_template("meals/code_slip.html", row=row, code=code)
-    page = db.paginate(eligibility.visible_query(current_user), page=request.args.get("page", 1, type=int),
-                       per_page=30, error_out=False)
+    page = paginate(eligibility.visible_query(current_user), per_page=30)
     return render_template("meals/codes.html", page=page, form=form, action_form=ActionForm(),
                            today=timing.local_date(timing.now()))
 

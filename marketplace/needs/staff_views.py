@@ -21,6 +21,7 @@ from marketplace.needs import transitions
 from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, ReassignForm, ReplanForm
 from marketplace.needs.models import NEED_STATUS_LABELS, Need
 from marketplace.organisations.models import Organisation, OrgStatus
+from marketplace.paging import paginate
 from marketplace.taxonomy import LIGHTS
 from marketplace.unit_of_work import refusal
 
@@ -44,7 +45,7 @@ def need_list() -> str:
     if request.args.get("light") in LIGHTS:
         query = query.where(Need.light == request.args["light"])
     query = query.order_by(Need.updated_at, Need.id)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    page = paginate(query, per_page=30)
     return render_template("staff_needs/list.html", page=page, status=status, labels=NEED_STATUS_LABELS)
 
 

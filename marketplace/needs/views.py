@@ -16,6 +16,7 @@ from marketplace.needs import browse as browsing
 from marketplace.needs import transitions
 from marketplace.needs.forms import ActionForm, ClaimForm, EvidenceForm, OptionalReasonForm, RecipientConfirmForm
 from marketplace.needs.models import Claim, ClaimStatus, Evidence, Need, NeedStatus
+from marketplace.paging import paginate
 from marketplace.regions.service import districts
 from marketplace.unit_of_work import refusal
 
@@ -159,7 +160,7 @@ def my_claims() -> str:
         query = query.where(Claim.status == ClaimStatus.ACTIVE).order_by(Claim.promised_by, Claim.id)
     else:
         query = query.where(Claim.status != ClaimStatus.ACTIVE).order_by(Claim.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    page = paginate(query, per_page=30)
     return render_template("needs/my_claims.html", page=page, status=status)
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from marketplace.accounts.models import User
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
+from marketplace.paging import paginate
 
 
 def unread_count(user: User) -> int:
@@ -21,7 +22,7 @@ def unread_count(user: User) -> int:
 def inbox(user: User, *, page: int) -> Any:
     """A user's notifications, newest first, paged."""
     query = sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
-    return db.paginate(query, page=page, per_page=30, error_out=False)
+    return paginate(query, page=page, per_page=30)
 
 
 def mark_read(user: User, *, notification_id: int | None, now: datetime) -> int:

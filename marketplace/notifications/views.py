@@ -10,6 +10,7 @@ from marketplace import clock
 from marketplace.accounts.access import roles_required
 from marketplace.notifications import service
 from marketplace.notifications.text import describe, link
+from marketplace.paging import page_arg
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -18,7 +19,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @roles_required()
 def inbox() -> str:
     """The signed-in user's notifications, newest first."""
-    page = service.inbox(current_user, page=request.args.get("page", 1, type=int))
+    page = service.inbox(current_user, page=page_arg())
     return render_template("notifications/inbox.html", page=page, describe=describe, link=link)
 
 

@@ -13,6 +13,7 @@ from marketplace.extensions import db
 from marketplace.organisations import service
 from marketplace.organisations.forms import RegistrationForm, ReviewForm
 from marketplace.organisations.models import Organisation, OrgStatus
+from marketplace.paging import paginate
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("organisations", __name__)
@@ -63,7 +64,7 @@ def review_list() -> str:
     query = service.reviewable_query(current_user, status=status if status != "all" else "", kind=kind, q=q)
     if request.args.get("light") in ("red", "yellow", "green"):
         query = query.where(Organisation.light == request.args["light"])
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=20, error_out=False)
+    page = paginate(query, per_page=20)
     return render_template("organisations/review_list.html", page=page, status=status, kind=kind, q=q)
 
 

@@ -19,6 +19,7 @@ from marketplace.accounts.scope import guard, region_filter
 from marketplace.audit import service as audit
 from marketplace.extensions import db
 from marketplace.households.models import Referral, ReferralStatus
+from marketplace.paging import paginate
 from marketplace.projects import service
 from marketplace.projects.forms import ActionForm, DueForm, InspectionForm, LineForm, ReasonForm, SurveyForm
 from marketplace.projects.models import MILESTONE_LABELS, Inspection, MaintenanceRequest, PlanLine, Pledge, Project
@@ -47,8 +48,7 @@ def project_list() -> str:
     query = sa.select(Project).where(region_filter(current_user, Project.district_code, Project.street_code))
     if request.args.get("milestone") in MILESTONE_LABELS:
         query = query.where(Project.milestone == request.args["milestone"])
-    page = db.paginate(query.order_by(Project.updated_at.desc(), Project.id),
-                       page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    page = paginate(query.order_by(Project.updated_at.desc(), Project.id), per_page=30)
     waiting = db.session.scalars(
         sa.select(Referral).where(Referral.need_kind == "renovation", Referral.status == ReferralStatus.RECEIVED,
                                   region_filter(current_user, Referral.district_code, None))
