@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from flask import current_app, g, has_request_context, request
 from sqlalchemy.orm import DeclarativeBase
 
-from marketplace import clock
-
 # Stable constraint names, so Alembic migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -43,11 +41,6 @@ def enum_check(column: str, values: type[StrEnum], *, name: str | None = None) -
     return sa.CheckConstraint(f"{column} IN ({listed})", name=name or column)
 
 
-def utcnow() -> datetime:
-    """The current time by the app's injectable clock (aware, UTC): column defaults read it too."""
-    return clock.now()
-
-
 class UTCDateTime(sa.types.TypeDecorator):
     """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
 
@@ -58,7 +51,7 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given; use marketplace.db.utcnow()")
+            raise ValueError("naive datetime given; use marketplace.clock.now()")
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:

@@ -12,7 +12,8 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace import clock
+from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class User(UserMixin, db.Model):
     is_enabled: Mapped[bool] = mapped_column(default=True)
     # Bumped at sign-out and when disabled: every session cookie carrying the old value dies.
     session_version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     region: Mapped[Region | None] = relationship()

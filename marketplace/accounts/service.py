@@ -6,9 +6,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash
 
+from marketplace import clock
 from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
-from marketplace.db import read_phase, utcnow
+from marketplace.db import read_phase
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.regions.models import Region
@@ -45,7 +46,7 @@ def authenticate(email: str, password: str) -> User | None:
             after={"reason": reason},
         )
         return None
-    user.last_login_at = utcnow()
+    user.last_login_at = clock.now()
     audit.record("auth.login", actor=user, obj=user)
     return user
 

@@ -11,9 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from marketplace import clock
 from marketplace.api.models import MIN_RATE_LIMIT, ApiKey, ApiSource
 from marketplace.audit import service as audit
-from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.models import STAFF_SOURCE
@@ -75,7 +75,7 @@ def revoke(source_name: str, *, prefix: str | None = None, actor: Any = None) ->
     if not revoked:
         raise ApiKeyError("no active key matches")
     for row in revoked:
-        row.revoked_at = utcnow()
+        row.revoked_at = clock.now()
         audit.record("api_key.revoke", actor=actor, actor_label=None if actor else "cli", obj=row,
                      after={"source": source_name, "prefix": row.prefix})
     db.session.flush()
@@ -106,7 +106,7 @@ def verify(key: str) -> ApiKey | None:
 
 def record_use(key_id: int, source_id: int, *, is_error: bool) -> None:
     """Count one request of a key (and an error when it failed), with the time of last use."""
-    now = utcnow()
+    now = clock.now()
     db.session.execute(sa.update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
     db.session.execute(
         sa.update(ApiSource).where(ApiSource.id == source_id).values(

@@ -7,7 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace import clock
+from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 
 # The contract promises at least 100 requests per 10 s; the default leaves a client some headroom.
@@ -28,7 +29,7 @@ class ApiSource(db.Model):
     request_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     error_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     keys: Mapped[list[ApiKey]] = relationship(back_populates="source", order_by="ApiKey.id")
 
@@ -42,7 +43,7 @@ class ApiKey(db.Model):
     source_id: Mapped[int] = mapped_column(sa.ForeignKey("api_sources.id"), index=True)
     prefix: Mapped[str] = mapped_column(sa.String(16), index=True)
     key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 

@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace import clock
+from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 
 
@@ -20,7 +21,7 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(
         sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
     )
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True, default=None)
     # A readable actor even for machines and the anonymous ("api:source", "system", "anonymous").
     actor_label: Mapped[str] = mapped_column(sa.String(254), default="")

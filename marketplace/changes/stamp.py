@@ -15,8 +15,9 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, SessionTransaction
 
+from marketplace import clock
 from marketplace.changes.models import ChangeCounter
-from marketplace.db import insert_ignoring_duplicates, utcnow
+from marketplace.db import insert_ignoring_duplicates
 from marketplace.extensions import db
 
 COUNTER = "referrals"
@@ -63,7 +64,7 @@ def _stamp_touched(session: Session) -> None:
     # held through the commit, so a transaction waiting for it never holds what its holder needs.
     session.execute(touched.values(change_seq=REFERRALS.c.change_seq))
     seq = next_value(session)
-    session.execute(touched.values(change_seq=seq, changed_at=utcnow()))
+    session.execute(touched.values(change_seq=seq, changed_at=clock.now()))
 
 
 @sa.event.listens_for(Session, "after_transaction_end")

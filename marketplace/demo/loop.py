@@ -19,7 +19,6 @@ import sqlalchemy as sa
 
 from marketplace import clock, storage
 from marketplace.accounts.models import User
-from marketplace.db import utcnow
 from marketplace.demo.homes_tianhe import HOMES as TIANHE
 from marketplace.demo.homes_yuexiu import HOMES as YUEXIU
 from marketplace.demo.photos import delivery_photo
@@ -82,7 +81,7 @@ def _household(demo: _Demo, number: int, home: Home) -> None:
         raise LookupError(f"street {home.street} is not loaded: run `flask regions import` first")
     staff = demo.staff.get(street.code) or demo.staff[street.parent_code]
     ages = [_age(w, demo.ordinal + i) for i, w in enumerate(home.wishes)]
-    referred = utcnow() - timedelta(days=max(ages) + 2, hours=number % 7)
+    referred = clock.now() - timedelta(days=max(ages) + 2, hours=number % 7)
     referral = intake.receive(SOURCE, payload(home, street, referred, demo.today), actor_label=SOURCE).referral
     first = home.wishes[0]
     if first.state == "received":

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, enum_check, utcnow
+from marketplace import clock
+from marketplace.db import UTCDateTime, enum_check
 from marketplace.extensions import db
 from marketplace.projects.models import Project
 from marketplace.regions.models import Region
@@ -49,7 +50,7 @@ class Donation(db.Model):
     donor_name: Mapped[str] = mapped_column(sa.String(60), default="")
     show_name: Mapped[bool] = mapped_column(default=False)
     email: Mapped[str] = mapped_column(sa.String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -94,4 +95,4 @@ class StripeEvent(db.Model):
 
     id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     type: Mapped[str] = mapped_column(sa.String(60))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

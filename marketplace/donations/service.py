@@ -21,10 +21,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from marketplace import money, state
+from marketplace import clock, money, state
 from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
-from marketplace.db import utcnow
 from marketplace.donations.models import STATUS_RANK, Donation, DonationAllocation, DonationStatus, StripeEvent
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -136,7 +135,7 @@ def create_intent(donation: Donation, payment_method: str) -> Any:
 def payment_refused(donation: Donation, marker: str) -> None:
     """Stripe declined the card outright: the gift is failed (forward only; a later event changes nothing)."""
     record_intent(donation, marker, None)
-    if _forward(donation, DonationStatus.FAILED, failed_at=utcnow()):
+    if _forward(donation, DonationStatus.FAILED, failed_at=clock.now()):
         audit.record("donation.failed", obj=donation, actor_label="stripe")
 
 
@@ -250,7 +249,7 @@ def _succeeded(obj: dict[str, Any]) -> str:
     donation = _find(obj.get("id"), (obj.get("metadata") or {}).get("donation"))
     if donation is None or not _intent_matches(donation, obj):
         return "ignored"
-    if not _forward(donation, DonationStatus.SUCCEEDED, succeeded_at=utcnow(), payment_intent_id=obj["id"]):
+    if not _forward(donation, DonationStatus.SUCCEEDED, succeeded_at=clock.now(), payment_intent_id=obj["id"]):
         return "ignored"
     _allocate(donation)
     audit.record("donation.succeeded", obj=donation, actor_label="stripe",
@@ -263,7 +262,7 @@ def _failed(obj: dict[str, Any]) -> str:
     donation = _find(obj.get("id"), (obj.get("metadata") or {}).get("donation"))
     if donation is None or not _intent_matches(donation, obj):
         return "ignored"
-    if not _forward(donation, DonationStatus.FAILED, failed_at=utcnow(), payment_intent_id=obj["id"]):
+    if not _forward(donation, DonationStatus.FAILED, failed_at=clock.now(), payment_intent_id=obj["id"]):
         return "ignored"
     audit.record("donation.failed", obj=donation, actor_label="stripe")
     return "applied"
@@ -303,7 +302,8 @@ def _take(donation: Donation, line_id: int, wanted: int) -> int:
 
 def _mark_refunded(donation: Donation, actor: User | None) -> bool:
     """Succeeded → refunded: its lines give the money back, the project may fall back from covered."""
-    if not _forward(donation, DonationStatus.REFUNDED, refunded_at=utcnow(), refunded_by_id=getattr(actor, "id", None)):
+    if not _forward(donation, DonationStatus.REFUNDED, refunded_at=clock.now(),
+                    refunded_by_id=getattr(actor, "id", None)):
         return False
     for item in donation.allocations:
         projects.adjust(item.line_id, reserved=-item.amount_fen, confirmed=-item.amount_fen)
@@ -350,7 +350,7 @@ def send_receipt(donation: Donation) -> bool:
         return False
     result = db.session.execute(
         sa.update(Donation).where(Donation.id == donation.id, Donation.receipt_sent_at.is_(None))
-        .values(receipt_sent_at=utcnow()).execution_options(synchronize_session=False)
+        .values(receipt_sent_at=clock.now()).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         return False

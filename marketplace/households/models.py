@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, enum_check, utcnow
+from marketplace import clock
+from marketplace.db import UTCDateTime, enum_check
 from marketplace.extensions import db
 from marketplace.regions.models import Region, RegionScoped
 
@@ -39,8 +40,8 @@ class Household(RegionScoped, db.Model):
     address: Mapped[str] = mapped_column(sa.String(200), default="")
     id_number: Mapped[str] = mapped_column(sa.String(18), default="")
     light: Mapped[str | None] = mapped_column(sa.String(6), index=True, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
     district: Mapped[Region] = relationship(foreign_keys=[district_code])
     street: Mapped[Region | None] = relationship(foreign_keys=[street_code])
@@ -89,12 +90,12 @@ class Referral(db.Model):
     payload: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     triaged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
     # The API's change feed: the number and time of the last change its source can see
     # (marketplace/changes/stamp.py sets both at commit).
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=sa.func.now())
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, server_default=sa.func.now())
 
     household: Mapped[Household] = relationship(back_populates="referrals")
     needs: Mapped[list[Need]] = relationship(back_populates="referral", order_by="Need.id")

@@ -9,12 +9,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace import money, state
+from marketplace import clock, money, state
 from marketplace.accounts.models import User
 from marketplace.accounts.scope import covers
 from marketplace.audit import service as audit
 from marketplace.changes import stamp as changes
-from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.models import Household, Referral, ReferralStatus
@@ -107,7 +106,7 @@ def triage(referral: Referral, draft: NeedDraft, *, actor: User) -> Need:
         status=NeedStatus.DRAFT, created_by_id=actor.id,
     )
     before = referral.status
-    referral.status, referral.triaged_by_id, referral.updated_at = ReferralStatus.TRIAGED, actor.id, utcnow()
+    referral.status, referral.triaged_by_id, referral.updated_at = ReferralStatus.TRIAGED, actor.id, clock.now()
     db.session.add(need)
     db.session.flush()
     changes.touch(referral.id)

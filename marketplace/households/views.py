@@ -19,7 +19,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
 from marketplace.households import contract, intake, service
 from marketplace.households.forms import DeclineForm, ReferralForm, TriageForm, yuan_to_fen
-from marketplace.households.models import STAFF_SOURCE, Household, Referral
+from marketplace.households.models import STAFF_SOURCE, Household, Referral, ReferralStatus
 from marketplace.needs import transitions
 from marketplace.paging import paginate
 from marketplace.regions.models import Region
@@ -29,7 +29,7 @@ from marketplace.unit_of_work import refusal
 
 bp = Blueprint("referrals", __name__, url_prefix="/staff")
 STAFF = (Role.STAFF, Role.ADMIN)
-REFERRAL_STATUSES = ("received", "triaged", "declined")
+REFERRAL_STATUSES = tuple(ReferralStatus)  # the triage states a referral list filters by
 
 
 def _referral_or_404(referral_id: int) -> Referral:

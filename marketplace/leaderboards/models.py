@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace import clock
+from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 
 BOARDS = ("company", "charity", "project", "donor")
@@ -25,7 +26,7 @@ class LeaderboardSnapshot(db.Model):
     period: Mapped[str] = mapped_column(sa.String(6))
     period_start: Mapped[date] = mapped_column(sa.Date)
     period_end: Mapped[date] = mapped_column(sa.Date)
-    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     entries: Mapped[list[LeaderboardEntry]] = relationship(order_by="LeaderboardEntry.rank")
 

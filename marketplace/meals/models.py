@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace import clock
+from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 from marketplace.organisations.models import Organisation
 from marketplace.regions.models import Region
@@ -36,7 +37,7 @@ class Outlet(db.Model):
     photo_key: Mapped[str | None] = mapped_column(sa.String(80), default=None)
     photo_type: Mapped[str | None] = mapped_column(sa.String(30), default=None)
     is_active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     organisation: Mapped[Organisation] = relationship()
     district: Mapped[Region] = relationship(foreign_keys=[district_code])
@@ -88,7 +89,7 @@ class MealPledge(db.Model):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     outlet: Mapped[Outlet] = relationship()
     organisation: Mapped[Organisation] = relationship()
@@ -174,7 +175,7 @@ class Voucher(db.Model):
     eligibility_code_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("eligibility_codes.id"), index=True, default=None
     )
-    booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     redeemed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -214,7 +215,7 @@ class EligibilityCode(db.Model):
     note: Mapped[str] = mapped_column(sa.String(200), default="")
     expires_on: Mapped[date] = mapped_column(sa.Date)
     issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, enum_check, utcnow
+from marketplace import clock
+from marketplace.db import UTCDateTime, enum_check
 from marketplace.extensions import db
 from marketplace.organisations.models import Organisation
 from marketplace.regions.models import Region, RegionScoped
@@ -94,8 +95,8 @@ class Need(RegionScoped, db.Model):
     last_reason: Mapped[str] = mapped_column(sa.Text, default="")
     light: Mapped[str | None] = mapped_column(sa.String(6), default=None)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
     household: Mapped[Household] = relationship(back_populates="needs")
     referral: Mapped[Referral | None] = relationship(back_populates="needs")
@@ -166,7 +167,7 @@ class Claim(db.Model):
     status: Mapped[str] = mapped_column(sa.String(10), default=ClaimStatus.ACTIVE)  # ClaimStatus
     promised_by: Mapped[date] = mapped_column(sa.Date)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     end_reason: Mapped[str] = mapped_column(sa.Text, default="")
 
@@ -220,7 +221,7 @@ class Evidence(db.Model):
     content_type: Mapped[str | None] = mapped_column(sa.String(30), default=None)
     size_bytes: Mapped[int | None] = mapped_column(default=None)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     need: Mapped[Need] = relationship(back_populates="evidence")
 

@@ -26,7 +26,7 @@ from marketplace.accounts.scope import covers
 from marketplace.audit import service as audit
 from marketplace.audit.models import AuditEvent
 from marketplace.changes import stamp as changes
-from marketplace.db import UTCDateTime, utcnow
+from marketplace.db import UTCDateTime
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.needs.models import (
@@ -94,9 +94,6 @@ BY_CLAIMER = frozenset({NeedAction.RELEASE, NeedAction.ADD_EVIDENCE, NeedAction.
 BY_ANY_MEMBER = frozenset({NeedAction.CLAIM})
 
 
-def _is_staff(user: Any, need: Need) -> bool:
-    return covers(user, need)
-
 
 def _claimer_org(user: Any, need: Need) -> Organisation | None:
     org = user.organisation if user.role == Role.ORG_MEMBER else None
@@ -105,7 +102,7 @@ def _claimer_org(user: Any, need: Need) -> Organisation | None:
 
 def _who(action: NeedAction, user: Any, need: Need) -> bool:
     """Whether the user is one of those who take this action on this need (whatever its state)."""
-    return ((action in BY_STAFF and _is_staff(user, need))
+    return ((action in BY_STAFF and covers(user, need))
             or (action in BY_CLAIMER and _claimer_org(user, need) is not None)
             or (action in BY_ANY_MEMBER and user.role == Role.ORG_MEMBER))
 
@@ -161,7 +158,7 @@ def allowed(need: Need, user: Any) -> state.Allowed[NeedAction]:
 
 def _move(need: Need, action: NeedAction, values: dict[str, Any], message: Any) -> None:
     """Take the action's move only if the need is still in a state the table allows (one winner)."""
-    MOVES.take(need, action, {"updated_at": utcnow(), **values}, TransitionError(message))
+    MOVES.take(need, action, {"updated_at": clock.now(), **values}, TransitionError(message))
     changes.touch(need.referral_id)  # the referral's status object changed: into the API's feed
 
 
@@ -174,7 +171,7 @@ def publish(need: Need, *, actor: User) -> None:
     """Draft → published; the wish cap is checked again (an admin may have lowered it)."""
     _authorise(NeedAction.PUBLISH, actor, need)
     _refuse_unready(NeedAction.PUBLISH, need)
-    _move(need, NeedAction.PUBLISH, {"published_at": utcnow()}, _l("only a draft can be published"))
+    _move(need, NeedAction.PUBLISH, {"published_at": clock.now()}, _l("only a draft can be published"))
     _record("need.publish", need, actor, NeedStatus.DRAFT)
 
 
@@ -194,7 +191,7 @@ def replan(need: Need, *, actor: User, claim_deadline: date, fulfil_by: date) ->
     _authorise(NeedAction.REPLAN, actor, need)
     if claim_deadline < clock.today() or fulfil_by < claim_deadline:
         raise TransitionError(_l("choose a future claim deadline and a fulfil-by date after it"))
-    _move(need, NeedAction.REPLAN, {"published_at": utcnow(), "claim_deadline": claim_deadline,
+    _move(need, NeedAction.REPLAN, {"published_at": clock.now(), "claim_deadline": claim_deadline,
                                     "fulfil_by": fulfil_by},
           _l("only an expired need can be re-planned"))
     _record("need.replan", need, actor, NeedStatus.EXPIRED, claim_deadline=claim_deadline.isoformat())
@@ -234,7 +231,7 @@ def _end_claim(need: Need, status: ClaimStatus, reason: str) -> None:
     active = db.session.scalar(sa.select(Claim).where(Claim.need_id == need.id, Claim.status == ClaimStatus.ACTIVE))
     if active is not None:
         state.move(active, Claim.status == ClaimStatus.ACTIVE,
-                   values={"status": status, "ended_at": utcnow(), "end_reason": reason})
+                   values={"status": status, "ended_at": clock.now(), "end_reason": reason})
 
 
 def release(need: Need, *, actor: User, reason: str = "") -> None:
@@ -292,7 +289,7 @@ def deliver(need: Need, *, actor: User) -> None:
     """Claimed → delivered, once the claim has at least one photo or receipt."""
     _authorise(NeedAction.DELIVER, actor, need)
     _refuse_unready(NeedAction.DELIVER, need)
-    _move(need, NeedAction.DELIVER, {"delivered_at": utcnow()}, _l("only a claimed need can be marked delivered"))
+    _move(need, NeedAction.DELIVER, {"delivered_at": clock.now()}, _l("only a claimed need can be marked delivered"))
     _record("need.deliver", need, actor, NeedStatus.CLAIMED)
 
 
@@ -300,7 +297,7 @@ def _close(need: Need, *, via: ConfirmedVia, actor: Any, rating: int, feedback: 
     if not 1 <= rating <= 5:
         raise TransitionError(_l("choose a rating from 1 to 5"))
     _move(need, NeedAction.CONFIRM,
-          {"closed_at": utcnow(), "confirmed_via": via, "rating": rating, "feedback": feedback.strip()[:2000],
+          {"closed_at": clock.now(), "confirmed_via": via, "rating": rating, "feedback": feedback.strip()[:2000],
            "confirmed_by_id": getattr(actor, "id", None), "recipient_code_hash": None},
           _l("only a delivered need can be confirmed"))
     _end_claim(need, ClaimStatus.COMPLETED, "")
@@ -361,7 +358,7 @@ def expire_overdue(today: date) -> int:
 
     Set-based (two statements whatever the number of needs), for the scheduler and the CLI.
     """
-    now = utcnow()
+    now = clock.now()
     expire = MOVES.table[NeedAction.EXPIRE]
     overdue = sa.and_(Need.status.in_(expire.sources), Need.claim_deadline < today)
     columns = ["at", "actor_label", "action", "object_type", "object_id", "region_code", "ip"]

@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace import clock
+from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 
 
@@ -25,7 +26,7 @@ class Notification(db.Model):
     # How many objects a digest covers ("7 needs in your region turned red").
     count: Mapped[int] = mapped_column(default=1, server_default="1")
     params: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 

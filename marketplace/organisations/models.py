@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace import clock
+from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 from marketplace.regions.models import Region
 
@@ -72,7 +73,7 @@ class Organisation(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", use_alter=True), default=None
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     regions: Mapped[list[Region]] = relationship(secondary=organisation_regions, order_by=Region.code)
     category_rows: Mapped[list[OrganisationCategory]] = relationship(

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from marketplace import clock
 from marketplace.accounts import service as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
-from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.organisations import credit_code
@@ -138,7 +138,7 @@ def review(org: Organisation, *, actor: User, approve: bool, reason: str = "") -
     before = {"status": org.status, "reason": org.review_reason}
     org.status = new_status
     org.review_reason = reason
-    org.reviewed_at = utcnow()
+    org.reviewed_at = clock.now()
     org.reviewed_by_id = actor.id
     audit.record(
         "organisation.approve" if approve else "organisation.reject",

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, enum_check, utcnow
+from marketplace import clock
+from marketplace.db import UTCDateTime, enum_check
 from marketplace.extensions import db
 from marketplace.households.models import Household
 from marketplace.needs.models import Need
@@ -123,8 +124,8 @@ class Project(RegionScoped, db.Model):
     over_cap_approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     light: Mapped[str | None] = mapped_column(sa.String(6), default=None)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
     need: Mapped[Need] = relationship()
     household: Mapped[Household] = relationship()
@@ -253,7 +254,7 @@ class Pledge(db.Model):
     labour_days: Mapped[int | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(sa.String(10), default=PledgeStatus.PLEDGED)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
     confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
@@ -292,7 +293,7 @@ class ProjectPhoto(db.Model):
     content_type: Mapped[str] = mapped_column(sa.String(30))
     size_bytes: Mapped[int] = mapped_column()
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     __table_args__ = (enum_check("purpose", PhotoPurpose),)
 
@@ -303,7 +304,7 @@ class SampleRun(db.Model):
     __tablename__ = "inspection_samples"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     seed: Mapped[int] = mapped_column(sa.BigInteger)
     population: Mapped[list] = mapped_column(sa.JSON)
     chosen: Mapped[list] = mapped_column(sa.JSON)
@@ -322,7 +323,7 @@ class Inspection(db.Model):
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     inspected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     __table_args__ = (
         enum_check("kind", InspectionKind),
@@ -346,7 +347,7 @@ class MaintenanceRequest(db.Model):
     status: Mapped[str] = mapped_column(sa.String(8), default=MaintenanceStatus.OPEN)
     resolution: Mapped[str] = mapped_column(sa.Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     __table_args__ = (enum_check("status", MaintenanceStatus),)

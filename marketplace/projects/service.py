@@ -17,12 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from marketplace import money, state
+from marketplace import clock, money, state
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.scope import covers
 from marketplace.audit import service as audit
 from marketplace.changes import stamp as changes
-from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.models import Referral, ReferralStatus
@@ -129,12 +128,9 @@ BY_ADMIN = frozenset({ProjectAction.OVER_CAP})
 BY_MEMBER = frozenset({ProjectAction.PLEDGE})
 
 
-def _is_staff(user: Any, obj: Project | Need) -> bool:
-    return covers(user, obj)
-
 
 def _staff(actor: User, project: Project | Need) -> None:
-    if not _is_staff(actor, project):
+    if not covers(actor, project):
         raise PermissionError("outside your region")
 
 
@@ -150,7 +146,7 @@ def _who(action: ProjectAction, user: Any, project: Project) -> bool:
         return user.role == Role.ADMIN
     if action in BY_MEMBER:
         return _may_pledge(user)
-    return _is_staff(user, project)
+    return covers(user, project)
 
 
 def _not_ready(action: ProjectAction, project: Project) -> Any:
@@ -188,8 +184,8 @@ def _who_pledge(action: PledgeAction, user: Any, item: Pledge) -> bool:
     if action == PledgeAction.DELIVER:
         return _is_pledger(user, item)
     if action == PledgeAction.CONFIRM:
-        return _is_staff(user, item.project)
-    return _is_pledger(user, item) or _is_staff(user, item.project)
+        return covers(user, item.project)
+    return _is_pledger(user, item) or covers(user, item.project)
 
 
 @state.answers(Pledge)
@@ -204,7 +200,7 @@ def allowed_on_visit(visit: Inspection, user: Any) -> state.Allowed[VisitAction]
     """Staff of the region record a pending spot check."""
     offered = VISIT_MOVES.offered(visit.result)
     project = db.session.get(Project, visit.project_id)
-    return state.Allowed(VisitAction, offered if _is_staff(user, project) else (), offered)
+    return state.Allowed(VisitAction, offered if covers(user, project) else (), offered)
 
 
 @state.answers(MaintenanceRequest)
@@ -212,7 +208,7 @@ def allowed_on_repair(item: MaintenanceRequest, user: Any) -> state.Allowed[Repa
     """Staff of the region close an open maintenance request."""
     offered = REPAIR_MOVES.offered(item.status)
     project = db.session.get(Project, item.project_id)
-    return state.Allowed(RepairAction, offered if _is_staff(user, project) else (), offered)
+    return state.Allowed(RepairAction, offered if covers(user, project) else (), offered)
 
 
 def _authorise(action: ProjectAction, actor: Any, project: Project) -> None:
@@ -281,7 +277,7 @@ def create(need: Need, *, actor: User, survey_notes: str, surveyed_on: date,
     for position, name in enumerate(MILESTONES):
         due_on = due.get(name) or (surveyed_on + timedelta(days=DEFAULT_DUE_DAYS[name])
                                    if name in DEFAULT_DUE_DAYS else None)
-        reached = utcnow() if name == Milestone.SURVEYED else None
+        reached = clock.now() if name == Milestone.SURVEYED else None
         db.session.add(ProjectMilestone(project_id=project.id, milestone=name, position=position,
                                         due_on=due_on, reached_at=reached))
     for stored in photos:
@@ -377,12 +373,12 @@ def grant_over_cap(project: Project, *, actor: User, reason: str) -> None:
 
 def _advance(project: Project, action: ProjectAction, message: Any) -> None:
     """Take the action's step to the next milestone only if still at the one before (one winner), and stamp it."""
-    PROJECT_MOVES.take(project, action, {"updated_at": utcnow()}, ProjectError(message))
+    PROJECT_MOVES.take(project, action, {"updated_at": clock.now()}, ProjectError(message))
     db.session.execute(
         sa.update(ProjectMilestone)
         .where(ProjectMilestone.project_id == project.id,
                ProjectMilestone.milestone == PROJECT_MOVES.table[action].target)
-        .values(reached_at=utcnow()).execution_options(synchronize_session=False)
+        .values(reached_at=clock.now()).execution_options(synchronize_session=False)
     )
     for row in project.milestones:
         db.session.refresh(row)
@@ -414,7 +410,7 @@ def check_covered(project: Project, actor: Any = None) -> bool:
 
 def uncover(project: Project) -> bool:
     """Covered → plan approved again, when a refund takes the confirmed help below the total."""
-    return PROJECT_MOVES.take(project, ProjectAction.UNCOVER, {"updated_at": utcnow()})
+    return PROJECT_MOVES.take(project, ProjectAction.UNCOVER, {"updated_at": clock.now()})
 
 
 def start_works(project: Project, *, actor: User) -> None:
@@ -431,7 +427,7 @@ def final_inspection(project: Project, *, actor: User, passed: bool, notes: str,
     if not notes.strip():
         raise ProjectError(_l("write what the inspection found"))
     visit = Inspection(project_id=project.id, kind=InspectionKind.FINAL, result=_result(passed),
-                       notes=notes.strip(), inspected_by_id=actor.id, inspected_at=utcnow())
+                       notes=notes.strip(), inspected_by_id=actor.id, inspected_at=clock.now())
     db.session.add(visit)
     db.session.flush()
     for stored in photos:
@@ -460,7 +456,7 @@ def record_spot_check(visit: Inspection, *, actor: User, passed: bool, notes: st
         raise ProjectError(_l("write what the inspection found"))
     VISIT_MOVES.take(visit, VisitAction.RECORD,
                      {"result": _result(passed), "notes": notes.strip(), "inspected_by_id": actor.id,
-                      "inspected_at": utcnow()},
+                      "inspected_at": clock.now()},
                      ProjectError(_l("this visit is already recorded")))
     for stored in photos:
         _photo(project, actor, PhotoPurpose.INSPECTION, stored, visit.id)
@@ -485,7 +481,7 @@ def resolve_maintenance(item: MaintenanceRequest, *, actor: User, resolution: st
     """Close a maintenance request with what was done."""
     project = db.session.get(Project, item.project_id)
     _staff(actor, project)
-    REPAIR_MOVES.take(item, RepairAction.RESOLVE, {"resolution": resolution.strip()[:2000], "resolved_at": utcnow()},
+    REPAIR_MOVES.take(item, RepairAction.RESOLVE, {"resolution": resolution.strip()[:2000], "resolved_at": clock.now()},
                       ProjectError(_l("this request is already done")))
     _record("project.maintenance_done", project, actor, request_id=item.id)
 
@@ -560,7 +556,7 @@ def _move_pledge(item: Pledge, action: PledgeAction, values: dict[str, Any], mes
 def deliver_pledge(item: Pledge, *, actor: User) -> None:
     """The pledging organisation says it delivered; it counts once staff confirm."""
     _authorise_pledge(PledgeAction.DELIVER, actor, item)
-    _move_pledge(item, PledgeAction.DELIVER, {"delivered_at": utcnow()},
+    _move_pledge(item, PledgeAction.DELIVER, {"delivered_at": clock.now()},
                  _l("only a pledged contribution can be marked delivered"))
     _record("project.pledge_delivered", item.project, actor, pledge_id=item.id)
 
@@ -568,7 +564,7 @@ def deliver_pledge(item: Pledge, *, actor: User) -> None:
 def confirm_pledge(item: Pledge, *, actor: User) -> None:
     """Staff confirm a delivered pledge: now it counts on the line and on the leaderboard."""
     _authorise_pledge(PledgeAction.CONFIRM, actor, item)
-    _move_pledge(item, PledgeAction.CONFIRM, {"confirmed_at": utcnow(), "confirmed_by_id": actor.id},
+    _move_pledge(item, PledgeAction.CONFIRM, {"confirmed_at": clock.now(), "confirmed_by_id": actor.id},
                  _l("only a delivered pledge can be confirmed"))
     adjust(item.line_id, confirmed=item.value_fen)
     _record("project.pledge_confirmed", item.project, actor, pledge_id=item.id, value_fen=item.value_fen)

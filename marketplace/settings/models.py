@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import UTCDateTime, utcnow
+from marketplace import clock
+from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 
 
@@ -19,5 +20,5 @@ class Setting(db.Model):
 
     key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
     value: Mapped[Any] = mapped_column(sa.JSON)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)

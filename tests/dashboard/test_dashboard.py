@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
+from marketplace import clock
 from marketplace.accounts.models import Role
 from marketplace.dashboard.compute import compute_all
-from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.lights.recompute import recompute
 from tests.conftest import make_need
@@ -20,7 +20,7 @@ def _setup():
     closed = make_need("closed")
     late = make_need("published", household={"street": "洪桥街道"})
     make_need("claimed")  # promised within a week: red too by `now`
-    now = utcnow() + timedelta(days=8)  # the published one is now red
+    now = clock.now() + timedelta(days=8)  # the published one is now red
     recompute(now)
     compute_all(now)
     db.session.commit()
@@ -66,6 +66,6 @@ def test_exports_match_the_page(as_role):
 
 def test_recompute_of_figures_is_idempotent(app):
     _setup()
-    now = utcnow()
+    now = clock.now()
     first = compute_all(now)
     assert compute_all(now) == first
