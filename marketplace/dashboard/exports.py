@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
 from marketplace import taxonomy
 from marketplace.needs.models import Need
@@ -37,22 +34,3 @@ def overdue_rows(needs: list[Need]) -> list[list[Any]]:
          n.claimed_by.name if n.claimed_by else "", n.promised_by.isoformat() if n.promised_by else ""]
         for n in needs
     ]
-
-
-def to_csv(rows: list[list[Any]]) -> bytes:
-    """UTF-8 with a BOM, so Excel in China opens the Chinese text correctly."""
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def to_xlsx(rows: list[list[Any]], title: str) -> bytes:
-    """A one-sheet workbook."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

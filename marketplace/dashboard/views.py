@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from marketplace import spreadsheets
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.dashboard import exports, queries
@@ -57,7 +58,7 @@ def export(fmt: str) -> Response:
         rows = exports.overdue_rows(queries.overdue(code, limit=10_000))
     else:
         rows = exports.figure_rows(_name(code), queries.figures(code))
-    body = exports.to_csv(rows) if fmt == "csv" else exports.to_xlsx(rows, what)
+    body = spreadsheets.to_csv(rows) if fmt == "csv" else spreadsheets.to_xlsx(rows, what)
     mimetype = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = Response(body, mimetype=mimetype)
     # Through werkzeug's header encoding (RFC 6266 / 5987), never pasted in by hand.

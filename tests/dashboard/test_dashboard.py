@@ -69,3 +69,17 @@ def test_recompute_of_figures_is_idempotent(app):
     now = clock.now()
     first = compute_all(now)
     assert compute_all(now) == first
+
+
+def test_exports_never_hand_a_spreadsheet_a_formula(as_role):
+    _, late = _setup()
+    late.title = '=HYPERLINK("http://evil.example","轮椅")'
+    db.session.commit()
+    staff = as_role(Role.STAFF, region="440104")
+    text = staff.get("/staff/dashboard/export.csv?what=overdue").get_data(as_text=True)
+    cells = [row[1] for row in csv.reader(io.StringIO(text.lstrip("\ufeff")))]
+    assert "'" + late.title in cells  # shown as typed, with the apostrophe that keeps it text
+    assert late.title not in cells
+    book = load_workbook(io.BytesIO(staff.get("/staff/dashboard/export.xlsx?what=overdue").data))
+    cell = next(c for row in book.active.iter_rows() for c in row if c.value == late.title)
+    assert cell.data_type == "s" and cell.quotePrefix  # text, not a formula
