@@ -51,6 +51,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "MEAL_BOOKING_RATE_LIMIT": os.environ.get("MEAL_BOOKING_RATE_LIMIT", "10 per minute;100 per hour"),
+        "MEAL_FIND_RATE_LIMIT": os.environ.get("MEAL_FIND_RATE_LIMIT", "5 per hour;20 per day"),
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", ""),
         # The scheduler process: lease length and a factor shrinking job intervals (tests, demos).
         "SCHEDULER_LEASE_SECONDS": float(os.environ.get("SCHEDULER_LEASE_SECONDS", 60)),

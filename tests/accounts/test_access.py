@@ -99,7 +99,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "meals.outlet_list": ("GET", EVERYONE),
     "meals.book": ("GET", EVERYONE),
     "meals.voucher": ("GET", EVERYONE),
-    "meals.cancel": ("POST", EVERYONE),
+    "meals.cancel": ("GET", EVERYONE),
     "meals.find": ("GET", EVERYONE),
     "meals.outlet_photo": ("GET", EVERYONE),
     "outlet.scan": ("GET", {Role.OUTLET_STAFF}),
