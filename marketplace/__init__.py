@@ -70,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as auth
     from marketplace.admin.audit_views import bp as audit
+    from marketplace.admin.office_views import bp as region_admin
     from marketplace.admin.users_cli import bp as users_cli
     from marketplace.admin.views import bp as admin
     from marketplace.api.views import register as register_api
@@ -98,7 +99,8 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.staff.views import bp as staff
 
     blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, referral_import, staff_needs,
-                  needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli)
+                  needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli,
+                  region_admin)
     blueprints += (projects, staff_projects, donations)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     for blueprint in blueprints:

@@ -19,6 +19,7 @@ MEMBERS = {Role.ORG_MEMBER, Role.OUTLET_STAFF}
 # endpoint -> (method, who may use it). Written by hand, independently of the decorators.
 EXPECTED: dict[str, tuple[str, set]] = {
     "main.index": ("GET", EVERYONE),
+    "main.privacy": ("GET", EVERYONE),
     "main.set_language": ("GET", EVERYONE),
     "main.health": ("GET", EVERYONE),
     "auth.login": ("GET", EVERYONE),
@@ -30,6 +31,8 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "staff.index": ("GET", STAFF),
     "admin.index": ("GET", ADMIN),
     "admin.users": ("GET", ADMIN),
+    "region_admin.region_list": ("GET", ADMIN),
+    "region_admin.region_edit": ("GET", ADMIN),
     "admin.user_new": ("GET", ADMIN),
     "admin.user_edit": ("GET", ADMIN),
     "audit.browse": ("GET", ADMIN),
