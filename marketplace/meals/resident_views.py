@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from marketplace import storage
+from marketplace import qr, storage
 from marketplace.accounts.access import public
 from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter
@@ -101,10 +100,7 @@ def _voucher_or_404(token: str) -> Voucher:
 
 def qr_svg(voucher: Voucher) -> Markup:
     """The QR code as inline SVG: it carries the outlet's scan address with the voucher code."""
-    target = url_for("outlet.scan_code", code=voucher.code, _external=True)
-    svg = segno.make(target, error="m").svg_inline(scale=5, dark="#000", light="#fff", svgclass="qr", omitsize=True,
-                                                    title=_("QR code of your meal"))
-    return Markup(svg)  # segno writes the markup; the title is escaped by it
+    return qr.svg(url_for("outlet.scan_code", code=voucher.code, _external=True), _("QR code of your meal"))
 
 
 @bp.route("/v/<token>")

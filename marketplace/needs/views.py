@@ -191,11 +191,16 @@ def evidence_file(evidence_id: int) -> Response:
 @limiter.limit("10 per minute", methods=["POST"])
 def recipient_confirm() -> str | Response:
     """The recipient confirms delivery with the code on the slip the caseworker gave them."""
-    form = RecipientConfirmForm()
+    # The slip's QR code brings the code in the address; it is filled in, never sent anywhere else.
+    form = RecipientConfirmForm(code=request.args.get("code", "")[:20] if request.method == "GET" else None)
     if form.validate_on_submit():
         with refusal(form.code) as refused:
             transitions.confirm_by_recipient(form.code.data, rating=int(form.rating.data),
                                              feedback=form.feedback.data or "")
         if not refused:
             return render_template("needs/confirmed.html")
-    return render_template("needs/confirm.html", form=form)
+    response = Response(render_template("needs/confirm.html", form=form), mimetype="text/html")
+    if request.args.get("code"):  # the code must not travel on in a Referer or stay in a cache
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
