@@ -71,7 +71,7 @@ def _crawl(client, starts: list[str]) -> list[str]:
         if response.status_code >= 400:
             broken.append(f"{path} → {response.status_code} (linked from {source})")
             continue
-        if not response.mimetype == "text/html":
+        if response.mimetype != "text/html":
             continue
         parser = Links()
         parser.feed(response.get_data(as_text=True))
