@@ -46,6 +46,8 @@ def _init_extensions(app: Flask) -> None:
     from marketplace.accounts import access
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from marketplace.lights import live as live_lights
+    from marketplace.lights import reasons as light_reasons
     from marketplace.web import register_web, select_locale
 
     db.init_app(app)
@@ -60,6 +62,8 @@ def _init_extensions(app: Flask) -> None:
     unit_of_work.init_app(app)
     state.init_app(app)
     access.init_app(app)
+    live_lights.init_app(app)
+    light_reasons.init_app(app)
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )

@@ -29,6 +29,7 @@ from marketplace.changes import stamp as changes
 from marketplace.db import UTCDateTime
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.needs import signals
 from marketplace.needs.models import (
     OPEN_STATUSES,
     PROOF_KINDS,
@@ -160,6 +161,7 @@ def _move(need: Need, action: NeedAction, values: dict[str, Any], message: Any) 
     """Take the action's move only if the need is still in a state the table allows (one winner)."""
     MOVES.take(need, action, {"updated_at": clock.now(), **values}, TransitionError(message))
     changes.touch(need.referral_id)  # the referral's status object changed: into the API's feed
+    signals.need_moved.send(need)
 
 
 def _record(action: str, need: Need, actor: Any, before: str, **after: Any) -> None:
