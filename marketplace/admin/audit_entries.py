@@ -185,6 +185,8 @@ def _changes(event: AuditEvent, names: _Names) -> list[Change]:
     for key in keys:
         if key in before and key in after and before[key] == after[key]:
             continue  # unchanged: not a change
+        if key not in before and after[key] in (None, ""):
+            continue  # a new object's empty field says nothing
         label, kind = _field(event, key)
         was, now = (_value(event, key, kind, d[key], names) if key in d else None for d in (before, after))
         changes.append(Change(label, was, now))
@@ -230,6 +232,8 @@ def _typed(kind: str, value: Any, names: _Names) -> str:
         return UNITS[kind](number)
     if kind == "number" and number is not None:
         return format_decimal(number)
+    if kind == "ref" and number is not None:
+        return f"#{number}"
     if kind == "date" and isinstance(value, str):
         return _date(value)
     if kind == "organisation" and _ids([value]):

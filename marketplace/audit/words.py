@@ -154,7 +154,8 @@ OBJECTS: dict[str, Noun] = {
 class Field:
     """A key of an event's before/after details: its label and how its values read.
 
-    Kinds: text, number, money (fen), date (ISO), flag, state (a label from the model's dict),
+    Kinds: text, number, ref (another object's number), money (fen), date (ISO), flag, state (a label
+    from the model's dict),
     organisation (an id), region (a code), weekdays (a bit mask), action, object_type, user (an id),
     setting (the value of the setting the event names), hidden (personal: never shown).
     """
@@ -183,15 +184,15 @@ FIELDS: dict[str, Field] = {
     "milestone": Field(_l("Milestone"), "state"),
     "purpose": Field(_l("Photo taken at"), "state"),
     "passed": Field(_l("Passed"), "flag"),
-    "referral_id": Field(_l("Referral"), "number"),
-    "need_id": Field(_l("Need"), "number"),
-    "evidence_id": Field(_l("Evidence"), "number"),
-    "line_id": Field(_l("Plan line"), "number"),
-    "inspection_id": Field(_l("Inspection"), "number"),
-    "request_id": Field(_l("Maintenance request"), "number"),
-    "pledge_id": Field(_l("Pledge"), "number"),
-    "project_id": Field(_l("Project"), "number"),
-    "outlet_id": Field(_l("Outlet"), "number"),
+    "referral_id": Field(_l("Referral"), "ref"),
+    "need_id": Field(_l("Need"), "ref"),
+    "evidence_id": Field(_l("Evidence"), "ref"),
+    "line_id": Field(_l("Plan line"), "ref"),
+    "inspection_id": Field(_l("Inspection"), "ref"),
+    "request_id": Field(_l("Maintenance request"), "ref"),
+    "pledge_id": Field(_l("Pledge"), "ref"),
+    "project_id": Field(_l("Project"), "ref"),
+    "outlet_id": Field(_l("Outlet"), "ref"),
     "seed": Field(_l("Random seed")),
     "population": Field(_l("Projects sampled from"), "number"),
     "chosen": Field(_l("Projects chosen")),
