@@ -154,10 +154,10 @@ OBJECTS: dict[str, Noun] = {
 class Field:
     """A key of an event's before/after details: its label and how its values read.
 
-    Kinds: text, number, ref (another object's number), money (fen), date (ISO), flag, state (a label
-    from the model's dict),
-    organisation (an id), region (a code), weekdays (a bit mask), action, object_type, user (an id),
-    setting (the value of the setting the event names), hidden (personal: never shown).
+    Kinds: text, number, ref (another object's number), money (fen), date (ISO), flag, state (a
+    label from the model's dict), organisation (an id), region (a code), weekdays (a bit mask),
+    action, object_type, user (an id), setting (the value of the setting the event names),
+    hidden (personal: never shown).
     """
 
     label: Any
