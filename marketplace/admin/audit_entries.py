@@ -245,7 +245,8 @@ def _typed(kind: str, value: Any, names: _Names) -> str:
     if kind == "weekdays" and number is not None:
         return " ".join(str(label) for n, label in enumerate(WEEKDAY_LABELS) if number >> n & 1)
     if kind == "action" and isinstance(value, str):  # an action, or a group of them ("need.")
-        return words.group_words(value[:-1]) if value.endswith(".") else words.action_words(value)
+        return _("all: %(group)s", group=words.group_words(value[:-1])) if value.endswith(".") \
+            else words.action_words(value)
     if kind == "object_type" and isinstance(value, str):
         return words.noun(value)
     if isinstance(value, (dict, list)):
