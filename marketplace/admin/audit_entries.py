@@ -32,6 +32,7 @@ from marketplace.meals.models import WEEKDAY_LABELS
 from marketplace.needs.models import EVIDENCE_KIND_LABELS, NEED_STATUS_LABELS
 from marketplace.organisations.models import STATUS_LABELS as ORG_STATUS_LABELS
 from marketplace.organisations.models import Organisation
+from marketplace.paging import MAX_ID
 from marketplace.projects.models import MILESTONE_LABELS, PLEDGE_KINDS
 from marketplace.regions.models import Region
 from marketplace.settings.service import DEFINITIONS as SETTINGS
@@ -119,8 +120,15 @@ def csv_rows(rows: Iterable[Entry]) -> list[list[Any]]:
     ]
 
 
+def _number(value: Any) -> int | None:
+    """A stored id as a number a query can take, else None (rows are old and JSON is anything)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID else None
+
+
 def _ids(values: Iterable[Any]) -> set[int]:
-    return {int(v) for v in values if isinstance(v, int) or (isinstance(v, str) and v.isascii() and v.isdigit())}
+    return {n for n in map(_number, values) if n is not None}
 
 
 def _names(events: Sequence[AuditEvent]) -> _Names:
@@ -169,10 +177,10 @@ def _object(event: AuditEvent, viewer: Any, names: _Names) -> Link | None:
     detail = ""
     if kind == "settings" and number in SETTINGS:
         text, detail = words.noun(kind), str(SETTINGS[number].label)
-    elif kind == "users" and number.isdigit() and int(number) in names.users:
-        detail = names.users[int(number)].email
-    elif kind == "organisations" and number.isdigit():
-        detail = names.organisations.get(int(number), "")
+    elif kind == "users" and _number(number) in names.users:
+        detail = names.users[_number(number)].email  # type: ignore[index]
+    elif kind == "organisations" and _number(number) is not None:
+        detail = names.organisations.get(_number(number), "")  # type: ignore[arg-type]
     href = noun.href(number) if noun is not None and noun.endpoint and may_open(viewer, noun.endpoint) else None
     return Link(text, href, detail)
 
@@ -236,10 +244,10 @@ def _typed(kind: str, value: Any, names: _Names) -> str:
         return f"#{number}"
     if kind == "date" and isinstance(value, str):
         return _date(value)
-    if kind == "organisation" and _ids([value]):
-        return names.organisations.get(int(value)) or f"#{value}"
-    if kind == "user" and _ids([value]) and int(value) in names.users:
-        return names.users[int(value)].email
+    if kind == "organisation" and _number(value) is not None:
+        return names.organisations.get(_number(value)) or f"#{value}"  # type: ignore[arg-type]
+    if kind == "user" and _number(value) in names.users:
+        return names.users[_number(value)].email  # type: ignore[index]
     if kind == "region" and isinstance(value, str):
         return names.regions.get(value, value)
     if kind == "weekdays" and number is not None:

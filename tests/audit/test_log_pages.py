@@ -261,3 +261,22 @@ def test_a_project_history_reads_in_words(app):
     assert any("批准了改造方案" in r and "方案总额: ¥50,000.00" in r for r in found), found
     assert any("为项目认捐" in r and "类型: 资金" in r and "金额: ¥30,000.00" in r for r in found), found
     assert not any("project.plan_approved" in r for r in found)
+
+
+def test_odd_old_rows_still_render(app):
+    need = make_need("published")
+    odd = [("users", "²"), ("users", "99999999999999"), ("organisations", "-3"), ("needs", "abc"), ("", "")]
+    for object_type, object_id in odd:
+        audit.record("need.publish", actor_label="", object_type=object_type, object_id=object_id,
+                     before={"organisation_id": "abc", "region_code": 5, "value_fen": "x", "weekdays": "x"},
+                     after={"organisation_id": 2**40, "claim_deadline": "not-a-date", "status": ["a"],
+                            "actor_id": True})
+    db.session.add(AuditEvent(action="x" * 60, object_type="households", object_id=str(need.household_id),
+                              before=["not", "a", "dict"], after="text"))  # type: ignore[arg-type]
+    db.session.commit()
+    admin = admin_client(app)
+    assert len(rows(text(admin, "/admin/audit/"))) >= len(odd) + 1
+    assert admin.get("/admin/audit/export.csv").status_code == 200
+    staff = app.test_client()
+    sign_in(staff, make_user(Role.STAFF))
+    assert any("x" * 60 in r for r in rows(text(staff, f"/staff/households/{need.household_id}")))
