@@ -36,6 +36,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "admin.user_new": ("GET", ADMIN),
     "admin.user_edit": ("GET", ADMIN),
     "audit.browse": ("GET", ADMIN),
+    "audit.export": ("GET", ADMIN),
     "settings.edit": ("GET", ADMIN),
     "referrals.referral_list": ("GET", STAFF),
     "referrals.referral_new": ("GET", STAFF),
