@@ -9,7 +9,7 @@ from marketplace.accounts.models import Role
 from marketplace.clock import today as today_shanghai
 from marketplace.extensions import db
 from marketplace.needs import transitions
-from marketplace.needs.models import Evidence
+from marketplace.needs.models import Evidence, Need
 from tests.conftest import make_need, make_org, make_user, sign_in, tiny_jpeg
 
 A_NOTE = "已送到三楼，老人说门口的台阶坏了"
@@ -90,3 +90,32 @@ def test_the_claimer_of_a_closed_need_still_sees_its_own_evidence(app):
     client = _signed_in(app, member)
     assert f"/evidence/{item.id}" in client.get(f"/needs/{need.id}").get_data(as_text=True)
     assert client.get(f"/evidence/{item.id}").status_code == 200
+
+
+def test_the_migration_clears_a_reason_an_earlier_claimer_was_given(app):
+    import importlib.util
+
+    import sqlalchemy as sa
+
+    from tests.conftest import ROOT
+
+    path = ROOT / "migrations" / "versions" / "c13see01a0b1_who_sees_what.py"
+    spec = importlib.util.spec_from_file_location("who_sees", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    staff = make_user(Role.STAFF, region="440104")
+    org_a, org_b = make_org(), make_org()
+    earlier = make_need("claimed", staff=staff, org=org_a)
+    _a_delivers_with_evidence(earlier, org_a.members[0])
+    transitions.reject(earlier, actor=staff, reason=A_REASON)
+    transitions.reassign(earlier, actor=staff, organisation=org_b, promised_by=today_shanghai() + timedelta(days=3))
+    own = make_need("claimed", staff=staff, org=org_a)
+    _a_delivers_with_evidence(own, org_a.members[0])
+    transitions.reject(own, actor=staff, reason="请补一张收据")
+    db.session.commit()
+    # The state the old code left behind: the earlier claimer's reason still on the need.
+    db.session.execute(sa.update(Need).where(Need.id == earlier.id).values(last_reason=A_REASON))
+    db.session.execute(sa.text(migration.CLEAR_EARLIER_CLAIMS_REASONS))
+    db.session.commit()
+    assert db.session.get(Need, earlier.id).last_reason == ""
+    assert db.session.get(Need, own.id).last_reason == "请补一张收据"  # the current claim's own rejection stays
