@@ -9,7 +9,7 @@
   It stays in the need's audit history for staff. Not restored on downgrade.
 
 Revision ID: c13see01a0b1
-Revises: 9b4e7d2c1a30
+Revises: c17reg07a1b2
 Create Date: 2026-12-10 10:00:00.000000
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c13see01a0b1'
-down_revision = '9b4e7d2c1a30'
+down_revision = 'c17reg07a1b2'
 branch_labels = None
 depends_on = None
 
