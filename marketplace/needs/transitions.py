@@ -214,7 +214,8 @@ def claim(need: Need, *, actor: User, promised_by: date) -> Claim:
     if MOVES.allows(NeedAction.CLAIM, need.status) and NeedAction.CLAIM not in _offered(need):
         raise TransitionError(_l("the claim deadline of this need has passed"))
     try:
-        _move(need, NeedAction.CLAIM, {"claimed_by_id": org.id, "promised_by": promised_by},
+        # A reason staff gave an earlier claimer belongs to that claim: the new claimer starts clean.
+        _move(need, NeedAction.CLAIM, {"claimed_by_id": org.id, "promised_by": promised_by, "last_reason": ""},
               _l("Sorry, this need was just taken by another organisation."))
     except TransitionError:
         if need.status in (NeedStatus.CLAIMED, NeedStatus.DELIVERED, NeedStatus.CLOSED):
@@ -257,7 +258,8 @@ def reassign(need: Need, *, actor: User, organisation: Organisation, promised_by
     if not clock.today() <= promised_by <= need.fulfil_by:
         raise TransitionError(_l("promise a date between today and %(date)s", date=need.fulfil_by.isoformat()))
     previous = need.claimed_by_id
-    _move(need, NeedAction.REASSIGN, {"claimed_by_id": organisation.id, "promised_by": promised_by},
+    _move(need, NeedAction.REASSIGN, {"claimed_by_id": organisation.id, "promised_by": promised_by,
+                                      "last_reason": ""},
           _l("only a claimed need can be reassigned"))
     _end_claim(need, ClaimStatus.REVOKED, f"reassigned by {actor.email}")
     record = Claim(organisation_id=organisation.id, promised_by=promised_by, created_by_id=actor.id)
