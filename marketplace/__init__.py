@@ -68,6 +68,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.password_views import bp as passwords
     from marketplace.accounts.views import bp as auth
     from marketplace.admin.audit_views import bp as audit
     from marketplace.admin.users_cli import bp as users_cli
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
                   needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli)
     blueprints += (projects, staff_projects, donations)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
+    blueprints += (passwords,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)
