@@ -67,7 +67,8 @@ class Verdict:
 def account_words(email: str = "", name: str = "") -> list[str]:
     """The words a guesser tries first for this account: the email, its parts, the name and its parts."""
     local, _at, domain = (email or "").partition("@")
-    words = [email, local, domain, *_parts.split(email or ""), name, *_parts.split(name or "")]
+    words = [email, local, _parts.sub("", local), domain, *domain.split("."), *_parts.split(email or ""),
+             name, _parts.sub("", name or ""), *_parts.split(name or "")]
     return [w.lower() for w in dict.fromkeys(words) if w and len(w) >= 2]
 
 
