@@ -12,7 +12,8 @@ from marketplace.accounts import password_rule
 from marketplace.accounts import service as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sign_in
+from tests.meals.support import make_outlet
 
 EMAIL = "chen.xiaoli@yuexiu-care.example.cn"
 NAME = "陈晓丽"
@@ -80,3 +81,14 @@ def test_the_command_line_refuses_a_weak_password(app):
 def test_the_rule_estimates_a_long_password_without_failing(app):
     assert password_rule.judge("x7" * 100, email=EMAIL) is not None  # zxcvbn itself stops at 72 characters
     assert not password_rule.judge("x" * 201, email=EMAIL)
+
+
+def test_a_company_cannot_give_its_outlet_a_weak_password(app):
+    outlet = make_outlet()
+    member = app.test_client()
+    sign_in(member, outlet.organisation.members[0])
+    for weak in ("12345678", "password", "counter@yuewei.example.cn"):
+        response = member.post(f"/org/meals/outlets/{outlet.id}/staff", data={
+            "email": "counter@yuewei.example.cn", "password": weak, "display_name": "前台"}, follow_redirects=True)
+        assert "flash-error" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(User).where(User.email == "counter@yuewei.example.cn")) is None
