@@ -226,3 +226,16 @@ def test_forgot_is_rate_limited_per_client_and_email_without_locking_the_owner_o
         assert _set(owner, links[0]).status_code == 302  # and the links the attacker caused still work
     finally:
         limiter.enabled = False
+
+
+def test_a_link_is_mailed_only_when_its_unit_of_work_commits(app):
+    user = make_user(Role.STAFF)
+    with mailbox(app) as box:
+        passwords.request_reset(user.email)  # outside a request, as a command would: the link is still whole
+        db.session.rollback()
+        assert box.messages() == []
+        passwords.request_reset(user.email)
+        db.session.commit()
+        [mail] = box.messages()
+    assert reset_path(mail).startswith("/password/reset/")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PasswordReset)) == 1
