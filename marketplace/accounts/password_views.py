@@ -31,7 +31,7 @@ def _client_and_email() -> str:
 
 
 def _signed_in_account() -> str:
-    return f"password-change:{current_user.get_id()}"
+    return f"password-change:{current_user.id}"  # the account, whatever its session version
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
