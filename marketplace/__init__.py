@@ -72,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.password_views import bp as passwords
     from marketplace.accounts.views import bp as auth
     from marketplace.admin.audit_views import bp as audit
     from marketplace.admin.office_views import bp as region_admin
@@ -107,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
                   region_admin)
     blueprints += (projects, staff_projects, donations)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
+    blueprints += (passwords,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)

@@ -28,7 +28,7 @@ from marketplace.regions.service import import_regions
 ROOT = Path(__file__).resolve().parent.parent
 REGIONS_CSV = ROOT / "marketplace" / "data" / "regions_guangzhou.csv"
 REQUIRE_ALL = os.environ.get("SHANLIAN_REQUIRE_ALL") == "1"
-PASSWORD = "correct-horse-1"
+PASSWORD = "Lantern-River-4271"  # passes the password rule (accounts/password_rule.py)
 TRANSLATIONS = ROOT / "marketplace" / "translations"
 
 

@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from marketplace.accounts.password_forms import PASSWORD_HINT, StrongPassword
 from marketplace.forms import MultiCheckboxField
 from marketplace.meals import phones
 from marketplace.meals.models import WEEKDAY_LABELS
@@ -132,8 +133,8 @@ class OutletStaffForm(FlaskForm):
 
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     display_name = StringField(_l("Name"), **TEXT, validators=[Optional(), Length(max=80)])
-    password = PasswordField(_l("Password (at least 8 characters)"),
-                             validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(_l("Password"), description=PASSWORD_HINT, validators=[
+        DataRequired(), Length(max=200), StrongPassword(email_field="email", name_field="display_name")])
 
 
 class PledgeReviewForm(FlaskForm):

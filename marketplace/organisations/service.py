@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from marketplace import clock, state
+from marketplace.accounts import password_rule, passwords
 from marketplace.accounts import service as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.scope import covers_all_regions
@@ -65,8 +66,13 @@ def credit_code_taken(code: str) -> bool:
     return db.session.scalar(sa.select(Organisation.id).where(Organisation.credit_code == code)) is not None
 
 
-def register(reg: Registration) -> Organisation:
-    """Create a pending organisation and its first member; staff review it next."""
+def register(reg: Registration) -> Organisation | None:
+    """Create a pending organisation and its first member; staff review it next.
+
+    When the member's email already has an account, nothing is created and None is returned: the
+    owner gets an email saying someone tried, and the caller answers exactly as for a new account,
+    so the form never tells a stranger which emails have accounts.
+    """
     code = credit_code.normalise(reg.credit_code)
     if not credit_code.is_valid(code):
         raise OrganisationError(_l("invalid unified social credit code"))
@@ -75,6 +81,12 @@ def register(reg: Registration) -> Organisation:
     regions = list(db.session.scalars(sa.select(Region).where(Region.code.in_(reg.region_codes))))
     if not regions or len(regions) != len(set(reg.region_codes)):
         raise OrganisationError(_l("choose at least one known service region"))
+    password_rule.check(reg.member_password, email=reg.member_email, name=reg.contact_name)
+    owner = accounts.find_by_email(reg.member_email)
+    if owner is not None:
+        passwords.hash_like_an_account(reg.member_password)  # the time a new account's hash takes
+        passwords.warn_of_registration(owner)
+        return None
     org = Organisation(
         name=reg.name.strip(),
         kind=reg.kind,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.organisations import service
 from marketplace.organisations.forms import RecommendationForm, RegistrationForm, ReviewForm
 from marketplace.organisations.models import Organisation, OrgStatus
@@ -22,10 +22,16 @@ bp.context_processor(lambda: {"OrgStatus": OrgStatus})  # pages name the states 
 STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
 
+def _registration_limit() -> str:
+    return current_app.config["REGISTRATION_RATE_LIMIT"]
+
+
 @bp.route("/org/register", methods=["GET", "POST"])
 @public
+@limiter.limit(_registration_limit, methods=["POST"])
 def register() -> str | Response:
-    """An organisation applies; it can sign in at once and watch its status."""
+    """An organisation applies; it can sign in at once and watch its status. The answer is the same
+    when the email already has an account (then nothing is created and the owner is told by email)."""
     form = RegistrationForm()
     if form.validate_on_submit():
         reg = service.Registration(
