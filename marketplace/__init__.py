@@ -39,10 +39,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from flask_babel import format_datetime
+    from flask_babel import format_datetime, format_timedelta
 
     import marketplace.models  # noqa: F401  (every model registered before migrations run)
-    from marketplace import money, state, unit_of_work
+    from marketplace import clock, money, state, unit_of_work
     from marketplace.accounts import access
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -66,6 +66,10 @@ def _init_extensions(app: Flask) -> None:
     light_reasons.init_app(app)
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
+    )
+    # How long ago, in the reader's words ("3 days", "3天"); whole units, never "0.9 weeks".
+    app.jinja_env.filters["age"] = lambda value: (
+        format_timedelta(clock.now() - value, granularity="minute", threshold=1.0) if value else ""
     )
     app.jinja_env.filters["yuan"] = money.show
     app.jinja_env.filters["jsonish"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -216,12 +216,10 @@ def confirm(page: Page, screenshots: Path, staff_email: str, need_id: int) -> No
     """Staff find the delivery in the work queue, rate it and close the need."""
     sign_in(page, staff_email)
     expect(page).to_have_url(re.compile(r"/staff/$"))
-    waiting = page.locator("ul.queue a[href$='/staff/needs/?status=delivered']")
-    expect(waiting.locator("strong")).to_have_text("1")
-    waiting.click()
-    row = page.locator("table.list tbody tr", has_text=TITLE)
-    expect(row.locator(".state-delivered")).to_have_text(zh("delivered, awaiting confirmation"))
-    row.get_by_role("link", name=TITLE).click()
+    expect(page.locator("ul.queue a[href='#deliveries'] strong")).to_have_text("1")
+    waiting = page.locator("#deliveries li", has_text=TITLE)  # the work itself, with how long it waits
+    expect(waiting).to_contain_text(zh("waiting %(age)s", age="").strip())
+    waiting.get_by_role("link", name=TITLE).click()
     expect(page).to_have_url(re.compile(rf"/staff/needs/{need_id}$"))
     expect(page.locator("ul.evidence img")).to_have_count(1)
     page.select_option("#rating", "5")

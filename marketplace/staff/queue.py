@@ -1,0 +1,121 @@
+"""What waits on a caseworker, oldest first: each kind of work with its first items and a count.
+
+Counts stop at `COUNT_CAP`: a page never counts a province's millions of rows to print "1000+".
+Every section reads through the same region filter as the lists it links to, so the queue shows
+exactly the work those lists hold for this user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from marketplace import taxonomy
+from marketplace.accounts.models import User
+from marketplace.accounts.scope import region_filter
+from marketplace.extensions import db
+from marketplace.households.models import Household, Referral, ReferralStatus
+from marketplace.meals import pledges as meal_pledges
+from marketplace.needs.models import Need, NeedStatus
+from marketplace.organisations import service as organisations
+from marketplace.organisations.models import Organisation, OrgStatus
+from marketplace.projects.models import Pledge, PledgeStatus, Project
+
+SHOWN = 5  # items per section
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class Item:
+    """One piece of work: what it is, where, since when, and the page to do it on."""
+
+    label: str
+    place: str
+    since: datetime | None
+    href: str
+
+
+@dataclass
+class Section:
+    """One kind of work: its heading, how many wait (capped), the oldest few, and the full list."""
+
+    key: str
+    title: Any
+    count: int
+    items: list[Item] = field(default_factory=list)
+    more_href: str = ""
+
+    @property
+    def count_text(self) -> str:
+        """The count as shown: "1000+" past the cap."""
+        return f"{COUNT_CAP}+" if self.count >= COUNT_CAP else str(self.count)
+
+
+def _count(query: sa.Select) -> int:
+    capped = query.order_by(None).limit(COUNT_CAP).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0
+
+
+def _section(key: str, title: Any, query: sa.Select, item: Callable[[Any], Item], more_href: str) -> Section:
+    rows = db.session.scalars(query.limit(SHOWN)).all()
+    return Section(key, title, _count(query), [item(row) for row in rows], more_href)
+
+
+def _need_item(need: Need, since: datetime | None) -> Item:
+    return Item(need.title, need.place, since, url_for("staff_needs.need_detail", need_id=need.id))
+
+
+def work_queue(user: User) -> list[Section]:
+    """Every kind of work waiting on this staff member (or admin), oldest first within each."""
+    needs_here = sa.select(Need).where(region_filter(user, Need.district_code, Need.street_code))
+    referrals = (
+        sa.select(Referral).join(Referral.household)
+        .where(Referral.status == ReferralStatus.RECEIVED,
+               region_filter(user, Referral.district_code, Household.street_code))
+        .order_by(Referral.referred_at, Referral.id)
+    )
+    sections = [
+        _section("referrals", _l("Referrals to triage"), referrals,
+                 lambda r: Item(r.title, r.household.place, r.referred_at,
+                                url_for("referrals.referral_detail", referral_id=r.id)),
+                 url_for("referrals.referral_list", status=ReferralStatus.RECEIVED)),
+        _section("drafts", _l("Drafts to publish"),
+                 needs_here.where(Need.status == NeedStatus.DRAFT).order_by(Need.created_at, Need.id),
+                 lambda n: _need_item(n, n.created_at), url_for("staff_needs.need_list", status=NeedStatus.DRAFT)),
+        _section("deliveries", _l("Deliveries to confirm"),
+                 needs_here.where(Need.status == NeedStatus.DELIVERED).order_by(Need.delivered_at, Need.id),
+                 lambda n: _need_item(n, n.delivered_at),
+                 url_for("staff_needs.need_list", status=NeedStatus.DELIVERED)),
+        _section("red", _l("Red lights"),
+                 needs_here.where(Need.light == "red").order_by(Need.published_at, Need.id),
+                 lambda n: _need_item(n, n.published_at), url_for("staff_needs.need_list", light="red")),
+        _section("expired", _l("Needs that expired without a claim"),
+                 needs_here.where(Need.status == NeedStatus.EXPIRED).order_by(Need.updated_at, Need.id),
+                 lambda n: _need_item(n, n.updated_at), url_for("staff_needs.need_list", status=NeedStatus.EXPIRED)),
+        _section("project_pledges", _l("Renovation pledges to confirm"),
+                 sa.select(Pledge).join(Pledge.project)
+                 .where(Pledge.status == PledgeStatus.DELIVERED,
+                        region_filter(user, Project.district_code, Project.street_code))
+                 .order_by(Pledge.delivered_at, Pledge.id),
+                 lambda p: Item(f"{p.organisation.name} · {p.project.title}", p.project.place, p.delivered_at,
+                                url_for("staff_projects.detail", project_id=p.project_id)),
+                 url_for("staff_projects.project_list")),
+        _section("meal_pledges", _l("Meal pledges to review"),
+                 meal_pledges.reviewable_query(user),
+                 lambda p: Item(f"{p.organisation.name} · {p.outlet.name}", p.outlet.street.name, p.created_at,
+                                url_for("staff_meals.pledge_review", pledge_id=p.id)),
+                 url_for("staff_meals.pledge_list")),
+        _section("organisations", _l("Organisations waiting for a decision"),
+                 organisations.reviewable_query(user, status=OrgStatus.PENDING)
+                 .order_by(None).order_by(Organisation.created_at, Organisation.id),
+                 lambda o: Item(o.name, str(taxonomy.ORGANISATION_KINDS.get(o.kind, o.kind)), o.created_at,
+                                url_for("organisations.review", org_id=o.id)),
+                 url_for("organisations.review_list", status=OrgStatus.PENDING)),
+    ]
+    return sections
