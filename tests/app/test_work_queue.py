@@ -40,7 +40,7 @@ def test_red_lights_and_referrals_wait_in_the_queue_of_their_region_only(as_role
 
 
 def test_a_long_queue_shows_a_few_and_links_to_all(as_role):
-    for n in range(7):
+    for _ in range(7):
         make_need("draft")
     html = as_role(Role.STAFF, region="440104").get("/staff/").get_data(as_text=True)
     drafts = _section(html, "drafts")
