@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from marketplace.clock import local_date
 from marketplace.dashboard.models import RegionStats
 from marketplace.extensions import db
-from marketplace.leaderboards.periods import midnight, start_of
+from marketplace.leaderboards.periods import midnight, previous_start, start_of
 from marketplace.needs.models import OPEN_STATUSES, Claim, Need
 
 ALL = "all"
@@ -27,7 +27,7 @@ WEEKS = 12
 
 def _empty() -> dict[str, Any]:
     return {"by_light": {}, "by_status": {}, "by_category": {}, "opened": [0] * WEEKS, "closed": [0] * WEEKS,
-            "median_days_to_claim": None, "median_days_to_close": None}
+            "closed_by_month": {}, "median_days_to_claim": None, "median_days_to_close": None}
 
 
 def week_edges(now: datetime) -> list[datetime]:
@@ -35,6 +35,24 @@ def week_edges(now: datetime) -> list[datetime]:
     this_week = start_of("week", local_date(now))
     first = this_week - timedelta(weeks=WEEKS - 1)
     return [midnight(first + timedelta(weeks=i)) for i in range(WEEKS + 1)]
+
+
+def week_starts(now: datetime) -> list[date]:
+    """The Mondays (Guangzhou dates) of the last 12 weeks, oldest first: the trend's labels."""
+    return [edge.date() for edge in week_edges(now)[:-1]]
+
+
+def month_key(day: date) -> str:
+    """How a month is named in the stored figures ("2026-11")."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _months(now: datetime) -> list[tuple[str, datetime, datetime]]:
+    """Last month and this month (Guangzhou), as (key, start, end): the home page's "closed" figures."""
+    this = start_of("month", local_date(now))
+    last = previous_start("month", this)
+    following = (this + timedelta(days=32)).replace(day=1)
+    return [(month_key(last), midnight(last), midnight(this)), (month_key(this), midnight(this), midnight(following))]
 
 
 def _grouped(stats: dict[str, dict[str, Any]], key: str, column: Any, where: Any = None) -> None:
@@ -49,13 +67,20 @@ def _grouped(stats: dict[str, dict[str, Any]], key: str, column: Any, where: Any
             bucket[name] = bucket.get(name, 0) + count
 
 
+def _count_between(column: Any, start: datetime, end: datetime) -> Any:
+    return sa.func.sum(sa.case((sa.and_(column >= start, column < end), 1), else_=0))
+
+
 def _trend(stats: dict[str, dict[str, Any]], now: datetime) -> None:
-    """Needs published and closed in each of the last 12 weeks, in one scan."""
+    """Needs published and closed in each of the last 12 weeks, and closed last and this month, in one scan."""
     edges = week_edges(now)
+    months = _months(now)
+    # Last month began at most 62 days ago, the 12 weeks at least 77: the WHERE below covers both.
     columns = []
     for start, end in zip(edges, edges[1:], strict=False):
         for column in (Need.published_at, Need.closed_at):
-            columns.append(sa.func.sum(sa.case((sa.and_(column >= start, column < end), 1), else_=0)))
+            columns.append(_count_between(column, start, end))
+    columns += [_count_between(Need.closed_at, start, end) for _, start, end in months]
     query = (sa.select(Need.district_code, Need.street_code, *columns)
              .where(sa.or_(Need.published_at >= edges[0], Need.closed_at >= edges[0]))
              .group_by(Need.district_code, Need.street_code))
@@ -64,6 +89,9 @@ def _trend(stats: dict[str, dict[str, Any]], now: datetime) -> None:
             for i in range(WEEKS):
                 stats[region]["opened"][i] += int(sums[2 * i] or 0)
                 stats[region]["closed"][i] += int(sums[2 * i + 1] or 0)
+            by_month = stats[region]["closed_by_month"]
+            for (key, _, _), count in zip(months, sums[2 * WEEKS:], strict=True):
+                by_month[key] = by_month.get(key, 0) + int(count or 0)
 
 
 def _medians(stats: dict[str, dict[str, Any]], now: datetime) -> None:

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from marketplace import taxonomy
+from marketplace import clock, taxonomy
+from marketplace.dashboard.compute import week_starts
 from marketplace.lights.models import LIGHT_LABELS
 from marketplace.needs.models import Need
 
@@ -22,8 +23,9 @@ def figure_rows(name: str, data: dict[str, Any]) -> list[list[Any]]:
         rows.append([_("Open needs: %(light)s", light=LIGHT_LABELS[light]), data.get("by_light", {}).get(light, 0)])
     for code, count in sorted(data.get("by_category", {}).items()):
         rows.append([_("Needs: %(category)s", category=taxonomy.NEED_CATEGORIES.get(code, code)), count])
-    for i, (opened, closed) in enumerate(zip(data.get("opened", []), data.get("closed", []), strict=False)):
-        rows.append([_("Week %(n)s: published / closed", n=i + 1), f"{opened} / {closed}"])
+    mondays = week_starts(data.get("computed_at") or clock.now())
+    for monday, opened, closed in zip(mondays, data.get("opened", []), data.get("closed", []), strict=False):
+        rows.append([_("Week starting %(date)s: published / closed", date=monday.isoformat()), f"{opened} / {closed}"])
     return rows
 
 

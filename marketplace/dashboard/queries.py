@@ -45,6 +45,13 @@ def figures(code: str) -> dict[str, Any]:
     return data
 
 
+def closed_by_month() -> dict[str, int] | None:
+    """Needs closed last month and this month in the whole city ("2026-11" → count), as of the last
+    recompute; None before the scheduler first computed the figures."""
+    row = db.session.get(RegionStats, ALL)
+    return None if row is None or "closed_by_month" not in row.data else dict(row.data["closed_by_month"])
+
+
 def child_figures(regions: list[Region]) -> dict[str, dict[str, Any]]:
     """Figures of many regions in one query."""
     rows = db.session.scalars(sa.select(RegionStats).where(RegionStats.region_code.in_([r.code for r in regions])))

@@ -9,7 +9,7 @@ from flask_login import current_user
 from marketplace import spreadsheets
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
-from marketplace.dashboard import exports, queries
+from marketplace.dashboard import charts, exports, queries
 from marketplace.dashboard.compute import ALL
 from marketplace.extensions import db
 from marketplace.regions.models import Region
@@ -36,11 +36,13 @@ def _name(code: str) -> str:
 def show() -> str:
     """Figures of the region, its sub-regions to drill into, and its overdue needs."""
     code = _region()
-    subregions = queries.children(code)
+    data, subregions = queries.figures(code), queries.children(code)
+    child_data = queries.child_figures(subregions)
     return render_template(
-        "dashboard/show.html", code=code, name=_name(code), data=queries.figures(code), subregions=subregions,
-        child_data=queries.child_figures(subregions), overdue=queries.overdue(code), ALL=ALL,
+        "dashboard/show.html", code=code, name=_name(code), data=data, subregions=subregions,
+        child_data=child_data, overdue=queries.overdue(code), ALL=ALL,
         parent=db.session.get(Region, code).parent_code if code != ALL else None,
+        trend=charts.trend(data), by_category=charts.categories(data), by_light=charts.lights(subregions, child_data),
     )
 
 

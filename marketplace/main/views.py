@@ -6,12 +6,11 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.accounts.access import is_safe_next, public
 from marketplace.extensions import db
-from marketplace.meals import reports as meal_reports
-from marketplace.organisations.models import Organisation, OrgStatus
+from marketplace.main import figures
 from marketplace.regions import offices
-from marketplace.regions.models import DISTRICT, Region
 
 bp = Blueprint("main", __name__)
 
@@ -20,14 +19,7 @@ bp = Blueprint("main", __name__)
 @public
 def index() -> str:
     """What the platform is, live figures, and the doors in."""
-    figures = {
-        "organisations": db.session.scalar(
-            sa.select(sa.func.count()).where(Organisation.status == OrgStatus.APPROVED)
-        ),
-        "districts": db.session.scalar(sa.select(sa.func.count()).where(Region.level == DISTRICT)),
-        "meals": meal_reports.meals_served(),
-    }
-    return render_template("main/index.html", figures=figures)
+    return render_template("main/index.html", figures=figures.live_figures(clock.now()))
 
 
 @bp.app_context_processor

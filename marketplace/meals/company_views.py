@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from marketplace import storage
+from marketplace import spreadsheets, storage
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
 from marketplace.forms import region_choices
-from marketplace.meals import outlets, pledges, reports, timing
+from marketplace.meals import company_report, outlets, pledges, reports, timing
 from marketplace.meals.errors import MealError
 from marketplace.meals.forms import ActionForm, OutletForm, OutletStaffForm, PledgeForm
 from marketplace.meals.models import MealPledge, Outlet
@@ -43,18 +43,43 @@ def _own_outlet(outlet_id: int) -> Outlet:
     return outlet
 
 
+def _window() -> tuple[date, date, date]:
+    """Today and the days the page counts: the last two weeks and the coming week (Guangzhou dates)."""
+    today = timing.local_date(timing.now())
+    return today, today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
+
+
 @bp.route("/")
 @roles_required(Role.ORG_MEMBER)
 def overview() -> str:
     """Our outlets, pledges and the meals pledged, booked, redeemed and expired per outlet and day."""
     org = _company()
-    now = timing.now()
-    today = timing.local_date(now)
-    days = reports.company_days(org.id, today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS), now)
+    today, start, end = _window()
+    days = reports.company_days(org.id, start, end, timing.now())
     mine = outlets.company_outlets(org.id)
     return render_template("meals/company.html", org=org, outlets=mine, names={o.id: o.name for o in mine},
                            pledges=pledges.company_pledges(org.id), days=days, totals=reports.totals(days),
-                           today=today, form=ActionForm())
+                           today=today, form=ActionForm(), chart=company_report.chart(days, start, end))
+
+
+@bp.route("/export.<fmt>")
+@roles_required(Role.ORG_MEMBER)
+def export(fmt: str) -> Response:
+    """The page's meals per outlet and day, with the totals, as CSV or XLSX."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    org = _company()
+    _today, start, end = _window()
+    days = reports.company_days(org.id, start, end, timing.now())
+    names = {o.id: o.name for o in outlets.company_outlets(org.id)}
+    rows = company_report.export_rows(days, reports.totals(days), names)
+    body = spreadsheets.to_csv(rows) if fmt == "csv" else spreadsheets.to_xlsx(rows, _("Meals"))
+    mimetype = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(body, mimetype=mimetype)
+    # Through werkzeug's header encoding (RFC 6266 / 5987), never pasted in by hand.
+    response.headers.set("Content-Disposition", "attachment",
+                         filename=f"shanlian-meals-{start.isoformat()}-{end.isoformat()}.{fmt}")
+    return response
 
 
 def _street_choices(form: OutletForm) -> None:
