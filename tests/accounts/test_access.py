@@ -117,6 +117,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "outlet.redeem": ("POST", {Role.OUTLET_STAFF}),
     "outlet.scan_code": ("GET", EVERYONE),
     "company_meals.overview": ("GET", {Role.ORG_MEMBER}),
+    "company_meals.export": ("GET", {Role.ORG_MEMBER}),
     "company_meals.outlet_new": ("GET", {Role.ORG_MEMBER}),
     "company_meals.outlet_edit": ("GET", {Role.ORG_MEMBER}),
     "company_meals.outlet_staff_add": ("POST", {Role.ORG_MEMBER}),

@@ -64,14 +64,14 @@ def watch_console(page: Page) -> list[str]:
 def assert_charts_read(page: Page, count: int) -> None:
     """`count` charts drawn as SVG, each text at least 12 px on screen, the tables folded away."""
     charts = page.locator(".chart[data-chart]")
+    expect(page.locator(".chart svg text, svg.chart text").first).to_be_attached()  # charts.js draws all at once
+    sizes = page.evaluate(TEXT_SIZES)
+    small = [s for s in sizes if s["px"] < MIN_PX]
+    assert sizes and not small, f"chart text under {MIN_PX} px: {small[:5]}"
     expect(charts).to_have_count(count)
     for i in range(count):
         expect(charts.nth(i).locator("svg")).to_be_visible()
         expect(charts.nth(i).locator("svg text").first).to_be_attached()
-    sizes = page.evaluate(TEXT_SIZES)
-    assert sizes, "no text in the charts"
-    small = [s for s in sizes if s["px"] < MIN_PX]
-    assert not small, f"chart text under {MIN_PX} px: {small[:5]}"
     for i in range(count):  # the same figures stay one click away, folded once the chart is drawn
         figures = charts.nth(i).locator("xpath=following-sibling::details[1]")
         if figures.count():
