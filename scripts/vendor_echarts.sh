@@ -35,5 +35,6 @@ cp package/dist/echarts.min.js package/LICENSE package/NOTICE "$TARGET/"
 cp package/licenses/LICENSE-d3 "$TARGET/LICENSE-d3"
 printf '%s\n' "$VERSION" > "$TARGET/VERSION"
 
+# The sums are committed too: tests/app/test_vendored.py fails if a vendored file is edited by hand.
 cd "$TARGET"
-sha256sum echarts.min.js LICENSE NOTICE LICENSE-d3 VERSION
+sha256sum echarts.min.js LICENSE NOTICE LICENSE-d3 VERSION | tee SHA256SUMS

@@ -128,7 +128,8 @@
         ).join("\n"),
       },
       // ECharts 6 shrinks the grid until the axis labels and names fit inside the element.
-      grid: { left: 8, right: spec.horizontal ? 28 : 16, top: many ? 56 : 36, bottom: 8 },
+      // The legend is not counted in that: leave it room, two lines of it on a phone.
+      grid: { left: 8, right: spec.horizontal ? 28 : 16, top: many ? (width < NARROW ? 80 : 56) : 36, bottom: 8 },
       xAxis: spec.horizontal ? values : labels,
       yAxis: spec.horizontal ? labels : values,
       series: spec.series.map((s) => series(spec, s)),
