@@ -123,6 +123,8 @@ def test_dashboard_charts_read_at_desktop_and_phone(app: Flask, page: Page, scre
     trend = page.locator("#chart-trend svg")
     monday = clock.today() - timedelta(days=clock.today().weekday())
     expect(trend).to_contain_text(monday.strftime("%m-%d"))  # weeks by their Monday, not "-11 … 本周"
+    expect(trend).to_contain_text("周起始日")  # named axes: "Week starting" …
+    expect(trend).to_contain_text("需求")  # … and "Needs"
     expect(page.locator("#chart-categories svg")).to_contain_text("助餐")  # categories in words
     page.locator("#chart-trend").hover()  # the tooltip draws inside the SVG, without inline styles
     expect(trend).to_contain_text(re.compile(r"\d{4}-\d\d-\d\d"))  # the tooltip: its week's full date
