@@ -79,6 +79,7 @@ def export(fmt: str) -> Response:
     # Through werkzeug's header encoding (RFC 6266 / 5987), never pasted in by hand.
     response.headers.set("Content-Disposition", "attachment",
                          filename=f"shanlian-meals-{start.isoformat()}-{end.isoformat()}.{fmt}")
+    response.headers["Cache-Control"] = "private, no-store"  # as every export: not left in shared caches
     return response
 
 
