@@ -43,7 +43,7 @@ def _init_extensions(app: Flask) -> None:
 
     import marketplace.models  # noqa: F401  (every model registered before migrations run)
     from marketplace import money, state, unit_of_work
-    from marketplace.accounts import access
+    from marketplace.accounts import access, throttle
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.web import register_web, select_locale
@@ -56,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    throttle.init_app(app)
     register_web(app)
     unit_of_work.init_app(app)
     state.init_app(app)
@@ -68,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.second_factor_views import bp as second_factor
     from marketplace.accounts.views import bp as auth
     from marketplace.admin.audit_views import bp as audit
     from marketplace.admin.users_cli import bp as users_cli
@@ -100,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, referral_import, staff_needs,
                   needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli)
     blueprints += (projects, staff_projects, donations)
+    blueprints += (second_factor,)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -49,7 +49,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "LANGUAGES": ["zh_Hans", "en"],
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Proxies in front of the app (nginx, a load balancer) whose X-Forwarded-For is trusted: 0 when
+        # none, so a client cannot pick its own address; 1 behind the recommended single nginx.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", 0)),
+        # Staff and admins sign in with a second factor (TOTP); only the local demo turns it off.
+        "REQUIRE_SECOND_FACTOR": _flag("REQUIRE_SECOND_FACTOR", True),
         "MEAL_BOOKING_RATE_LIMIT": os.environ.get("MEAL_BOOKING_RATE_LIMIT", "10 per minute;100 per hour"),
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", ""),
         # The scheduler process: lease length and a factor shrinking job intervals (tests, demos).
