@@ -32,7 +32,7 @@ from typing import Protocol
 
 import redis
 from flask import Flask, current_app
-from flask_babel import lazy_ngettext
+from flask_babel import ngettext
 
 from marketplace import clock
 from marketplace.accounts.digests import keyed_hash
@@ -56,7 +56,7 @@ class Throttled(DomainError):
         super().__init__(seconds)
         self.seconds = seconds
         self.first = first  # the first refusal of this wait: the audit log records one per wait
-        self.message = lazy_ngettext(
+        self.message = ngettext(
             "Too many attempts, try again in %(num)d second.", "Too many attempts, try again in %(num)d seconds.",
             seconds,
         )
