@@ -102,6 +102,8 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 def _matching_step(secret: str, code: str, at: datetime) -> int | None:
     """The time step whose code this is, within pyotp's valid_window=1 (the step before, now, after)."""
+    if not _is_totp(code):
+        return None
     totp = pyotp.TOTP(secret)
     now = totp.timecode(at)
     for step in (now - 1, now, now + 1):
@@ -111,7 +113,8 @@ def _matching_step(secret: str, code: str, at: datetime) -> int | None:
 
 
 def _is_totp(code: str) -> bool:
-    return re.fullmatch(r"\d{6}", code) is not None
+    """Six ASCII digits (what an authenticator app shows; `\\d` would take other scripts' digits too)."""
+    return re.fullmatch(r"[0-9]{6}", code) is not None
 
 
 def _clean(code: str) -> str:

@@ -33,6 +33,13 @@ def _templates() -> dict[str, object]:
     return {"second_factor_status": second_factor.status, "may_have_second_factor": second_factor.may_enrol}
 
 
+@bp.after_request
+def _not_kept(response: Response) -> Response:
+    """These pages show secrets and recovery codes: no browser or proxy cache may keep them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.before_app_request
 def guard() -> Response | None:
     """With the factor required, a staff or admin session that did not pass one is signed out."""
@@ -122,6 +129,7 @@ def setup() -> str | Response:
         if not refused:
             session.pop(CANDIDATE, None)
             if held is None:
+                session[sessions.SECOND_FACTOR] = "enrolled"  # this session now holds the factor it set up
                 return render_template("auth/recovery_codes.html", codes=codes, onward=url_for(".manage"))
             onward = finish_sign_in(user, held.target, second_factor="enrolled")
             return render_template("auth/recovery_codes.html", codes=codes, onward=onward.location)

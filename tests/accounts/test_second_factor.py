@@ -53,6 +53,7 @@ def test_with_the_factor_required_staff_without_one_must_enrol_before_anything_e
     assert "That code does not match" in wrong.get_data(as_text=True) and not _signed_in(client)
     done = client.post("/account/second-factor/setup", data={"code": totp(secret, clock.moment)})
     assert done.status_code == 200 and len(set(done.get_data(as_text=True).split("<code>"))) == 11
+    assert done.headers["Cache-Control"] == "no-store"  # the codes are shown once, and kept by no cache
     assert _signed_in(client)
     assert secret_of(user) == secret
     assert _actions()[-2:] == ["auth.factor_enrolled", "auth.login"]
@@ -232,3 +233,14 @@ def test_an_admin_resets_a_lost_factor_the_sessions_end_and_the_next_sign_in_enr
         assert password_step(owner, user).headers["Location"] == "/account/second-factor/setup"
     finally:
         app.config["REQUIRE_SECOND_FACTOR"] = False
+
+
+def test_odd_codes_are_refused_never_an_error(app, client, clock):
+    user, _codes = _enrolled_staff(app, clock)
+    odd = ["١٢٣٤٥٦", "１２３４５６", "🙂" * 6, "x" * 40, " 12 34 56 ", "-", "ǅ" * 10]
+    password_step(client, user)
+    assert [code_step(client, code).status_code for code in odd] == [200] * len(odd)
+    staff = app.test_client()
+    sign_in(staff, make_user(Role.STAFF))
+    staff.get("/account/second-factor/setup")
+    assert [staff.post("/account/second-factor/setup", data={"code": c}).status_code for c in odd] == [200] * len(odd)
