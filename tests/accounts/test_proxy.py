@@ -38,21 +38,23 @@ def _from(client, email, password="wrong-password", *, client_ip: str):  # type:
     return attempt(client, email, password, ip=PROXY, headers={"X-Forwarded-For": client_ip})
 
 
-def test_behind_one_proxy_two_clients_have_separate_buckets(app, proxied):
-    user = make_user(Role.STAFF)
-    guesser, owner = proxied.test_client(), proxied.test_client()
-    codes = [_from(guesser, user.email, client_ip="203.0.113.5").status_code for _ in range(6)]
-    assert codes == [200] * 5 + [429]
-    assert _from(owner, user.email, PASSWORD, client_ip="198.51.100.20").status_code == 302
-    # a client cannot pick another address by adding its own header in front: the proxy's is the one used
-    spoofed = _from(guesser, user.email, client_ip="198.51.100.20, 203.0.113.5")
+def test_behind_one_proxy_each_client_has_its_own_buckets(app, proxied):
+    attacked, other = make_user(Role.STAFF), make_user(Role.STAFF)
+    guesser, colleague, owner = proxied.test_client(), proxied.test_client(), proxied.test_client()
+    codes = [_from(guesser, attacked.email, client_ip="203.0.113.5").status_code for _ in range(12)]
+    # the proxy's address is everyone's: without ProxyFix these would share the guesser's bucket
+    assert _from(colleague, other.email, PASSWORD, client_ip="198.51.100.30").status_code == 302
+    assert _from(owner, attacked.email, PASSWORD, client_ip="198.51.100.20").status_code == 302
+    assert codes == [200] * 5 + [429] * 7
+    # a client cannot pick another address by adding its own header in front: the proxy's entry is used
+    spoofed = _from(guesser, attacked.email, client_ip="198.51.100.20, 203.0.113.5")
     assert spoofed.status_code == 429
     ips = set(db.session.scalars(sa.select(AuditEvent.ip).where(AuditEvent.action.startswith("auth."))))
-    assert ips == {"203.0.113.5", "198.51.100.20"}  # the audit log keeps the real clients, not the proxy
+    assert ips == {"203.0.113.5", "198.51.100.20", "198.51.100.30"}  # the audit log keeps the clients
 
 
 def test_without_a_proxy_a_forwarded_for_header_is_ignored(app, client, throttling):
-    assert app.config["PROXY_COUNT"] == 0
+    assert app.config.get("PROXY_COUNT", 0) == 0
     user = make_user(Role.STAFF)
     codes = [attempt(client, user.email, ip="192.0.2.1", headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
              for n in range(6)]
