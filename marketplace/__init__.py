@@ -46,6 +46,8 @@ def _init_extensions(app: Flask) -> None:
     from marketplace.accounts import access, throttle
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from marketplace.lights import live as live_lights
+    from marketplace.lights import reasons as light_reasons
     from marketplace.web import register_web, select_locale
 
     db.init_app(app)
@@ -61,6 +63,8 @@ def _init_extensions(app: Flask) -> None:
     unit_of_work.init_app(app)
     state.init_app(app)
     access.init_app(app)
+    live_lights.init_app(app)
+    light_reasons.init_app(app)
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )
@@ -72,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.second_factor_views import bp as second_factor
     from marketplace.accounts.views import bp as auth
     from marketplace.admin.audit_views import bp as audit
+    from marketplace.admin.office_views import bp as region_admin
     from marketplace.admin.users_cli import bp as users_cli
     from marketplace.admin.views import bp as admin
     from marketplace.api.views import register as register_api
@@ -100,7 +105,8 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.staff.views import bp as staff
 
     blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, referral_import, staff_needs,
-                  needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli)
+                  needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli,
+                  region_admin)
     blueprints += (projects, staff_projects, donations)
     blueprints += (second_factor,)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)

@@ -55,7 +55,14 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Staff and admins sign in with a second factor (TOTP); only the local demo turns it off.
         "REQUIRE_SECOND_FACTOR": _flag("REQUIRE_SECOND_FACTOR", True),
         "MEAL_BOOKING_RATE_LIMIT": os.environ.get("MEAL_BOOKING_RATE_LIMIT", "10 per minute;100 per hour"),
+        "MEAL_FIND_RATE_LIMIT": os.environ.get("MEAL_FIND_RATE_LIMIT", "5 per hour;20 per day"),
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", ""),
+        # The operator's office in every page's footer, and its ICP filing number (备案号).
+        "OFFICE_NAME": os.environ.get("OFFICE_NAME", ""),
+        "OFFICE_PHONE": os.environ.get("OFFICE_PHONE", ""),
+        "OFFICE_EMAIL": os.environ.get("OFFICE_EMAIL", ""),
+        "OFFICE_ADDRESS": os.environ.get("OFFICE_ADDRESS", ""),
+        "ICP_NUMBER": os.environ.get("ICP_NUMBER", ""),
         # The scheduler process: lease length and a factor shrinking job intervals (tests, demos).
         "SCHEDULER_LEASE_SECONDS": float(os.environ.get("SCHEDULER_LEASE_SECONDS", 60)),
         "SCHEDULER_SCALE": float(os.environ.get("SCHEDULER_SCALE", 1.0)),

@@ -78,7 +78,8 @@ class FindVoucherForm(FlaskForm):
     """Get a lost voucher page back with the number and the code."""
 
     phone = PhoneField(_l("Your phone number"), validators=[DataRequired(), Length(max=20), _valid_phone])
-    code = CodeField(_l("The code of your meal"), validators=[DataRequired(), Length(max=20)])
+    code = CodeField(_l("The code of your meal (only for an older meal)"), validators=[Optional(), Length(max=20)],
+                     description=_l("With the number alone you get your next meal, today's or tomorrow's."))
 
 
 class RedeemForm(FlaskForm):

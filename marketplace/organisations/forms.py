@@ -90,3 +90,14 @@ class ReviewForm(FlaskForm):
         """A rejection must say why."""
         if self.decision.data == "reject" and not (field.data or "").strip():
             raise ValidationError(_l("Say why the organisation is rejected."))
+
+
+class RecommendationForm(FlaskForm):
+    """Advice to the deciding staff: approve or reject, and why."""
+
+    decision = SelectField(
+        _l("We recommend to"), choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))]
+    )
+    reason = TextAreaField(
+        _l("Why (the deciding staff read it)"), validators=[DataRequired(message=_l("Say why.")), Length(max=2000)]
+    )
