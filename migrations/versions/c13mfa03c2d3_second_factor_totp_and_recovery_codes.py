@@ -1,7 +1,7 @@
 """second factor: an account's TOTP secret with its last used step, and its recovery codes (hashed)
 
 Revision ID: c13mfa03c2d3
-Revises: 9b4e7d2c1a30
+Revises: c13see01a0b1
 Create Date: 2026-12-02 10:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c13mfa03c2d3'
-down_revision = '9b4e7d2c1a30'
+down_revision = 'c13see01a0b1'
 branch_labels = None
 depends_on = None
 

@@ -226,6 +226,8 @@ def test_an_admin_resets_a_lost_factor_the_sessions_end_and_the_next_sign_in_enr
     reset = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "auth.factor_reset")).one()
     assert (reset.actor_id, reset.object_id) == (admin.user.id, str(user.id))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)) == 0
+    log = admin.get("/admin/audit/").get_data(as_text=True)
+    assert "reset the account&#39;s second factor" in log and "set up a second factor" in log  # in words
     assert password_step(owner, user).headers["Location"] == "/staff/"  # the password alone, while not required
     owner.post("/logout")
     app.config["REQUIRE_SECOND_FACTOR"] = True
