@@ -43,7 +43,7 @@ def _init_extensions(app: Flask) -> None:
 
     import marketplace.models  # noqa: F401  (every model registered before migrations run)
     from marketplace import clock, money, state, unit_of_work
-    from marketplace.accounts import access
+    from marketplace.accounts import access, throttle
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.lights import live as live_lights
@@ -58,6 +58,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    throttle.init_app(app)
     register_web(app)
     unit_of_work.init_app(app)
     state.init_app(app)
@@ -77,6 +78,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.password_views import bp as passwords
+    from marketplace.accounts.second_factor_views import bp as second_factor
     from marketplace.accounts.views import bp as auth
     from marketplace.admin.audit_views import bp as audit
     from marketplace.admin.office_views import bp as region_admin
@@ -111,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
                   needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli,
                   region_admin)
     blueprints += (projects, staff_projects, donations)
+    blueprints += (second_factor,)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     blueprints += (passwords,)
     for blueprint in blueprints:

@@ -2,6 +2,7 @@
 
 from marketplace.accounts.models import User  # noqa: F401
 from marketplace.accounts.password_models import PasswordReset  # noqa: F401
+from marketplace.accounts.second_factor_models import RecoveryCode, SecondFactor  # noqa: F401
 from marketplace.api.models import ApiKey, ApiSource  # noqa: F401
 from marketplace.audit.models import AuditEvent  # noqa: F401
 from marketplace.changes.models import ChangeCounter  # noqa: F401

@@ -126,6 +126,14 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "staff_meals.pledge_review": ("GET", STAFF),
     "meal_codes.code_list": ("GET", STAFF | {Role.ORG_MEMBER}),
     "meal_codes.code_revoke": ("POST", STAFF | {Role.ORG_MEMBER}),
+    # The second factor. Its pages are `public` for a sign-in held half-way (tests/accounts/
+    # test_second_factor.py); without one, the code step sends anonymous visitors to /login and
+    # signed-in ones home, and enrolment is for signed-in staff and admins.
+    "second_factor.code": ("GET", SIGNED_IN),
+    "second_factor.setup": ("GET", STAFF),
+    "second_factor.manage": ("GET", STAFF),
+    "second_factor.disable": ("POST", STAFF),
+    "second_factor.reset": ("POST", ADMIN),
 }
 
 
