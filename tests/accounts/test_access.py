@@ -32,6 +32,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "staff.index": ("GET", STAFF),
     "admin.index": ("GET", ADMIN),
     "admin.users": ("GET", ADMIN),
+    "admin.users_export": ("GET", ADMIN),
     "region_admin.region_list": ("GET", ADMIN),
     "region_admin.region_edit": ("GET", ADMIN),
     "admin.user_new": ("GET", ADMIN),
