@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, abort, request
+from flask import Response, abort, flash, redirect, request
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 
@@ -89,11 +89,16 @@ def rows_of(query: sa.Select, columns: Sequence[Column]) -> list[list[Any]]:
     return [[str(c.label) for c in exported]] + [[_plain(c.cell(item)) for c in exported] for item in items]
 
 
-def export(query: sa.Select, columns: Sequence[Column], fmt: str, name: str) -> Response:
-    """The filtered list as a CSV or XLSX file named `shanlian-<name>.<fmt>`."""
+def export(query: sa.Select, columns: Sequence[Column], fmt: str, name: str, *, back: str) -> Response:
+    """The filtered list as a CSV or XLSX file named `shanlian-<name>.<fmt>`; too long a list goes
+    `back` to the page with a message asking for narrower filters."""
     if fmt not in FORMATS:
         abort(404)
-    rows = rows_of(query, columns)
+    try:
+        rows = rows_of(query, columns)
+    except ExportTooLarge as refused:
+        flash(refused.message, "error")
+        return redirect(back)
     body = spreadsheets.to_csv(rows) if fmt == "csv" else spreadsheets.to_xlsx(rows, name)
     response = Response(body, mimetype=FORMATS[fmt])
     response.headers.set("Content-Disposition", "attachment", filename=f"shanlian-{name}.{fmt}")

@@ -74,7 +74,7 @@ def users_export(fmt: str) -> Response:
     """The filtered accounts as CSV or XLSX, in the page's order."""
     query, _filters = _users_query()
     query, _sorting = sorted_by(query, USER_COLUMNS, "email", User.id)
-    return listing.export(query, USER_COLUMNS, fmt, "users")
+    return listing.export(query, USER_COLUMNS, fmt, "users", back=url_for("admin.users", **request.args))
 
 
 def _scope(form: AccessForm) -> tuple[str | None, int | None]:

@@ -40,3 +40,14 @@ def test_the_export_is_the_filtered_list_in_its_order(as_role):
     assert book.active.max_row == 3
     assert admin.get("/admin/users/export.pdf").status_code == 404
     assert as_role(Role.STAFF).get("/admin/users/export.csv").status_code == 403
+
+
+def test_an_export_too_long_for_one_file_asks_for_narrower_filters(as_role, monkeypatch):
+    from marketplace import listing
+
+    admin = as_role(Role.ADMIN)
+    make_user(Role.STAFF)
+    monkeypatch.setattr(listing, "EXPORT_LIMIT", 1)
+    response = admin.get("/admin/users/export.csv?role=")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/admin/users")
+    assert "缩小筛选范围" in admin.get(response.headers["Location"]).get_data(as_text=True)
