@@ -27,6 +27,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "organisations.register": ("GET", EVERYONE),
     "organisations.mine": ("GET", MEMBERS),
     "organisations.review_list": ("GET", STAFF),
+    "organisations.review_export": ("GET", STAFF),
     "organisations.review": ("GET", STAFF),
     "organisations.recommend": ("POST", STAFF),
     "staff.index": ("GET", STAFF),

@@ -51,3 +51,19 @@ def test_an_export_too_long_for_one_file_asks_for_narrower_filters(as_role, monk
     response = admin.get("/admin/users/export.csv?role=")
     assert response.status_code == 302 and response.headers["Location"].startswith("/admin/users")
     assert "缩小筛选范围" in admin.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_organisations_list_sorts_and_exports_the_regions_organisations(as_role):
+    from tests.conftest import make_org
+
+    for name in ("乙慈善会", "甲慈善会", "丙慈善会"):
+        make_org(name=name, status="pending")
+    make_org(name="天河慈善会", region="440106", status="pending")
+    staff = as_role(Role.STAFF, region="440104")
+    page = staff.get("/staff/organisations?status=pending&sort=name").get_data(as_text=True)
+    names = re.findall(r'<a href="/staff/organisations/\d+">([^<]+)</a>', page)
+    assert names == sorted(names) and "天河慈善会" not in names and len(names) == 3
+    rows = list(csv.reader(io.StringIO(
+        staff.get("/staff/organisations/export.csv?status=pending&sort=-name").get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r[0] for r in rows[1:]] == sorted(names, reverse=True)  # the same list, in the asked order
+    assert "020-83330000" in rows[1][4]  # with the contact the page leaves out
