@@ -46,11 +46,12 @@ def _init_extensions(app: Flask) -> None:
     from marketplace.accounts import access
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from marketplace.search.index import in_models
     from marketplace.web import register_web, select_locale
 
     db.init_app(app)
     migrate.init_app(
-        app, db, render_as_batch=True, compare_type=True, render_item=render_migration_item
+        app, db, render_as_batch=True, compare_type=True, render_item=render_migration_item, include_name=in_models
     )
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -128,4 +128,5 @@ def _upsert_household(source: str, c: ReferralIn) -> Household:
     household.members, household.head_name = sent.members, sent.head_name
     household.phone, household.address = sent.phone or "", sent.address or ""
     household.id_number = sent.id_number or ""
+    household.stamp_lookup_keys()
     return household

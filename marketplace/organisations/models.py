@@ -14,6 +14,7 @@ from marketplace import clock
 from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 from marketplace.regions.models import Region
+from marketplace.search.index import SearchColumns
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
@@ -83,6 +84,9 @@ class Organisation(db.Model):
         back_populates="organisation", foreign_keys="User.organisation_id"
     )
 
+    search_entry: Mapped[OrganisationSearch | None] = relationship(cascade="all, delete-orphan",
+                                                                   passive_deletes=True)
+
     __table_args__ = (
         sa.CheckConstraint("kind IN ('charity', 'company', 'project')", name="kind"),
         sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
@@ -105,3 +109,15 @@ class Organisation(db.Model):
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name} {self.status}>"
+
+
+class OrganisationSearch(SearchColumns, db.Model):
+    """The segmented text of one organisation: name; description, kind, what it helps with, regions.
+
+    Indexed like need_search (marketplace/search/index.py); organisations/search.py writes it.
+    """
+
+    __tablename__ = "organisation_search"
+
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+                                                 primary_key=True)

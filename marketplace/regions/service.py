@@ -87,3 +87,9 @@ def is_within(region_code: str | None, scope_code: str | None) -> bool:
         return True
     region = db.session.get(Region, region_code)
     return region is not None and region.parent_code == scope_code
+
+
+def name_of(code: str | None) -> str:
+    """A region's name by its code, "" for none (read by primary key, so from the session's map once loaded)."""
+    region = db.session.get(Region, code) if code else None
+    return region.name if region else ""

@@ -1,0 +1,30 @@
+"""What a need is found by: its title first, then its story, labels and places (indexed on flush)."""
+
+from __future__ import annotations
+
+from marketplace.needs.models import Need, NeedSearch
+from marketplace.regions.service import name_of
+from marketplace.search import index
+from marketplace.search.labels import in_every_language
+from marketplace.search.text import Document
+from marketplace.taxonomy import NEED_CATEGORIES, NEED_KINDS
+
+# Changing any of these changes what the need is found by.
+WATCHED = ("title", "story", "category", "kind", "district_code", "street_code")
+
+
+def document(need: Need) -> Document:
+    """Title; story, category and kind labels in Chinese and English, district and street names."""
+    places = [name_of(need.district_code), name_of(need.street_code)]  # codes: what a flush knows
+    labels = [*in_every_language(NEED_CATEGORIES.get(need.category)), *in_every_language(NEED_KINDS.get(need.kind))]
+    return Document.of(need.title, [need.story, *labels, *places])
+
+
+def entry(need: Need) -> NeedSearch:
+    """The need's search row, attached when it has none yet."""
+    if need.search_entry is None:
+        need.search_entry = NeedSearch()
+    return need.search_entry
+
+
+index.register(Need, entry=entry, document=document, watched=WATCHED)
