@@ -47,6 +47,7 @@ def _init_extensions(app: Flask) -> None:
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.search.index import in_models
+    from marketplace.search.text import highlight
     from marketplace.web import register_web, select_locale
 
     db.init_app(app)
@@ -65,6 +66,7 @@ def _init_extensions(app: Flask) -> None:
         format_datetime(value, fmt) if value else ""
     )
     app.jinja_env.filters["yuan"] = money.show
+    app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["jsonish"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 

@@ -1,5 +1,9 @@
 """Imports every model module so SQLAlchemy's metadata (and Alembic) sees all tables."""
 
+# Search registrations: from here on every flush that writes one of these keeps its search row in step.
+import marketplace.households.search  # noqa: E402, F401
+import marketplace.needs.search  # noqa: E402, F401
+import marketplace.organisations.search  # noqa: E402, F401
 from marketplace.accounts.models import User  # noqa: F401
 from marketplace.api.models import ApiKey, ApiSource  # noqa: F401
 from marketplace.audit.models import AuditEvent  # noqa: F401
@@ -26,8 +30,3 @@ from marketplace.projects.models import (  # noqa: F401
 from marketplace.regions.models import Region  # noqa: F401
 from marketplace.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from marketplace.settings.models import Setting  # noqa: F401
-
-# Search registrations: from here on every flush that writes one of these keeps its search row in step.
-import marketplace.households.search  # noqa: E402, F401
-import marketplace.needs.search  # noqa: E402, F401
-import marketplace.organisations.search  # noqa: E402, F401

@@ -134,7 +134,8 @@ def match(search_table: sa.Table, key: sa.Column, query: Query, dialect: str) ->
     if dialect == "sqlite":
         fts = sa.table(f"{search_table.name}_fts", sa.column("rowid"))
         fts_name = sa.literal_column(f"{search_table.name}_fts")
-        condition = fts_name.op("MATCH")(sa.bindparam("fts_query", _fts5_expression(query), type_=sa.String, unique=True))
+        expression = sa.bindparam("fts_query", _fts5_expression(query), type_=sa.String, unique=True)
+        condition = fts_name.op("MATCH")(expression)
         rank = sa.func.bm25(fts_name, *BM25_WEIGHTS, type_=sa.Float)
         return Match(fts, fts.c.rowid == key, condition, rank)
     # The generated column is made by the migration and is not in the models (it exists on PostgreSQL only).

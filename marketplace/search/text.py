@@ -111,7 +111,7 @@ def _folded(text: str) -> tuple[str, list[int]]:
     return "".join(chars), origin
 
 
-def spans(text: str, query: Query) -> list[tuple[int, int]]:
+def spans(text: str, query: Query | None) -> list[tuple[int, int]]:
     """Where the query's terms occur in the original text, as merged [start, end) ranges."""
     if not query or not text:
         return []
@@ -132,7 +132,7 @@ def spans(text: str, query: Query) -> list[tuple[int, int]]:
     return merged
 
 
-def highlight(text: str, query: Query, *, limit: int | None = None) -> Markup:
+def highlight(text: str, query: Query | None, *, limit: int | None = None) -> Markup:
     """The text escaped, matches wrapped in <mark>; with `limit`, a window around the first match."""
     text = text or ""
     found = spans(text, query)
