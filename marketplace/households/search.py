@@ -6,7 +6,7 @@ from marketplace.households.models import Referral, ReferralSearch
 from marketplace.regions.service import name_of
 from marketplace.search import index
 from marketplace.search.labels import in_every_language
-from marketplace.search.text import Document
+from marketplace.search.text import Document, Query
 from marketplace.taxonomy import NEED_CATEGORIES, NEED_KINDS
 
 WATCHED = ("title", "description", "need_category", "need_kind", "district_code", "household_id")
@@ -26,6 +26,11 @@ def entry(referral: Referral) -> ReferralSearch:
     if referral.search_entry is None:
         referral.search_entry = ReferralSearch()
     return referral.search_entry
+
+
+def match(query: Query) -> index.Match:
+    """The referral_search join, condition and rank of a search (the staff referral list)."""
+    return index.match(ReferralSearch.__table__, Referral.id, query)
 
 
 index.register(Referral, entry=entry, document=document, watched=WATCHED)

@@ -109,7 +109,7 @@ def _filtered(f: BrowseFilter) -> sa.Select:
 
 def search_match(query: text.Query) -> index.Match:
     """The need_search join, condition and rank of a search (staff lists use it too)."""
-    return index.match(NeedSearch.__table__, Need.id, query, db.session.get_bind().dialect.name)
+    return index.match(NeedSearch.__table__, Need.id, query)
 
 
 def _after_in_urgency_order(after: Position) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marketplace.organisations.models import Organisation, OrganisationSearch
 from marketplace.search import index
 from marketplace.search.labels import in_every_language
-from marketplace.search.text import Document
+from marketplace.search.text import Document, Query
 from marketplace.taxonomy import NEED_CATEGORIES, ORGANISATION_KINDS
 
 WATCHED = ("name", "description", "kind", "category_rows", "regions")
@@ -23,6 +23,11 @@ def entry(org: Organisation) -> OrganisationSearch:
     if org.search_entry is None:
         org.search_entry = OrganisationSearch()
     return org.search_entry
+
+
+def match(query: Query) -> index.Match:
+    """The organisation_search condition of a search (the staff list of organisations)."""
+    return index.match(OrganisationSearch.__table__, Organisation.id, query)
 
 
 index.register(Organisation, entry=entry, document=document, watched=WATCHED)

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from marketplace.extensions import db
 from marketplace.search.text import Document, Query
 
 # FTS5 column weights for bm25 (title words, title chars, other words, other chars).
@@ -119,17 +120,19 @@ class Match:
     onclause: Any
     condition: Any
     rank: Any
+    keys: sa.Select  # the matching objects' ids, for `id IN (…)` beside other conditions
 
     def apply(self, query: sa.Select) -> sa.Select:
         """The query narrowed to the matching rows."""
         return query.join(self.target, self.onclause).where(self.condition)
 
 
-def match(search_table: sa.Table, key: sa.Column, query: Query, dialect: str) -> Match:
+def match(search_table: sa.Table, key: Any, query: Query, dialect: str | None = None) -> Match:
     """The join, condition and rank of a search over `search_table`, whose `key` joins the object's id.
 
     The dialect branch of search lives here and only here (see the module's docstring).
     """
+    dialect = dialect or db.session.get_bind().dialect.name
     key_name = next(iter(search_table.primary_key.columns)).name
     if dialect == "sqlite":
         fts = sa.table(f"{search_table.name}_fts", sa.column("rowid"))
@@ -137,14 +140,15 @@ def match(search_table: sa.Table, key: sa.Column, query: Query, dialect: str) ->
         expression = sa.bindparam("fts_query", _fts5_expression(query), type_=sa.String, unique=True)
         condition = fts_name.op("MATCH")(expression)
         rank = sa.func.bm25(fts_name, *BM25_WEIGHTS, type_=sa.Float)
-        return Match(fts, fts.c.rowid == key, condition, rank)
+        return Match(fts, fts.c.rowid == key, condition, rank, sa.select(fts.c.rowid).where(condition))
     # The generated column is made by the migration and is not in the models (it exists on PostgreSQL only).
     document = sa.literal_column(f"{search_table.name}.document")
     text = sa.bindparam("ts_query", _tsquery_text(query), type_=sa.String, unique=True)
     tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), text)
     condition = document.op("@@")(tsquery)
     rank = -sa.func.ts_rank(document, tsquery, type_=sa.Float)
-    return Match(search_table, search_table.c[key_name] == key, condition, rank)
+    own_key = search_table.c[key_name]
+    return Match(search_table, own_key == key, condition, rank, sa.select(own_key).where(condition))
 
 
 # --- the structures the migration makes outside the models ----------------------------------
