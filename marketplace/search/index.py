@@ -146,7 +146,8 @@ def match(search_table: sa.Table, key: Any, query: Query, dialect: str | None = 
     text = sa.bindparam("ts_query", _tsquery_text(query), type_=sa.String, unique=True)
     tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), text)
     condition = document.op("@@")(tsquery)
-    rank = -sa.func.ts_rank(document, tsquery, type_=sa.Float)
+    # ts_rank is a `real`: as float8 it reads back exactly, so a page's last rank is a usable cursor.
+    rank = -sa.cast(sa.func.ts_rank(document, tsquery), sa.Double)
     own_key = search_table.c[key_name]
     return Match(search_table, own_key == key, condition, rank, sa.select(own_key).where(condition))
 

@@ -59,7 +59,8 @@ def _sqlite_index(name, key):
 
 
 def _postgresql_index(name):
-    vector = " || ".join(f"setweight(to_tsvector('simple'::regconfig, {c}), '{w}')" for c, w in zip(COLUMNS, WEIGHTS))
+    vector = " || ".join(f"setweight(to_tsvector('simple'::regconfig, {c}), '{w}')"
+                         for c, w in zip(COLUMNS, WEIGHTS, strict=True))
     op.execute(f"ALTER TABLE {name} ADD COLUMN document tsvector GENERATED ALWAYS AS ({vector}) STORED")
     op.execute(f"CREATE INDEX ix_{name}_document ON {name} USING gin (document)")
 
@@ -86,7 +87,7 @@ def _backfill():
     from marketplace.search import personal
     from marketplace.search.labels import in_every_language
     from marketplace.search.text import Document
-    from marketplace.taxonomy import NEED_CATEGORIES, NEED_KINDS, ORGANISATION_KINDS
+    from marketplace.taxonomy import HOUSEHOLD_GROUPS, NEED_CATEGORIES, NEED_KINDS, ORGANISATION_KINDS
 
     bind = op.get_bind()
     names = dict(bind.execute(sa.text("SELECT code, name FROM regions")).all())
@@ -113,11 +114,12 @@ def _backfill():
             yield rows
             last = rows[-1][0]
 
-    for rows in batches("SELECT id, title, story, category, kind, district_code, street_code FROM needs "
-                        "WHERE id > :last ORDER BY id LIMIT :n"):
+    for rows in batches("SELECT n.id, n.title, n.story, n.category, n.kind, h.\"group\", n.district_code, "
+                        "n.street_code FROM needs n JOIN households h ON h.id = n.household_id "
+                        "WHERE n.id > :last ORDER BY n.id LIMIT :n"):
         fill("need_search", "need_id", [
-            (r[0], r[1], [r[2], *labels(NEED_CATEGORIES, r[3]), *labels(NEED_KINDS, r[4]), names.get(r[5], ""),
-                          names.get(r[6], "")]) for r in rows])
+            (r[0], r[1], [r[2], *labels(NEED_CATEGORIES, r[3]), *labels(NEED_KINDS, r[4]),
+                          *labels(HOUSEHOLD_GROUPS, r[5]), names.get(r[6], ""), names.get(r[7], "")]) for r in rows])
     for rows in batches("SELECT r.id, r.title, r.description, r.need_category, r.need_kind, r.district_code, "
                         "h.street_code, r.source, r.external_id FROM referrals r JOIN households h "
                         "ON h.id = r.household_id WHERE r.id > :last ORDER BY r.id LIMIT :n"):
@@ -137,7 +139,8 @@ def _backfill():
                           *(t for c in categories.get(r[0], []) for t in labels(NEED_CATEGORIES, c)),
                           *served.get(r[0], [])]) for r in rows])
     for rows in batches("SELECT id, head_name, phone, id_number FROM households WHERE id > :last ORDER BY id LIMIT :n"):
-        bind.execute(sa.text("UPDATE households SET name_hash = :n, phone_hash = :p, id_number_hash = :i WHERE id = :k"), [
+        update = "UPDATE households SET name_hash = :n, phone_hash = :p, id_number_hash = :i WHERE id = :k"
+        bind.execute(sa.text(update), [
             {"k": r[0], "n": personal.digest(personal.NAME, r[1]), "p": personal.digest(personal.PHONE, r[2]),
              "i": personal.digest(personal.ID_NUMBER, r[3])} for r in rows])
 
