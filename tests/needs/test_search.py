@@ -147,7 +147,8 @@ def test_ranked_pages_follow_on_without_repeats(app, client):
 
 
 def test_matches_are_marked_and_everything_else_is_escaped(app, client):
-    _publish("轮椅<script>alert(1)</script>", "需要轮椅，<b>急</b>&amp;<img src=x onerror=alert(2)>", category="mobility")
+    _publish("轮椅<script>alert(1)</script>", "需要轮椅，<b>急</b>&amp;<img src=x onerror=alert(2)>",
+             category="mobility")
     page = client.get("/needs", query_string={"q": "轮椅"}).get_data(as_text=True)
     assert "<mark>轮椅</mark>&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert" not in page and "<img" not in page and "<b>急" not in page
