@@ -14,7 +14,8 @@ def in_every_language(label: Any) -> tuple[str, ...]:
     """The label as each locale shows it (translations are fixed while the app runs: cached)."""
     if label is None:
         return ()
-    key = getattr(label, "_args", (str(label),))[0]
+    args = getattr(label, "_args", None)  # a lazy label's msgid; a plain string is its own key
+    key = args[0] if args else str(label)
     if key not in _cache:
         texts = []
         for locale in LOCALES:

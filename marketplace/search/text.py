@@ -47,10 +47,7 @@ def char_tokens(text: str) -> list[str]:
 
 def word_tokens(text: str) -> list[str]:
     """Words and sub-words (search-engine mode); Latin and digit runs as in `char_tokens`."""
-    words: list[str] = []
-    for piece in rjieba.cut_for_search(normalise(text)):
-        words.extend(_RUNS.findall(piece))
-    return words
+    return _RUNS.findall(" ".join(rjieba.cut_for_search(normalise(text))))
 
 
 @dataclass(frozen=True)
