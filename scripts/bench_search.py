@@ -225,6 +225,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch schema, to look at query plans")
     args = parser.parse_args()
     results = {}
     if args.db in ("sqlite", "both"):
@@ -240,8 +241,9 @@ def main() -> None:
         try:
             results["PostgreSQL"] = run(f"{base}?options=-csearch_path%3Dbench_search", args.rows, args.repeat)
         finally:
-            with engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA IF EXISTS bench_search CASCADE"))
+            if not args.keep:
+                with engine.begin() as conn:
+                    conn.execute(sa.text("DROP SCHEMA IF EXISTS bench_search CASCADE"))
     report(results, args.rows, args.repeat)
 
 

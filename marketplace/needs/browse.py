@@ -8,7 +8,8 @@ A search (`q`) goes through the need_search index (marketplace/search/): the bes
 Its pages are keyset too, over (rank, urgent, published, id). A rank depends only on the need's
 own text on PostgreSQL; SQLite's bm25 also weighs how common each word is across all needs, so a
 need published between two page loads can shift ranks a little: a reader paging on may then meet
-a need twice or skip one near the page boundary, never an error.
+a need twice or skip one near the page boundary, never an error. A term that is exactly the name
+of a district or street filters by that place instead (see `_places`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 
 from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedSearch, NeedStatus
+from marketplace.regions.models import STREET, Region
 from marketplace.search import index, text
 
 PAGE_SIZE = 20
@@ -107,6 +109,23 @@ def _filtered(f: BrowseFilter) -> sa.Select:
     return query
 
 
+def _places(query: text.Query) -> tuple[text.Query, list[Any]]:
+    """Terms that name a district or street become that filter; the other terms are searched.
+
+    "越秀区" or "北京街道" then reads the needs of that place through the browse indexes in their
+    usual order, instead of ranking every need of a district (each has the name in its tokens).
+    """
+    if not query:
+        return query, []
+    named = db.session.execute(sa.select(Region.name, Region.code, Region.level)
+                               .where(Region.name.in_([t.text for t in query.terms]))).all()
+    if not named:
+        return query, []
+    places = [(Need.street_code if level == STREET else Need.district_code) == code for _n, code, level in named]
+    names = {name for name, _c, _l in named}
+    return text.Query(tuple(t for t in query.terms if t.text not in names)), places
+
+
 def search_match(query: text.Query) -> index.Match:
     """The need_search join, condition and rank of a search (staff lists use it too)."""
     return index.match(NeedSearch.__table__, Need.id, query)
@@ -144,7 +163,8 @@ def _ranked(query: sa.Select, rank: Any, after: Position | None) -> sa.Select:
 def browse(f: BrowseFilter, *, after: str = "", limit: int = PAGE_SIZE) -> tuple[list[Need], str | None]:
     """One page of published needs and the cursor of the next page (None on the last page)."""
     position = decode_cursor(after) if after else None
-    query, searched = _filtered(f), f.query
+    searched, places = _places(f.query)
+    query = _filtered(f).where(*places)
     if not searched:
         rows: list[Any] = list(db.session.scalars(_ordered(query, f.sort, position).limit(limit + 1)))
         return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None

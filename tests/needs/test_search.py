@@ -222,3 +222,14 @@ def test_a_street_renamed_is_found_by_its_new_name_after_a_reindex(app, client):
 def test_drafts_are_never_found(app, client):
     _publish("轮椅一台", "老人行动不便。", category="mobility", status="draft")
     assert _found(client, "轮椅") == []
+
+
+def test_a_place_name_finds_the_needs_of_that_place_in_the_usual_order(app, client):
+    there = _publish("书包", "小朋友需要一个新书包上学。", street="东山街道")
+    urgent_there = _publish("台灯", "晚上写作业需要台灯。", street="东山街道", urgent=True)
+    _publish("电饭煲", "以前住在东山街道，现在搬到北京街道了。", category="daily_living")
+    assert [n.id for n in browse(BrowseFilter(q="东山街道"))[0]] == [urgent_there.id, there.id]
+    assert [n.id for n in browse(BrowseFilter(q="东山街道 台灯"))[0]] == [urgent_there.id]
+    assert len(browse(BrowseFilter(q="越秀区"))[0]) == 3
+    assert browse(BrowseFilter(q="天河区"))[0] == []
+    assert len(browse(BrowseFilter(q="东山"))[0]) == 3  # not a place's whole name: searched as text
