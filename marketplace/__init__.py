@@ -46,6 +46,8 @@ def _init_extensions(app: Flask) -> None:
     from marketplace.accounts import access
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from marketplace.lights import live as live_lights
+    from marketplace.lights import reasons as light_reasons
     from marketplace.search.index import in_models
     from marketplace.search.text import highlight
     from marketplace.web import register_web, select_locale
@@ -62,6 +64,8 @@ def _init_extensions(app: Flask) -> None:
     unit_of_work.init_app(app)
     state.init_app(app)
     access.init_app(app)
+    live_lights.init_app(app)
+    light_reasons.init_app(app)
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )
@@ -71,8 +75,10 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.password_views import bp as passwords
     from marketplace.accounts.views import bp as auth
     from marketplace.admin.audit_views import bp as audit
+    from marketplace.admin.office_views import bp as region_admin
     from marketplace.admin.users_cli import bp as users_cli
     from marketplace.admin.views import bp as admin
     from marketplace.api.views import register as register_api
@@ -101,9 +107,11 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.staff.views import bp as staff
 
     blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, referral_import, staff_needs,
-                  needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli)
+                  needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli,
+                  region_admin)
     blueprints += (projects, staff_projects, donations)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
+    blueprints += (passwords,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)

@@ -50,8 +50,21 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Forgot-password posts per client address and email, and per client address; password
+        # changes per account; organisation registrations per client address.
+        "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "3 per 15 minutes"),
+        "PASSWORD_RESET_CLIENT_RATE_LIMIT": os.environ.get("PASSWORD_RESET_CLIENT_RATE_LIMIT", "20 per hour"),
+        "PASSWORD_CHANGE_RATE_LIMIT": os.environ.get("PASSWORD_CHANGE_RATE_LIMIT", "10 per hour"),
+        "REGISTRATION_RATE_LIMIT": os.environ.get("REGISTRATION_RATE_LIMIT", "10 per hour"),
         "MEAL_BOOKING_RATE_LIMIT": os.environ.get("MEAL_BOOKING_RATE_LIMIT", "10 per minute;100 per hour"),
+        "MEAL_FIND_RATE_LIMIT": os.environ.get("MEAL_FIND_RATE_LIMIT", "5 per hour;20 per day"),
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", ""),
+        # The operator's office in every page's footer, and its ICP filing number (备案号).
+        "OFFICE_NAME": os.environ.get("OFFICE_NAME", ""),
+        "OFFICE_PHONE": os.environ.get("OFFICE_PHONE", ""),
+        "OFFICE_EMAIL": os.environ.get("OFFICE_EMAIL", ""),
+        "OFFICE_ADDRESS": os.environ.get("OFFICE_ADDRESS", ""),
+        "ICP_NUMBER": os.environ.get("ICP_NUMBER", ""),
         # The scheduler process: lease length and a factor shrinking job intervals (tests, demos).
         "SCHEDULER_LEASE_SECONDS": float(os.environ.get("SCHEDULER_LEASE_SECONDS", 60)),
         "SCHEDULER_SCALE": float(os.environ.get("SCHEDULER_SCALE", 1.0)),
@@ -59,6 +72,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "noreply@shanlian.local"),
+        # Local development: an email that cannot be sent (no MAIL_SERVER) is written to the log whole.
+        "MAIL_ECHO": _flag("MAIL_ECHO", False),
+        # The site's address (scheme and host) for links in emails; without it, the request's own.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
         # Online giving (Stripe): off unless both keys are set. STRIPE_API_BASE only for localstripe.
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),

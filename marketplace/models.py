@@ -5,6 +5,7 @@ import marketplace.households.search  # noqa: E402, F401
 import marketplace.needs.search  # noqa: E402, F401
 import marketplace.organisations.search  # noqa: E402, F401
 from marketplace.accounts.models import User  # noqa: F401
+from marketplace.accounts.password_models import PasswordReset  # noqa: F401
 from marketplace.api.models import ApiKey, ApiSource  # noqa: F401
 from marketplace.audit.models import AuditEvent  # noqa: F401
 from marketplace.changes.models import ChangeCounter  # noqa: F401

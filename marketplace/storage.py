@@ -1,22 +1,33 @@
-"""Evidence files: only JPEG, PNG or WebP photos, re-encoded without EXIF/GPS, kept outside the web root."""
+"""Evidence files: only JPEG, PNG or WebP photos, rebuilt from their pixels alone, kept outside the web root.
+
+A photo keeps nothing but what the eye sees: `clean_photo` turns the EXIF orientation into pixels,
+converts colours described by an embedded ICC profile to sRGB (the colour space a browser assumes for
+an untagged image, so the photo looks the same), then builds a new image from the raw pixel bytes.
+The new image has an empty `info`, so no EXIF, GPS, XMP, JPEG comment, PNG text chunk, ICC profile
+or WebP metadata can be written out again, whatever the encoder would otherwise copy.
+"""
 
 from __future__ import annotations
 
 import io
 import secrets
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from marketplace.errors import DomainError
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a decompression bomb is refused, not decoded
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+# A phone's JPEG with a depth map or preview is opened as MPO: its first picture is the photo.
+SAME_AS = {"MPO": "JPEG"}
+SRGB = ImageCms.createProfile("sRGB")
 
 
 class PhotoError(DomainError):
@@ -40,7 +51,7 @@ def upload_dir() -> Path:
 
 
 def clean_photo(data: bytes) -> tuple[bytes, str, str]:
-    """Re-encode the pixels only, so EXIF, GPS and any other metadata are dropped."""
+    """Re-encode the pixels only, so EXIF, GPS, XMP, comments, text chunks and ICC profiles are dropped."""
     if not data:
         raise PhotoError(_l("the file is empty"))
     if len(data) > MAX_PHOTO_BYTES:
@@ -49,13 +60,13 @@ def clean_photo(data: bytes) -> tuple[bytes, str, str]:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-            fmt = image.format
+            fmt = SAME_AS.get(image.format, image.format)
             if fmt not in FORMATS:
                 raise PhotoError(_l("only JPEG, PNG or WebP photos are accepted"))
             if image.width * image.height > MAX_PIXELS:
                 raise PhotoError(_l("the photo has too many pixels"))
-            image = ImageOps.exif_transpose(image)  # keep the orientation the EXIF described
             image.load()
+            pixels = _pixels_only(_in_srgb(_upright(image)), fmt)
     except PhotoError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError,
@@ -64,12 +75,60 @@ def clean_photo(data: bytes) -> tuple[bytes, str, str]:
     content_type, _ext = FORMATS[fmt]
     out = io.BytesIO()
     if fmt == "JPEG":
-        image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+        pixels.save(out, "JPEG", quality=85, optimize=True)
     elif fmt == "PNG":
-        image.save(out, "PNG", optimize=True)
+        pixels.save(out, "PNG", optimize=True)
     else:
-        image.save(out, "WEBP", quality=85)
+        pixels.save(out, "WEBP", quality=85)
     return out.getvalue(), content_type, fmt
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The photo turned as its EXIF orientation says; a broken EXIF block leaves it as stored."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except (struct.error, ValueError, TypeError, KeyError, OSError):
+        return image  # the pixels are fine; only the orientation tag is unreadable
+
+
+def _in_srgb(image: Image.Image) -> Image.Image:
+    """Colours of an embedded ICC profile converted to sRGB pixels; the profile itself is not kept.
+
+    A wide-gamut phone photo (Display P3) would look dull untagged, so its pixels are converted; a
+    profile that cannot be read or applied is dropped, and the pixels are shown as sRGB.
+    """
+    icc = image.info.get("icc_profile")
+    if not icc:
+        return image
+    mode = "RGBA" if _has_alpha(image) else "RGB"
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if image.mode not in ("RGB", "RGBA", "CMYK", "L"):
+            image = image.convert(mode)
+        return ImageCms.profileToProfile(image, source, SRGB, outputMode=mode if image.mode != "L" else "L")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return image
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
+
+
+def _pixels_only(image: Image.Image, fmt: str) -> Image.Image:
+    """A new image made from the raw pixel bytes alone, in a mode the output format stores.
+
+    `Image.frombytes` starts with an empty `info`: whatever the source carried (and what earlier
+    steps copied along) cannot reach the encoder.
+    """
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit greyscale PNG: scale, do not clip
+        image = image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    if fmt == "JPEG":
+        mode = "L" if image.mode == "L" else "RGB"
+    else:
+        mode = "RGBA" if _has_alpha(image) else ("L" if image.mode == "L" else "RGB")
+    if image.mode != mode:
+        image = image.convert(mode)
+    return Image.frombytes(mode, image.size, image.tobytes())
 
 
 def store_photo(data: bytes) -> Stored:

@@ -50,3 +50,14 @@ def in_scope(user: Any, district_code: str, street_code: str | None) -> bool:
     if user.role != Role.STAFF or not user.region_code:
         return False
     return user.region_code in (district_code, street_code)
+
+
+def covers_region(user: Any, region: Region) -> bool:
+    """Whether the user's scope covers the whole of one region: admins every region, a district's
+    staff the district and its streets, a street's staff that street alone (never its district)."""
+    return in_scope(user, region.district_code, region.code if region.level == STREET else None)
+
+
+def covers_all_regions(user: Any, regions: list[Region]) -> bool:
+    """Whether the user's scope covers every one of the regions (and there is at least one)."""
+    return bool(regions) and all(covers_region(user, region) for region in regions)

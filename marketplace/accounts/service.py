@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash
 
 from marketplace import clock
+from marketplace.accounts import password_rule
 from marketplace.accounts.models import Role, User
 from marketplace.audit import service as audit
 from marketplace.db import read_phase
@@ -77,8 +78,7 @@ def create_user(
     email = normalise_email(email)
     if find_by_email(email) is not None:
         raise AccountError(_l("an account with email %(email)s already exists", email=email))
-    if len(password) < 8:
-        raise AccountError(_l("password must have at least 8 characters"))
+    password_rule.check(password, email=email, name=display_name)
     _check_scope(role, region_code, organisation_id)
     user = User(
         email=email,

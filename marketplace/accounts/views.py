@@ -31,7 +31,7 @@ def home_for(role: str) -> str:
         Role.ADMIN: "admin.index",
         Role.STAFF: "staff.index",
         Role.ORG_MEMBER: "organisations.mine",
-        Role.OUTLET_STAFF: "organisations.mine",
+        Role.OUTLET_STAFF: "outlet.scan",  # outlet staff come to redeem meals
     }.get(role, "main.index")
     return url_for(endpoint)
 

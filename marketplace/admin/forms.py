@@ -9,6 +9,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, Selec
 from wtforms.validators import DataRequired, Email, Length
 
 from marketplace.accounts.models import Role
+from marketplace.accounts.password_forms import PASSWORD_HINT, StrongPassword
 from marketplace.extensions import db
 from marketplace.forms import region_choices
 from marketplace.organisations.models import Organisation
@@ -41,4 +42,8 @@ class NewUserForm(AccessForm):
 
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     display_name = StringField(_l("Name"), validators=[Length(max=80)])
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[DataRequired(), Length(max=200), StrongPassword(email_field="email", name_field="display_name")],
+        description=PASSWORD_HINT,
+    )

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from marketplace import clock
 from marketplace.audit.models import AuditEvent
+from marketplace.db import declare_write
+from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.paging import paginate
 
@@ -92,32 +96,82 @@ def record_now(
 
 @dataclass
 class AuditFilter:
-    """What an admin narrows the audit log by."""
+    """What an admin narrows the audit log by: choices from the page's selects, and days in Guangzhou."""
 
-    action: str = ""
-    actor: str = ""
+    action: str = ""  # an action name, or a group of them ("need.")
+    actor_id: int | None = None
     object_type: str = ""
     object_id: str = ""
-    since: datetime | None = None
-    until: datetime | None = None
+    region_code: str = ""  # a district (with its streets) or a street
+    since: date | None = None
+    until: date | None = None  # the last day included
+
+    def details(self) -> dict[str, Any]:
+        """The filters that are set, as an export's audit row keeps them."""
+        values = {"action": self.action, "actor_id": self.actor_id, "object_type": self.object_type,
+                  "object_id": self.object_id, "region_code": self.region_code,
+                  "since": self.since.isoformat() if self.since else None,
+                  "until": self.until.isoformat() if self.until else None}
+        return {key: value for key, value in values.items() if value}
 
 
-def search(f: AuditFilter, *, page: int, per_page: int = 50) -> Any:
-    """A page of audit events matching the filter, newest first."""
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=clock.SHANGHAI)
+
+
+def _matching(f: AuditFilter) -> Any:
+    """The events matching the filter, newest first."""
     query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
-    if f.action:
-        query = query.where(AuditEvent.action.startswith(f.action))
-    if f.actor:
-        query = query.where(AuditEvent.actor_label.contains(f.actor))
+    if f.action.endswith("."):
+        query = query.where(AuditEvent.action.startswith(f.action, autoescape=True))
+    elif f.action:
+        query = query.where(AuditEvent.action == f.action)
+    if f.actor_id:
+        query = query.where(AuditEvent.actor_id == f.actor_id)
     if f.object_type:
         query = query.where(AuditEvent.object_type == f.object_type)
     if f.object_id:
         query = query.where(AuditEvent.object_id == f.object_id)
+    if f.region_code:
+        # A district's streets carry its code as their prefix (regions/service.py checks it on import).
+        query = query.where(AuditEvent.region_code.startswith(f.region_code, autoescape=True))
     if f.since:
-        query = query.where(AuditEvent.at >= f.since)
+        query = query.where(AuditEvent.at >= _day_start(f.since))
     if f.until:
-        query = query.where(AuditEvent.at < f.until)
-    return paginate(query, page=page, per_page=per_page)
+        query = query.where(AuditEvent.at < _day_start(f.until + timedelta(days=1)))
+    return query
+
+
+def search(f: AuditFilter, *, page: int, per_page: int = 50) -> Any:
+    """A page of audit events matching the filter, newest first."""
+    return paginate(_matching(f), page=page, per_page=per_page)
+
+
+def recorded(column: Any) -> list[str]:
+    """The distinct values the log holds in one column (`AuditEvent.action`, `.object_type`)."""
+    return [v for v in db.session.scalars(sa.select(column).distinct().order_by(column)) if v]
+
+
+class ExportTooLarge(DomainError):
+    """More events match than one file holds."""
+
+
+EXPORT_LIMIT = 20_000
+ADMIN_ROLE = "admin"  # accounts.models.Role.ADMIN (accounts writes audit rows, so it is not imported here)
+
+
+def export(f: AuditFilter, *, actor: Any) -> list[AuditEvent]:
+    """Every event matching the filter, newest first, for an admin's file; the export is itself recorded."""
+    if getattr(actor, "role", None) != ADMIN_ROLE:
+        raise PermissionError("only admins export the audit log")
+    declare_write()  # a GET that writes its own audit row
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(_matching(f).order_by(None).subquery()))
+    if count > EXPORT_LIMIT:
+        raise ExportTooLarge(_l("%(count)s events match; an export holds at most %(limit)s: narrow the filters.",
+                                count=count, limit=EXPORT_LIMIT))
+    events = list(db.session.scalars(_matching(f)))
+    record("audit.export", actor=actor, object_type="audit_events", after={"rows": len(events), **f.details()})
+    return events
 
 
 def history(object_type: str, object_id: Any) -> list[AuditEvent]:

@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from marketplace import taxonomy
+from marketplace.lights.models import LIGHT_LABELS
 from marketplace.needs.models import Need
 
 WHAT = ("figures", "overdue")  # what the dashboard exports; anything else is not a page
@@ -18,7 +19,7 @@ def figure_rows(name: str, data: dict[str, Any]) -> list[list[Any]]:
                              [_("Median days to claim"), data.get("median_days_to_claim")],
                              [_("Median days to close"), data.get("median_days_to_close")]]
     for light in ("red", "yellow", "green"):
-        rows.append([_("Open needs: %(light)s", light=light), data.get("by_light", {}).get(light, 0)])
+        rows.append([_("Open needs: %(light)s", light=LIGHT_LABELS[light]), data.get("by_light", {}).get(light, 0)])
     for code, count in sorted(data.get("by_category", {}).items()):
         rows.append([_("Needs: %(category)s", category=taxonomy.NEED_CATEGORIES.get(code, code)), count])
     for i, (opened, closed) in enumerate(zip(data.get("opened", []), data.get("closed", []), strict=False)):

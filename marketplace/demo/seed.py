@@ -17,8 +17,11 @@ from marketplace.extensions import db
 from marketplace.organisations import credit_code
 from marketplace.organisations import service as organisations
 from marketplace.organisations.models import Organisation
+from marketplace.regions.models import Region
 
-DEMO_PASSWORD = "shanlian-demo"
+# 木棉 (kapok) is Guangzhou's flower. Strong enough for the password rule, and printed in the README.
+DEMO_PASSWORD = "kapok-flower-2026"
+DEMO_DOMAIN = "@shanlian.demo"
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,33 @@ def load() -> list[DemoAccount]:
         db.select(Organisation).where(Organisation.credit_code.in_(codes), Organisation.status == "approved")
         .order_by(Organisation.id)
     )
+    _ensure_offices()
     loop.load_loop(staff, list(approved))
     shown += [DemoAccount(*row) for row in meals_demo.load_meals(staff["440104"], DEMO_PASSWORD)]
     projects_demo.load_projects(staff, admin)
+    _renew_passwords()
     return shown
+
+
+OFFICES = {  # the demo's offices; real ones are entered on /admin/regions
+    "440104": ("越秀区民政局社会救助科（演示）", "020-0000-0104", "越秀区示范路1号（演示地址）"),
+    "440104003": ("北京街道社会事务办公室（演示）", "020-0000-4003", ""),
+    "440106": ("天河区民政局社会救助科（演示）", "020-0000-0106", ""),
+}
+
+
+def _ensure_offices() -> None:
+    for code, (name, phone, address) in OFFICES.items():
+        region = db.session.get(Region, code)
+        if region is not None and not region.office_phone:
+            region.office_name, region.office_phone, region.office_address = name, phone, address
+
+
+def _renew_passwords() -> None:
+    """Demo accounts made before the password rule had a weaker password: give them today's."""
+    for user in db.session.scalars(db.select(User).where(User.email.endswith(DEMO_DOMAIN))):
+        if not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)
 
 
 def _ensure_staff(email: str, role: Role, region: str | None, name: str) -> DemoAccount:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from marketplace import clock, money, taxonomy
@@ -47,7 +47,7 @@ class ReferralForm(FlaskForm):
 
     category = SelectField(_l("Assistance category"), choices=taxonomy.choices(taxonomy.HOUSEHOLD_CATEGORIES))
     group = SelectField(_l("Household group"), choices=taxonomy.choices(taxonomy.HOUSEHOLD_GROUPS))
-    street_code = SelectField(_l("Street"), validators=[DataRequired()])
+    street_code = SelectField(_l("Street"), validators=[DataRequired(message=_l("Choose the street."))])
     members = IntegerField(_l("Household members"), validators=[Contract(HouseholdIn, "members")])
     head_name = StringField(_l("Name of the head of household"), validators=[Contract(HouseholdIn, "head_name")])
     phone = StringField(_l("Phone"), validators=[Contract(HouseholdIn, "phone")])
@@ -63,9 +63,15 @@ class ReferralForm(FlaskForm):
     urgent = BooleanField(_l("Urgent"))
     needed_by = DateField(_l("Needed by"), validators=[Contract(NeedIn, "needed_by")])
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, scope: str | None = None, **kwargs: Any) -> None:
+        """`scope`: the caseworker's district or street, whose streets alone are offered (None: all)."""
         super().__init__(*args, **kwargs)
-        self.street_code.choices = [c for c in region_choices() if len(c.value) == 9]
+        streets = [c for c in region_choices() if len(c.value) == 9]
+        if scope is not None:
+            streets = [c for c in streets if c.value == scope or c.value[:6] == scope]
+        # No street is picked for the caseworker, unless only one is theirs to pick.
+        self.street_code.choices = streets if len(streets) == 1 else [SelectChoice("", _l("Choose the street")),
+                                                                       *streets]
 
     def validate_value_yuan(self, field: StringField) -> None:
         """A non-negative amount with at most two decimals."""

@@ -105,7 +105,7 @@ def _show(form: ReferralForm, errors: contract.Errors) -> None:
 @roles_required(*STAFF)
 def referral_new() -> str | Response:
     """A referral typed in by staff; it lands in the triage queue like any other."""
-    form = ReferralForm()
+    form = ReferralForm(scope=current_user.region_code)
     if not form.is_submitted():
         return render_template("referrals/new.html", form=form)
     readable = form.validate()

@@ -20,7 +20,8 @@ class LightChange(db.Model):
     __tablename__ = "light_changes"
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
-    # The highest history id before the run that wrote this row (a run's rows follow it).
+    # The run that wrote this row: the periodic run's highest history id before it (its rows follow
+    # it), or a transition's refresh's own negative key (lights/live.py).
     batch: Mapped[int] = mapped_column(sa.BigInteger)
     object_type: Mapped[str] = mapped_column(sa.String(12))
     object_id: Mapped[int] = mapped_column(sa.BigInteger)

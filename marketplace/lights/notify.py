@@ -17,12 +17,13 @@ COLUMNS = ["user_id", "kind", "object_type", "object_id", "count", "created_at"]
 RED_KINDS = ("need_red", "needs_red_digest")
 
 
-def _newly_red(batch: int, kind: str) -> Any:
-    """History rows of this recompute run (ids above `batch`) that turned red."""
-    return sa.and_(LightChange.id > batch, LightChange.object_type == kind, LightChange.new_light == "red")
+def _newly_red(batch: int, key: int, kind: str) -> Any:
+    """History rows of this recompute run (ids above `batch`, written under `key`) that turned red."""
+    return sa.and_(LightChange.id > batch, LightChange.batch == key, LightChange.object_type == kind,
+                   LightChange.new_light == "red")
 
 
-def notify_new_reds(batch: int, now: datetime) -> int:
+def notify_new_reds(batch: int, key: int, now: datetime) -> int:
     """Claiming organisations hear of each of their needs turning red; region staff get one digest.
 
     A digest keeps a mass change (a new threshold, a long outage) from flooding inboxes.
@@ -34,14 +35,14 @@ def notify_new_reds(batch: int, now: datetime) -> int:
         .select_from(LightChange)
         .join(Need, LightChange.object_id == Need.id)
         .join(User, Need.claimed_by_id == User.organisation_id)
-        .where(_newly_red(batch, "need"), User.role == Role.ORG_MEMBER, User.is_enabled.is_(True))
+        .where(_newly_red(batch, key, "need"), User.role == Role.ORG_MEMBER, User.is_enabled.is_(True))
     )
     staff = (
         sa.select(User.id, sa.literal("needs_red_digest"), sa.literal("needs"), sa.null(), sa.func.count(), at)
         .select_from(LightChange)
         .join(Need, LightChange.object_id == Need.id)
         .join(User, sa.or_(User.region_code == Need.district_code, User.region_code == Need.street_code))
-        .where(_newly_red(batch, "need"), User.role == Role.STAFF, User.is_enabled.is_(True))
+        .where(_newly_red(batch, key, "need"), User.role == Role.STAFF, User.is_enabled.is_(True))
         .group_by(User.id)
     )
     for select in (members, staff):

@@ -10,6 +10,7 @@ PostgreSQL (every UPDATE writes a new row version).
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,50 +31,58 @@ from marketplace.organisations.models import Organisation
 class RecomputeResult:
     """How many lights changed in one run, per kind of object."""
 
-    batch: int
+    batch: int  # the highest history id before the run: its rows lie above it
     needs: int = 0
     households: int = 0
     organisations: int = 0
     notified: int = 0
     full: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    key: int | None = None  # written in each history row; the periodic run's key is its `batch`
+
+    def __post_init__(self) -> None:
+        if self.key is None:
+            self.key = self.batch
 
 
-def _stage(batch: int, kind: str, source: Any, object_id: Any, old: Any, new: Any, now: datetime) -> int:
-    """Insert (batch, kind, id, old, new) for every row of `source` whose light differs."""
+def _stage(run: RecomputeResult, kind: str, source: Any, object_id: Any, old: Any, new: Any, now: datetime) -> int:
+    """Insert (run key, kind, id, old, new) for every row of `source` whose light differs."""
     select = source.with_only_columns(
-        sa.literal(batch), sa.literal(kind), object_id, old, new, sa.literal(now, LightChange.changed_at.type)
+        sa.literal(run.key), sa.literal(kind), object_id, old, new, sa.literal(now, LightChange.changed_at.type)
     ).where(old.is_distinct_from(new))
     columns = ["batch", "object_type", "object_id", "old_light", "new_light", "changed_at"]
-    counted = sa.select(sa.func.count()).where(*_staged(batch, kind))
+    counted = sa.select(sa.func.count()).where(*_staged(run, kind))
     before = db.session.scalar(counted) or 0
     db.session.execute(sa.insert(LightChange.__table__).from_select(columns, select))
     # Counted from the primary-key range, as psycopg reports no rowcount for INSERT … SELECT here.
     return (db.session.scalar(counted) or 0) - before
 
 
-def _staged(batch: int, kind: str) -> tuple[Any, ...]:
-    """This run's rows of one kind: ids above where the run started (one runner at a time)."""
-    return LightChange.id > batch, LightChange.object_type == kind
+def _staged(run: RecomputeResult, kind: str) -> tuple[Any, ...]:
+    """This run's rows of one kind: ids above where the run started, written under its key.
+
+    The key keeps a transition's refresh and the periodic run apart when they overlap.
+    """
+    return LightChange.id > run.batch, LightChange.batch == run.key, LightChange.object_type == kind
 
 
-def _apply(batch: int, kind: str, model: Any) -> None:
+def _apply(run: RecomputeResult, kind: str, model: Any) -> None:
     """Copy the staged new lights onto their objects (one UPDATE … FROM)."""
     target = rules.light_columns(model)
     db.session.execute(
         sa.update(target)
         .values(light=LightChange.new_light)
-        .where(*_staged(batch, kind), target.c.id == LightChange.object_id)
+        .where(*_staged(run, kind), target.c.id == LightChange.object_id)
     )
 
 
-def _touched(batch: int, column: Any) -> list[int]:
+def _touched(run: RecomputeResult, column: Any) -> list[int]:
     """Ids (households) of the needs whose light changed in this run.
 
     Fetched as a list: handing the planner explicit ids keeps it on the primary-key and household
     indexes; as a join it may prefer scanning every need.
     """
-    changed = sa.select(LightChange.object_id).where(*_staged(batch, "need"))
+    changed = sa.select(LightChange.object_id).where(*_staged(run, "need"))
     return list(db.session.scalars(sa.select(column).where(Need.id.in_(changed), column.is_not(None)).distinct()))
 
 
@@ -82,7 +91,7 @@ def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
     return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
-def _needs(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> None:
+def _needs(result: RecomputeResult, t: rules.Thresholds, now: datetime, only: list[int] | None = None) -> None:
     """History rows for the needs whose light changes (one scan), then an UPDATE of just those needs.
 
     The UPDATE finds its rows by primary key from the history just written and re-evaluates the
@@ -90,10 +99,11 @@ def _needs(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> None:
     and a steady run touches only the needs that changed.
     """
     new = rules.need_light(t)
-    result.needs = _stage(result.batch, "need", sa.select(Need), Need.id, Need.light, new, now)
+    scanned = sa.select(Need) if only is None else sa.select(Need).where(Need.id.in_(only))
+    result.needs = _stage(result, "need", scanned, Need.id, Need.light, new, now)
     if not result.needs:
         return
-    changed_ids = sa.select(LightChange.object_id).where(*_staged(result.batch, "need"))
+    changed_ids = sa.select(LightChange.object_id).where(*_staged(result, "need"))
     needs = rules.light_columns(Need)
     new = rules.need_light(t, needs)
     # A full run rewrites most needs: one sequential pass like a hand-written UPDATE; a frequent run
@@ -112,10 +122,10 @@ def _households(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> 
     (the scheduler does one hourly); with the default thresholds such a need is red long before.
     """
     new = rules.household_light(t)
-    for ids in [None] if result.full else _chunks(_touched(result.batch, Need.household_id)):
+    for ids in [None] if result.full else _chunks(_touched(result, Need.household_id)):
         households = sa.select(Household) if ids is None else sa.select(Household).where(Household.id.in_(ids))
-        result.households += _stage(result.batch, "household", households, Household.id, Household.light, new, now)
-    _apply(result.batch, "household", Household)
+        result.households += _stage(result, "household", households, Household.id, Household.light, new, now)
+    _apply(result, "household", Household)
 
 
 def _organisations(result: RecomputeResult, now: datetime) -> None:
@@ -126,9 +136,9 @@ def _organisations(result: RecomputeResult, now: datetime) -> None:
     shortcut here.
     """
     orgs = sa.select(Organisation)
-    result.organisations = _stage(result.batch, "organisation", orgs, Organisation.id, Organisation.light,
+    result.organisations = _stage(result, "organisation", orgs, Organisation.id, Organisation.light,
                                   rules.organisation_light(), now)
-    _apply(result.batch, "organisation", Organisation)
+    _apply(result, "organisation", Organisation)
 
 
 def _projects(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> None:
@@ -138,8 +148,8 @@ def _projects(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> No
 
     yellow_until = t.today + timedelta(days=settings.get("light_renovation_yellow_days"))
     new = rules.project_light(t.today, yellow_until)
-    result.extra["projects"] = _stage(result.batch, "project", sa.select(Project), Project.id, Project.light, new, now)
-    _apply(result.batch, "project", Project)
+    result.extra["projects"] = _stage(result, "project", sa.select(Project), Project.id, Project.light, new, now)
+    _apply(result, "project", Project)
 
 
 def recompute(now: datetime, *, full: bool = False) -> RecomputeResult:
@@ -155,5 +165,23 @@ def recompute(now: datetime, *, full: bool = False) -> RecomputeResult:
     _households(result, t, now)
     _organisations(result, now)
     _projects(result, t, now)
-    result.notified = notify.notify_new_reds(result.batch, now)
+    result.notified = notify.notify_new_reds(result.batch, result.key, now)
+    return result
+
+
+def refresh(need_ids: list[int], now: datetime) -> RecomputeResult:
+    """The lights of a few needs a transition just moved, and of their households, by the same rules.
+
+    Organisations and projects keep to the periodic run: an organisation's light is its worst
+    claim's, recomputed for all of them in every run, and refreshing it here would make every
+    transition wait on the organisation rows other requests are updating.
+    """
+    t = rules.Thresholds.at(now)
+    # A negative key of its own: never a periodic run's (those are history ids), nor another refresh's.
+    result = RecomputeResult(batch=db.session.scalar(sa.select(sa.func.max(LightChange.id))) or 0,
+                             key=-secrets.randbits(62) - 1)
+    _needs(result, t, now, only=need_ids)
+    if result.needs:
+        _households(result, t, now)
+        result.notified = notify.notify_new_reds(result.batch, result.key, now)
     return result

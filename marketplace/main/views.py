@@ -10,6 +10,7 @@ from marketplace.accounts.access import is_safe_next, public
 from marketplace.extensions import db
 from marketplace.meals import reports as meal_reports
 from marketplace.organisations.models import Organisation, OrgStatus
+from marketplace.regions import offices
 from marketplace.regions.models import DISTRICT, Region
 
 bp = Blueprint("main", __name__)
@@ -27,6 +28,20 @@ def index() -> str:
         "meals": meal_reports.meals_served(),
     }
     return render_template("main/index.html", figures=figures)
+
+
+@bp.app_context_processor
+def _footer() -> dict[str, object]:
+    """The operator's office and filing number, on every page."""
+    return {"site_office": offices.site_office, "office_of": offices.office_of,
+            "icp_number": lambda: current_app.config.get("ICP_NUMBER", "")}
+
+
+@bp.route("/privacy")
+@public
+def privacy() -> str:
+    """What is collected from residents and why, for how long, and who sees it."""
+    return render_template("main/privacy.html", office=offices.site_office())
 
 
 @bp.route("/lang/<code>")

@@ -5,3 +5,7 @@ from marketplace.errors import DomainError
 
 class MealError(DomainError):
     """Refused: the message says why, in the reader's language."""
+
+
+class AlreadyBooked(MealError):
+    """The number has a meal on that day already: the resident is shown the way back to it."""

@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from marketplace.accounts.password_forms import PASSWORD_HINT, StrongPassword
 from marketplace.forms import MultiCheckboxField
 from marketplace.meals import phones
 from marketplace.meals.models import WEEKDAY_LABELS
@@ -78,7 +79,8 @@ class FindVoucherForm(FlaskForm):
     """Get a lost voucher page back with the number and the code."""
 
     phone = PhoneField(_l("Your phone number"), validators=[DataRequired(), Length(max=20), _valid_phone])
-    code = CodeField(_l("The code of your meal"), validators=[DataRequired(), Length(max=20)])
+    code = CodeField(_l("The code of your meal (only for an older meal)"), validators=[Optional(), Length(max=20)],
+                     description=_l("With the number alone you get your next meal, today's or tomorrow's."))
 
 
 class RedeemForm(FlaskForm):
@@ -131,8 +133,8 @@ class OutletStaffForm(FlaskForm):
 
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     display_name = StringField(_l("Name"), **TEXT, validators=[Optional(), Length(max=80)])
-    password = PasswordField(_l("Password (at least 8 characters)"),
-                             validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(_l("Password"), description=PASSWORD_HINT, validators=[
+        DataRequired(), Length(max=200), StrongPassword(email_field="email", name_field="display_name")])
 
 
 class PledgeReviewForm(FlaskForm):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from marketplace import storage
+from marketplace import qr, storage
 from marketplace.accounts.access import public
+from marketplace.errors import DomainError
 from marketplace.extensions import db, limiter
-from marketplace.meals import codes, outlets, quota, timing, vouchers
+from marketplace.meals import codes, outlets, phones, quota, timing, vouchers
+from marketplace.meals.errors import AlreadyBooked
 from marketplace.meals.forms import ActionForm, BookForm, FindVoucherForm
 from marketplace.meals.models import Outlet, Voucher, VoucherStatus
 from marketplace.unit_of_work import refusal
@@ -23,6 +24,17 @@ bp = Blueprint("meals", __name__, url_prefix="/meals")
 
 def _booking_limit() -> str:
     return current_app.config.get("MEAL_BOOKING_RATE_LIMIT", "10 per minute;100 per hour")
+
+
+def _finding_limit() -> str:
+    return current_app.config["MEAL_FIND_RATE_LIMIT"]
+
+
+def _posted_number() -> str:
+    """The number being looked up, in its coded form: guessing one resident's voucher is slowed down
+    whatever address the guesser uses, and no number is kept in clear by the limiter."""
+    normalised = phones.normalise(request.form.get("phone", ""))
+    return "find:" + (phones.phone_hash(normalised) if normalised else "invalid")
 
 
 def _days_open(outlet: Outlet, now) -> list[tuple[date, int]]:  # type: ignore[no-untyped-def]
@@ -58,13 +70,20 @@ def book(outlet_id: int) -> str | Response:
     days = _days_open(outlet, now)
     form = BookForm()
     form.day.choices = [SelectChoice(d.isoformat(), _day_label(d, now, left)) for d, left in days if left > 0]
+    booked_already = False
     if form.validate_on_submit():
-        with refusal() as refused:
+        def show(error: DomainError) -> None:
+            nonlocal booked_already
+            booked_already = isinstance(error, AlreadyBooked)
+            flash(error.message, "error")
+
+        with refusal(show=show) as refused:
             booking = vouchers.book(outlet.id, date.fromisoformat(form.day.data), phone=form.phone.data,
                                     eligibility_code=form.eligibility_code.data or "", now=now)
         if not refused:
             return redirect(url_for("meals.voucher", token=booking.token))
-    return render_template("meals/book.html", outlet=outlet, form=form, days=days)
+    find_form = FindVoucherForm(phone=form.phone.data) if booked_already else None
+    return render_template("meals/book.html", outlet=outlet, form=form, days=days, find_form=find_form)
 
 
 def _day_label(day: date, now, left: int) -> str:  # type: ignore[no-untyped-def]
@@ -81,10 +100,7 @@ def _voucher_or_404(token: str) -> Voucher:
 
 def qr_svg(voucher: Voucher) -> Markup:
     """The QR code as inline SVG: it carries the outlet's scan address with the voucher code."""
-    target = url_for("outlet.scan_code", code=voucher.code, _external=True)
-    svg = segno.make(target, error="m").svg_inline(scale=5, dark="#000", light="#fff", svgclass="qr", omitsize=True,
-                                                    title=_("QR code of your meal"))
-    return Markup(svg)  # segno writes the markup; the title is escaped by it
+    return qr.svg(url_for("outlet.scan_code", code=voucher.code, _external=True), _("QR code of your meal"))
 
 
 @bp.route("/v/<token>")
@@ -104,11 +120,16 @@ def voucher(token: str) -> Response:
     return response
 
 
-@bp.route("/v/<token>/cancel", methods=["POST"])
+@bp.route("/v/<token>/cancel", methods=["GET", "POST"])
 @public
-def cancel(token: str) -> Response:
-    """Give the meal back, so someone else can have it."""
+def cancel(token: str) -> str | Response:
+    """Give the meal back, so someone else can have it: the page asks first, the button does it."""
     item = _voucher_or_404(token)
+    if request.method == "GET":
+        if not vouchers.may_cancel(item, timing.now()):
+            return redirect(url_for("meals.voucher", token=token))
+        return render_template("meals/cancel.html", voucher=item, token=token, code=codes.display(item.code),
+                               form=ActionForm())
     if not ActionForm().validate_on_submit():
         abort(400)
     with refusal() as refused:
@@ -121,12 +142,13 @@ def cancel(token: str) -> Response:
 @bp.route("/find", methods=["GET", "POST"])
 @public
 @limiter.limit(_booking_limit, methods=["POST"])
+@limiter.limit(_finding_limit, methods=["POST"], key_func=_posted_number)
 def find() -> str | Response:
-    """Lost the voucher page? The phone number and the meal's code bring it back."""
+    """Lost the voucher page? The phone number brings back the next meal (the code, an older one)."""
     form = FindVoucherForm()
     if form.validate_on_submit():
         with refusal() as refused:
-            booking = vouchers.recover(phone=form.phone.data, code=form.code.data)
+            booking = vouchers.recover(phone=form.phone.data, code=form.code.data or "", now=timing.now())
         if not refused:
             return redirect(url_for("meals.voucher", token=booking.token))
     return render_template("meals/find.html", form=form)

@@ -20,7 +20,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 from marketplace.meals import codes, eligibility, phones, quota
-from marketplace.meals.errors import MealError
+from marketplace.meals.errors import AlreadyBooked, MealError
 from marketplace.meals.models import MealDay, Outlet, Voucher, VoucherStatus
 from marketplace.meals.timing import bookable_days, local_date, serving_window
 from marketplace.organisations.models import OrgStatus
@@ -95,7 +95,7 @@ def book(outlet_id: int, day: date, *, phone: str, eligibility_code: str = "", n
     taken = sa.select(Voucher.id).where(Voucher.phone_hash == digest, Voucher.serve_date == day,
                                         Voucher.status != VoucherStatus.CANCELLED)
     if db.session.scalar(taken) is not None:
-        raise MealError(_l("this number already has a meal booked for that day"))
+        raise AlreadyBooked(_l("this number already has a meal booked for that day"))
     code_row = None
     if meals_in_use(digest, now) >= settings.get("meals_free_meals") or eligibility_code.strip():
         code_row = eligibility.usable_code(digest, eligibility_code, today=local_date(now), now=now)
@@ -118,7 +118,7 @@ def book(outlet_id: int, day: date, *, phone: str, eligibility_code: str = "", n
     except _SoldOut:
         raise MealError(_l("Sorry, no meals are left there on that day. Try another outlet or day.")) from None
     except IntegrityError:
-        raise MealError(_l("this number already has a meal booked for that day")) from None
+        raise AlreadyBooked(_l("this number already has a meal booked for that day")) from None
     return Booking(voucher, token)
 
 
@@ -127,14 +127,25 @@ def by_token(token: str) -> Voucher | None:
     return db.session.scalar(sa.select(Voucher).where(Voucher.token_hash == token_hash(token or "")))
 
 
-def recover(*, phone: str, code: str) -> Booking:
-    """A resident who lost the page gets it back with the number and the code (a new page secret)."""
-    normalised = codes.normalise(code)
-    voucher = db.session.scalar(
-        sa.select(Voucher).where(Voucher.code == normalised, Voucher.phone_hash == _phone_hash(phone))
-    ) if codes.is_valid(normalised) else None
-    if voucher is None:
-        raise MealError(_l("No voucher matches this number and code."))
+def recover(*, phone: str, code: str = "", now: datetime) -> Booking:
+    """A resident who lost the page gets it back (with a new page secret): with the code, that voucher;
+    with the number alone, the next meal still to be eaten (today's before tomorrow's)."""
+    digest = _phone_hash(phone)
+    if code.strip():
+        normalised = codes.normalise(code)
+        voucher = db.session.scalar(
+            sa.select(Voucher).where(Voucher.code == normalised, Voucher.phone_hash == digest)
+        ) if codes.is_valid(normalised) else None
+        if voucher is None:
+            raise MealError(_l("No voucher matches this number and code."))
+    else:
+        voucher = db.session.scalar(
+            sa.select(Voucher).where(Voucher.phone_hash == digest, Voucher.status == VoucherStatus.BOOKED,
+                                     Voucher.valid_until > now).order_by(Voucher.valid_from, Voucher.id).limit(1)
+        )
+        if voucher is None:
+            raise MealError(_l("This number has no meal booked for today or tomorrow. If you used another "
+                               "number, or the meal is over, type the code as well."))
     token = secrets.token_urlsafe(18)
     voucher.token_hash = token_hash(token)
     return Booking(voucher, token)

@@ -239,6 +239,7 @@ class Evidence(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     need: Mapped[Need] = relationship(back_populates="evidence")
+    claim: Mapped[Claim | None] = relationship()  # whose claim it proves: only that claim's organisation sees it
 
     __table_args__ = (enum_check("kind", EvidenceKind),)
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from marketplace import qr
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.accounts.scope import guard, region_filter
@@ -23,6 +24,7 @@ from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, Reassig
 from marketplace.needs.models import NEED_STATUS_LABELS, Need
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.paging import paginate
+from marketplace.regions import offices
 from marketplace.search import text
 from marketplace.taxonomy import LIGHTS
 from marketplace.unit_of_work import refusal
@@ -94,7 +96,10 @@ def _act(need_id: int, form: Any, operation: Callable[[Need, Any], Any], done: s
     if refused:
         return redirect(url_for("staff_needs.need_detail", need_id=need.id))
     if isinstance(result, str) and result:  # a freshly issued recipient code: shown once, for printing
-        return render_template("staff_needs/slip.html", need=need, code=result)
+        target = url_for("needs.recipient_confirm", code=result, _external=True)
+        return render_template("staff_needs/slip.html", need=need, code=result,
+                               qr=qr.svg(target, _("QR code: scan to confirm with the code filled in")),
+                               office=offices.office_of(need.street or need.district))
     flash(done, "success")
     return redirect(url_for("staff_needs.need_detail", need_id=need.id))
 

@@ -29,6 +29,7 @@ from marketplace.changes import stamp as changes
 from marketplace.db import UTCDateTime
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.needs import signals
 from marketplace.needs.models import (
     OPEN_STATUSES,
     PROOF_KINDS,
@@ -160,6 +161,7 @@ def _move(need: Need, action: NeedAction, values: dict[str, Any], message: Any) 
     """Take the action's move only if the need is still in a state the table allows (one winner)."""
     MOVES.take(need, action, {"updated_at": clock.now(), **values}, TransitionError(message))
     changes.touch(need.referral_id)  # the referral's status object changed: into the API's feed
+    signals.need_moved.send(need)
 
 
 def _record(action: str, need: Need, actor: Any, before: str, **after: Any) -> None:
@@ -212,7 +214,8 @@ def claim(need: Need, *, actor: User, promised_by: date) -> Claim:
     if MOVES.allows(NeedAction.CLAIM, need.status) and NeedAction.CLAIM not in _offered(need):
         raise TransitionError(_l("the claim deadline of this need has passed"))
     try:
-        _move(need, NeedAction.CLAIM, {"claimed_by_id": org.id, "promised_by": promised_by},
+        # A reason staff gave an earlier claimer belongs to that claim: the new claimer starts clean.
+        _move(need, NeedAction.CLAIM, {"claimed_by_id": org.id, "promised_by": promised_by, "last_reason": ""},
               _l("Sorry, this need was just taken by another organisation."))
     except TransitionError:
         if need.status in (NeedStatus.CLAIMED, NeedStatus.DELIVERED, NeedStatus.CLOSED):
@@ -255,7 +258,8 @@ def reassign(need: Need, *, actor: User, organisation: Organisation, promised_by
     if not clock.today() <= promised_by <= need.fulfil_by:
         raise TransitionError(_l("promise a date between today and %(date)s", date=need.fulfil_by.isoformat()))
     previous = need.claimed_by_id
-    _move(need, NeedAction.REASSIGN, {"claimed_by_id": organisation.id, "promised_by": promised_by},
+    _move(need, NeedAction.REASSIGN, {"claimed_by_id": organisation.id, "promised_by": promised_by,
+                                      "last_reason": ""},
           _l("only a claimed need can be reassigned"))
     _end_claim(need, ClaimStatus.REVOKED, f"reassigned by {actor.email}")
     record = Claim(organisation_id=organisation.id, promised_by=promised_by, created_by_id=actor.id)

@@ -10,10 +10,9 @@ from flask_login import current_user
 from marketplace import storage
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
-from marketplace.accounts.scope import covers
 from marketplace.extensions import db, limiter
 from marketplace.needs import browse as browsing
-from marketplace.needs import transitions
+from marketplace.needs import transitions, visibility
 from marketplace.needs.forms import ActionForm, ClaimForm, EvidenceForm, OptionalReasonForm, RecipientConfirmForm
 from marketplace.needs.models import Claim, ClaimStatus, Evidence, Need, NeedStatus
 from marketplace.paging import paginate
@@ -60,18 +59,18 @@ def _public_need_or_404(need_id: int) -> Need:
 
 
 def _is_claimer(need: Need) -> bool:
-    return (current_user.is_authenticated and current_user.role == Role.ORG_MEMBER
-            and need.claimed_by_id is not None and current_user.organisation_id == need.claimed_by_id)
+    return visibility.viewers_claim(need, current_user) is not None
 
 
 @bp.route("/needs/<int:need_id>")
 @public
 def detail(need_id: int) -> str:
-    """A need's public story and state; its claimer also sees evidence and delivery actions."""
+    """A need's public story and state; its claimer also sees its own claim's evidence and delivery actions."""
     need = _public_need_or_404(need_id)
     claim_form = ClaimForm(promised_by=min(need.fulfil_by, need.claim_deadline) if need.fulfil_by else None)
     return render_template(
         "needs/detail.html", need=need, is_claimer=_is_claimer(need), claim_form=claim_form,
+        evidence=visibility.evidence_for(need, current_user),
         evidence_form=EvidenceForm(), action_form=ActionForm(), release_form=OptionalReasonForm(),
     )
 
@@ -167,16 +166,10 @@ def my_claims() -> str:
 @bp.route("/evidence/<int:evidence_id>")
 @roles_required()
 def evidence_file(evidence_id: int) -> Response:
-    """A stored photo, only for staff of the region and the organisation that uploaded it."""
+    """A stored photo, only for staff of the region and the organisation whose current claim it belongs to."""
     item = db.get_or_404(Evidence, evidence_id)
-    need = item.need
-    allowed = (
-        covers(current_user, need)
-        or (current_user.role == Role.ORG_MEMBER and item.claim_id is not None
-            and db.session.get(Claim, item.claim_id).organisation_id == current_user.organisation_id)
-    )
-    if not allowed or not item.file_key:
-        abort(404)
+    if not visibility.may_see_evidence(current_user, item) or not item.file_key:
+        abort(404)  # the same answer whether it exists or not
     try:
         path = storage.open_file(item.file_key)
     except FileNotFoundError:
@@ -191,11 +184,16 @@ def evidence_file(evidence_id: int) -> Response:
 @limiter.limit("10 per minute", methods=["POST"])
 def recipient_confirm() -> str | Response:
     """The recipient confirms delivery with the code on the slip the caseworker gave them."""
-    form = RecipientConfirmForm()
+    # The slip's QR code brings the code in the address; it is filled in, never sent anywhere else.
+    form = RecipientConfirmForm(code=request.args.get("code", "")[:20] if request.method == "GET" else None)
     if form.validate_on_submit():
         with refusal(form.code) as refused:
             transitions.confirm_by_recipient(form.code.data, rating=int(form.rating.data),
                                              feedback=form.feedback.data or "")
         if not refused:
             return render_template("needs/confirmed.html")
-    return render_template("needs/confirm.html", form=form)
+    response = Response(render_template("needs/confirm.html", form=form), mimetype="text/html")
+    if request.args.get("code"):  # the code must not travel on in a Referer or stay in a cache
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

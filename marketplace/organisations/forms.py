@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
 from marketplace import taxonomy
-from marketplace.accounts import service as accounts
+from marketplace.accounts.password_forms import PASSWORD_HINT, StrongPassword
 from marketplace.forms import MultiCheckboxField, region_choices
 from marketplace.organisations import credit_code
 from marketplace.organisations.service import credit_code_taken
@@ -49,8 +49,15 @@ class RegistrationForm(FlaskForm):
         choices=taxonomy.choices(taxonomy.NEED_CATEGORIES),
         validators=[DataRequired(message=_l("Choose at least one category."))],
     )
+    # Not checked for an existing account: the form answers alike whether or not the email has one
+    # (organisations.service.register writes to the owner instead).
     member_email = EmailField(_l("Your sign-in email"), validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=200),
+                    StrongPassword(email_field="member_email", name_field="contact_name")],
+        description=PASSWORD_HINT,
+    )
     confirm = PasswordField(
         _l("Repeat the password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
@@ -70,11 +77,6 @@ class RegistrationForm(FlaskForm):
         if credit_code_taken(code):
             raise ValidationError(_l("An organisation with this code is already registered."))
 
-    def validate_member_email(self, field: EmailField) -> None:
-        """One account per email."""
-        if accounts.find_by_email(field.data) is not None:
-            raise ValidationError(_l("An account with this email already exists."))
-
 
 class ReviewForm(FlaskForm):
     """Approve, or reject with a reason."""
@@ -90,3 +92,14 @@ class ReviewForm(FlaskForm):
         """A rejection must say why."""
         if self.decision.data == "reject" and not (field.data or "").strip():
             raise ValidationError(_l("Say why the organisation is rejected."))
+
+
+class RecommendationForm(FlaskForm):
+    """Advice to the deciding staff: approve or reject, and why."""
+
+    decision = SelectField(
+        _l("We recommend to"), choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))]
+    )
+    reason = TextAreaField(
+        _l("Why (the deciding staff read it)"), validators=[DataRequired(message=_l("Say why.")), Length(max=2000)]
+    )

@@ -1,4 +1,4 @@
-"""Organisations, the regions they serve and the categories they help with."""
+"""Organisations, the regions they serve, the categories they help with, and advice on their review."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace import clock
-from marketplace.db import UTCDateTime
+from marketplace.db import UTCDateTime, enum_check
 from marketplace.extensions import db
 from marketplace.regions.models import Region
 from marketplace.search.index import SearchColumns
@@ -33,6 +33,16 @@ STATUS_LABELS = {
     OrgStatus.APPROVED: _l("approved"),
     OrgStatus.REJECTED: _l("rejected"),
 }
+
+
+class Decision(StrEnum):
+    """What a review decides, or a recommendation advises."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+DECISION_LABELS = {Decision.APPROVE: _l("approve"), Decision.REJECT: _l("reject")}
 
 
 organisation_regions = sa.Table(
@@ -83,6 +93,9 @@ class Organisation(db.Model):
     members: Mapped[list[User]] = relationship(
         back_populates="organisation", foreign_keys="User.organisation_id"
     )
+    recommendations: Mapped[list[Recommendation]] = relationship(
+        back_populates="organisation", order_by="Recommendation.id"
+    )
 
     search_entry: Mapped[OrganisationSearch | None] = relationship(cascade="all, delete-orphan",
                                                                    passive_deletes=True)
@@ -109,6 +122,30 @@ class Organisation(db.Model):
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name} {self.status}>"
+
+
+class Recommendation(db.Model):
+    """A caseworker's advice on an organisation they may not decide themselves (a street's staff on an
+    organisation that serves more than their street): the deciding staff read it on the review page."""
+
+    __tablename__ = "organisation_recommendations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    decision: Mapped[str] = mapped_column(sa.String(8))  # Decision
+    reason: Mapped[str] = mapped_column(sa.Text)
+    recommended_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="recommendations")
+    recommended_by: Mapped[User] = relationship()
+
+    __table_args__ = (enum_check("decision", Decision),)
+
+    @property
+    def decision_label(self) -> str:
+        """The advised decision in the reader's language."""
+        return str(DECISION_LABELS[Decision(self.decision)])
 
 
 class OrganisationSearch(SearchColumns, db.Model):

@@ -1,24 +1,39 @@
-"""Organisation registration and review by staff (all audited)."""
+"""Organisation registration and review by staff (all audited).
+
+Who decides: approving or rejecting an organisation needs staff whose region covers ALL of its
+service regions (`accounts/scope.covers_all_regions`): an organisation serving a whole district is
+decided by that district's staff or an admin, one serving streets of two districts by an admin.
+Staff who see the organisation (`can_review`: one of its regions is theirs, or a street's district)
+but cannot decide may recommend a decision with a reason; the deciding staff read it on the review
+page. `REVIEW_MOVES` is the table of which status allows which decision, and `allowed()` tells the
+page what the reader may do from it and from the same checks of who may act.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from marketplace import clock
+from marketplace import clock, state
+from marketplace.accounts import password_rule, passwords
 from marketplace.accounts import service as accounts
 from marketplace.accounts.models import Role, User
+from marketplace.accounts.scope import covers_all_regions
 from marketplace.audit import service as audit
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.organisations import credit_code, search
 from marketplace.organisations.models import (
     STATUS_LABELS,
+    Decision,
     Organisation,
     OrganisationCategory,
     OrgStatus,
+    Recommendation,
     organisation_regions,
 )
 from marketplace.regions.models import Region
@@ -52,8 +67,13 @@ def credit_code_taken(code: str) -> bool:
     return db.session.scalar(sa.select(Organisation.id).where(Organisation.credit_code == code)) is not None
 
 
-def register(reg: Registration) -> Organisation:
-    """Create a pending organisation and its first member; staff review it next."""
+def register(reg: Registration) -> Organisation | None:
+    """Create a pending organisation and its first member; staff review it next.
+
+    When the member's email already has an account, nothing is created and None is returned: the
+    owner gets an email saying someone tried, and the caller answers exactly as for a new account,
+    so the form never tells a stranger which emails have accounts.
+    """
     code = credit_code.normalise(reg.credit_code)
     if not credit_code.is_valid(code):
         raise OrganisationError(_l("invalid unified social credit code"))
@@ -62,6 +82,12 @@ def register(reg: Registration) -> Organisation:
     regions = list(db.session.scalars(sa.select(Region).where(Region.code.in_(reg.region_codes))))
     if not regions or len(regions) != len(set(reg.region_codes)):
         raise OrganisationError(_l("choose at least one known service region"))
+    password_rule.check(reg.member_password, email=reg.member_email, name=reg.contact_name)
+    owner = accounts.find_by_email(reg.member_email)
+    if owner is not None:
+        passwords.hash_like_an_account(reg.member_password)  # the time a new account's hash takes
+        passwords.warn_of_registration(owner)
+        return None
     org = Organisation(
         name=reg.name.strip(),
         kind=reg.kind,
@@ -122,31 +148,88 @@ def reviewable_query(user: User, *, status: str = "", kind: str = "", q: str = "
     return query
 
 
+class ReviewAction(StrEnum):
+    """What staff do on an organisation's review page; the page asks `allowed(org).approve` and so on."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    RECOMMEND = "recommend"  # advice, for staff who see the organisation but may not decide
+
+
+_O = OrgStatus
+REVIEW_MOVES: state.Moves[ReviewAction, OrgStatus] = state.Moves(Organisation.status, {
+    ReviewAction.APPROVE: ((_O.PENDING, _O.REJECTED), _O.APPROVED),
+    ReviewAction.REJECT: ((_O.PENDING, _O.APPROVED), _O.REJECTED),
+    ReviewAction.RECOMMEND: (tuple(OrgStatus), None),
+})
+DECISIONS = {Decision.APPROVE: ReviewAction.APPROVE, Decision.REJECT: ReviewAction.REJECT}
+
+
 def can_review(user: User, org: Organisation) -> bool:
-    """Admins review any organisation; staff those serving a region in their scope."""
+    """Whether staff see this organisation's review page: admins any; staff those serving a region in their scope."""
     scope = staff_scope_codes(user)
     return scope is None or any(r.code in scope for r in org.regions)
 
 
-def review(org: Organisation, *, actor: User, approve: bool, reason: str = "") -> None:
-    """Approve, or reject with a reason the organisation will read."""
+def may_decide(user: Any, org: Organisation) -> bool:
+    """Whether the user approves or rejects this organisation: staff whose region covers all its service regions."""
+    return covers_all_regions(user, list(org.regions))
+
+
+def _who(action: ReviewAction, user: Any, org: Organisation) -> bool:
+    if user.role not in (Role.STAFF, Role.ADMIN):
+        return False
+    if action == ReviewAction.RECOMMEND:
+        return can_review(user, org) and not may_decide(user, org)
+    return may_decide(user, org)
+
+
+@state.answers(Organisation)
+def allowed(org: Organisation, user: Any) -> state.Allowed[ReviewAction]:
+    """What `user` may do on this organisation's review page now."""
+    offered = REVIEW_MOVES.offered(org.status)
+    return state.Allowed(ReviewAction, {action for action in offered if _who(action, user, org)}, offered)
+
+
+def _refuse_unless_seen(actor: User, org: Organisation) -> None:
     if not can_review(actor, org):
         raise OrganisationError(_l("this organisation is outside your region"))
+
+
+def review(org: Organisation, *, actor: User, approve: bool, reason: str = "") -> None:
+    """Approve, or reject with a reason the organisation will read (staff covering all its regions)."""
+    _refuse_unless_seen(actor, org)
+    if not may_decide(actor, org):
+        raise OrganisationError(_l("only staff whose region covers all of this organisation's service regions "
+                                   "decide on it: you may recommend a decision"))
     reason = reason.strip()
     if not approve and not reason:
         raise OrganisationError(_l("a rejection needs a reason"))
-    new_status = OrgStatus.APPROVED if approve else OrgStatus.REJECTED
-    if org.status == new_status:
-        raise OrganisationError(_l("the organisation is already %(status)s", status=STATUS_LABELS[new_status]))
+    action = ReviewAction.APPROVE if approve else ReviewAction.REJECT
+    target = REVIEW_MOVES.table[action].target
     before = {"status": org.status, "reason": org.review_reason}
-    org.status = new_status
-    org.review_reason = reason
-    org.reviewed_at = clock.now()
-    org.reviewed_by_id = actor.id
+    REVIEW_MOVES.take(org, action, {"review_reason": reason, "reviewed_at": clock.now(), "reviewed_by_id": actor.id},
+                      OrganisationError(_l("the organisation is already %(status)s", status=STATUS_LABELS[target])))
     audit.record(
         "organisation.approve" if approve else "organisation.reject",
         actor=actor, obj=org, before=before, after={"status": org.status, "reason": reason},
     )
+
+
+def recommend(org: Organisation, *, actor: User, decision: str, reason: str) -> Recommendation:
+    """Staff who see the organisation but may not decide advise a decision, with their reason (audited)."""
+    _refuse_unless_seen(actor, org)
+    if may_decide(actor, org):
+        raise OrganisationError(_l("you decide on this organisation yourself"))
+    reason = reason.strip()
+    if decision not in DECISIONS or not reason:
+        raise OrganisationError(_l("choose a decision and write your reason"))
+    item = Recommendation(decision=decision, reason=reason[:2000], recommended_by_id=actor.id)
+    org.recommendations.append(item)
+    db.session.flush()
+    audit.record("organisation.recommend", actor=actor, obj=org,
+                 after={"recommendation_id": item.id, "decision": decision, "reason": item.reason})
+    return item
 
 
 def ensure_may_act(org: Organisation | None) -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.organisations import service
-from marketplace.organisations.forms import RegistrationForm, ReviewForm
+from marketplace.organisations.forms import RecommendationForm, RegistrationForm, ReviewForm
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.paging import paginate
 from marketplace.unit_of_work import refusal
@@ -22,10 +22,16 @@ bp.context_processor(lambda: {"OrgStatus": OrgStatus})  # pages name the states 
 STAFF_ROLES = (Role.STAFF, Role.ADMIN)
 
 
+def _registration_limit() -> str:
+    return current_app.config["REGISTRATION_RATE_LIMIT"]
+
+
 @bp.route("/org/register", methods=["GET", "POST"])
 @public
+@limiter.limit(_registration_limit, methods=["POST"])
 def register() -> str | Response:
-    """An organisation applies; it can sign in at once and watch its status."""
+    """An organisation applies; it can sign in at once and watch its status. The answer is the same
+    when the email already has an account (then nothing is created and the owner is told by email)."""
     form = RegistrationForm()
     if form.validate_on_submit():
         reg = service.Registration(
@@ -68,13 +74,24 @@ def review_list() -> str:
     return render_template("organisations/review_list.html", page=page, status=status, kind=kind, q=q)
 
 
-@bp.route("/staff/organisations/<int:org_id>", methods=["GET", "POST"])
-@roles_required(*STAFF_ROLES)
-def review(org_id: int) -> str | Response:
-    """One organisation's application, with the approve/reject decision."""
+def _reviewable_or_403(org_id: int) -> Organisation:
     org = db.get_or_404(Organisation, org_id)
     if not service.can_review(current_user, org):
         abort(403)
+    return org
+
+
+def _review_page(org: Organisation, form: ReviewForm | None = None,
+                 recommendation_form: RecommendationForm | None = None) -> str:
+    return render_template("organisations/review.html", org=org, form=form or ReviewForm(formdata=None),
+                           recommendation_form=recommendation_form or RecommendationForm(formdata=None))
+
+
+@bp.route("/staff/organisations/<int:org_id>", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+def review(org_id: int) -> str | Response:
+    """One organisation's application, with the approve/reject decision for staff covering all its regions."""
+    org = _reviewable_or_403(org_id)
     form = ReviewForm()
     if form.validate_on_submit():
         with refusal() as refused:
@@ -83,4 +100,19 @@ def review(org_id: int) -> str | Response:
         if not refused:
             flash(_("Decision saved: %(name)s is now %(status)s.", name=org.name, status=org.status_label), "success")
             return redirect(url_for("organisations.review_list"))
-    return render_template("organisations/review.html", org=org, form=form)
+    return _review_page(org, form=form)
+
+
+@bp.route("/staff/organisations/<int:org_id>/recommend", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+def recommend(org_id: int) -> str | Response:
+    """Staff who may not decide recommend a decision, with a reason, to those who do."""
+    org = _reviewable_or_403(org_id)
+    form = RecommendationForm()
+    if form.validate_on_submit():
+        with refusal() as refused:
+            service.recommend(org, actor=current_user, decision=form.decision.data, reason=form.reason.data)
+        if not refused:
+            flash(_("Your recommendation is recorded for the staff who decide."), "success")
+            return redirect(url_for("organisations.review", org_id=org.id))
+    return _review_page(org, recommendation_form=form)

@@ -61,6 +61,13 @@ class InspectionForm(FlaskForm):
     photos = MultipleFileField(_l("Photos"), validators=[IMAGES])
 
 
+class CaptionForm(FlaskForm):
+    """The caption a photo carries on the project's public page."""
+
+    caption = StringField(_l("Caption for the public page (pseudonymous)"),
+                          validators=[DataRequired(), Length(max=200)])
+
+
 class DueForm(FlaskForm):
     """A milestone's due date."""
 

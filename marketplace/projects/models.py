@@ -73,6 +73,13 @@ class PhotoPurpose(StrEnum):
     MAINTENANCE = "maintenance"
 
 
+class PhotoVisibility(StrEnum):
+    """A photo of the house is private (the region's staff and pledging organisations) until staff show it."""
+
+    PRIVATE = "private"
+    PUBLIC = "public"  # on the project's public page, with its caption
+
+
 class InspectionKind(StrEnum):
     """A sampled spot check during the works, or the final inspection after them."""
 
@@ -100,6 +107,8 @@ PLEDGE_KINDS = {PledgeKind.MONEY: _l("Money"), PledgeKind.MATERIALS: _l("Materia
                 PledgeKind.LABOUR: _l("Labour")}
 PLEDGE_STATUS_LABELS = {PledgeStatus.PLEDGED: _l("pledged"), PledgeStatus.DELIVERED: _l("delivered, awaiting staff"),
                         PledgeStatus.CONFIRMED: _l("confirmed"), PledgeStatus.WITHDRAWN: _l("withdrawn")}
+PHOTO_PURPOSE_LABELS = {PhotoPurpose.SURVEY: _l("Survey"), PhotoPurpose.INSPECTION: _l("Inspection"),
+                        PhotoPurpose.MAINTENANCE: _l("Maintenance")}
 INSPECTION_KIND_LABELS = {InspectionKind.SPOT_CHECK: _l("Spot check"), InspectionKind.FINAL: _l("Final inspection")}
 
 
@@ -134,7 +143,7 @@ class Project(RegionScoped, db.Model):
     lines: Mapped[list[PlanLine]] = relationship(back_populates="project", order_by="PlanLine.id")
     milestones: Mapped[list[ProjectMilestone]] = relationship(order_by="ProjectMilestone.position")
     pledges: Mapped[list[Pledge]] = relationship(back_populates="project", order_by="Pledge.id")
-    photos: Mapped[list[ProjectPhoto]] = relationship(order_by="ProjectPhoto.id")
+    photos: Mapped[list[ProjectPhoto]] = relationship(back_populates="project", order_by="ProjectPhoto.id")
     inspections: Mapped[list[Inspection]] = relationship(order_by="Inspection.id")
     maintenance: Mapped[list[MaintenanceRequest]] = relationship(order_by="MaintenanceRequest.id")
 
@@ -281,7 +290,10 @@ class Pledge(db.Model):
 
 
 class ProjectPhoto(db.Model):
-    """A photo of the survey, an inspection or a maintenance visit (stored like evidence)."""
+    """A photo of the survey, an inspection or a maintenance visit (stored like evidence).
+
+    Private by default: who may open it is `projects/visibility.py`'s to say.
+    """
 
     __tablename__ = "project_photos"
 
@@ -292,10 +304,25 @@ class ProjectPhoto(db.Model):
     file_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
     content_type: Mapped[str] = mapped_column(sa.String(30))
     size_bytes: Mapped[int] = mapped_column()
+    visibility: Mapped[str] = mapped_column(sa.String(8), default=PhotoVisibility.PRIVATE,
+                                            server_default=PhotoVisibility.PRIVATE.value)  # PhotoVisibility
+    caption: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
-    __table_args__ = (enum_check("purpose", PhotoPurpose),)
+    project: Mapped[Project] = relationship(back_populates="photos")
+
+    __table_args__ = (enum_check("purpose", PhotoPurpose), enum_check("visibility", PhotoVisibility))
+
+    @property
+    def is_public(self) -> bool:
+        """Whether staff show this photo on the project's public page."""
+        return self.visibility == PhotoVisibility.PUBLIC
+
+    @property
+    def purpose_label(self) -> str:
+        """When the photo was taken, in the reader's language."""
+        return str(PHOTO_PURPOSE_LABELS[PhotoPurpose(self.purpose)])
 
 
 class SampleRun(db.Model):

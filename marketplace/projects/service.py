@@ -1,6 +1,6 @@
 """Every change to a renovation project: one function each, checked, audited, flush only.
 
-`PROJECT_MOVES`, `PLEDGE_MOVES`, `VISIT_MOVES` and `REPAIR_MOVES` are the tables of which state
+`PROJECT_MOVES`, `PLEDGE_MOVES`, `VISIT_MOVES`, `REPAIR_MOVES` and `PHOTO_MOVES` are the tables of which state
 allows which action; the `allowed_*` functions tell a page what a user may do from the same tables
 and the same checks of who may act. Milestones and pledges move with the tables' conditional UPDATE
 (state.py: one winner under races). Pledges and donations take room on a plan line with one
@@ -39,6 +39,7 @@ from marketplace.projects.models import (
     MaintenanceStatus,
     Milestone,
     PhotoPurpose,
+    PhotoVisibility,
     PlanLine,
     Pledge,
     PledgeKind,
@@ -97,6 +98,13 @@ class RepairAction(StrEnum):
     RESOLVE = "resolve"
 
 
+class PhotoAction(StrEnum):
+    """What staff of the region do with a photo: show it on the public page, or take it off again."""
+
+    PUBLISH = "publish"
+    UNPUBLISH = "unpublish"
+
+
 _M = Milestone
 PROJECT_MOVES: state.Moves[ProjectAction, Milestone] = state.Moves(Project.milestone, {
     ProjectAction.EDIT_PLAN: ((_M.SURVEYED,), None),
@@ -122,6 +130,10 @@ VISIT_MOVES: state.Moves[VisitAction, InspectionResult] = state.Moves(Inspection
 })
 REPAIR_MOVES: state.Moves[RepairAction, MaintenanceStatus] = state.Moves(MaintenanceRequest.status, {
     RepairAction.RESOLVE: ((MaintenanceStatus.OPEN,), MaintenanceStatus.DONE),
+})
+PHOTO_MOVES: state.Moves[PhotoAction, PhotoVisibility] = state.Moves(ProjectPhoto.visibility, {
+    PhotoAction.PUBLISH: ((PhotoVisibility.PRIVATE,), PhotoVisibility.PUBLIC),
+    PhotoAction.UNPUBLISH: ((PhotoVisibility.PUBLIC,), PhotoVisibility.PRIVATE),
 })
 BY_NO_ONE = frozenset({ProjectAction.COVER, ProjectAction.UNCOVER})
 BY_ADMIN = frozenset({ProjectAction.OVER_CAP})
@@ -209,6 +221,13 @@ def allowed_on_repair(item: MaintenanceRequest, user: Any) -> state.Allowed[Repa
     offered = REPAIR_MOVES.offered(item.status)
     project = db.session.get(Project, item.project_id)
     return state.Allowed(RepairAction, offered if covers(user, project) else (), offered)
+
+
+@state.answers(ProjectPhoto)
+def allowed_on_photo(photo: ProjectPhoto, user: Any) -> state.Allowed[PhotoAction]:
+    """Staff of the region show a private photo on the public page, or take a public one off."""
+    offered = PHOTO_MOVES.offered(photo.visibility)
+    return state.Allowed(PhotoAction, offered if covers(user, photo.project) else (), offered)
 
 
 def _authorise(action: ProjectAction, actor: Any, project: Project) -> None:
@@ -299,6 +318,30 @@ def add_photo(project: Project, *, actor: User, purpose: str, stored: Stored) ->
     _photo(project, actor, purpose, stored)
     db.session.flush()
     _record("project.photo", project, actor, purpose=purpose)
+
+
+def publish_photo(photo: ProjectPhoto, *, actor: User, caption: str) -> None:
+    """Staff show a photo on the project's public page, with a pseudonymous caption (audited)."""
+    project = photo.project
+    _staff(actor, project)
+    caption = caption.strip()
+    if not caption:
+        raise ProjectError(_l("write a caption for the public page"))
+    leak = privacy.personal_data_in(caption, project.household)
+    if leak:
+        raise ProjectError(_l("the caption contains the household's %(what)s: write a pseudonymous caption",
+                              what=leak))
+    PHOTO_MOVES.take(photo, PhotoAction.PUBLISH, {"caption": caption[:200]},
+                     ProjectError(_l("this photo is already on the public page")))
+    _record("project.photo_public", project, actor, photo_id=photo.id, caption=photo.caption)
+
+
+def unpublish_photo(photo: ProjectPhoto, *, actor: User) -> None:
+    """Staff take a photo off the public page: it is private again (audited)."""
+    project = photo.project
+    _staff(actor, project)
+    PHOTO_MOVES.take(photo, PhotoAction.UNPUBLISH, {}, ProjectError(_l("this photo is not on the public page")))
+    _record("project.photo_private", project, actor, photo_id=photo.id)
 
 
 def set_due(project: Project, *, actor: User, milestone: str, due_on: date) -> None:

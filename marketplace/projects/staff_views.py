@@ -21,8 +21,24 @@ from marketplace.extensions import db
 from marketplace.households.models import Referral, ReferralStatus
 from marketplace.paging import paginate
 from marketplace.projects import service
-from marketplace.projects.forms import ActionForm, DueForm, InspectionForm, LineForm, ReasonForm, SurveyForm
-from marketplace.projects.models import MILESTONE_LABELS, Inspection, MaintenanceRequest, PlanLine, Pledge, Project
+from marketplace.projects.forms import (
+    ActionForm,
+    CaptionForm,
+    DueForm,
+    InspectionForm,
+    LineForm,
+    ReasonForm,
+    SurveyForm,
+)
+from marketplace.projects.models import (
+    MILESTONE_LABELS,
+    Inspection,
+    MaintenanceRequest,
+    PlanLine,
+    Pledge,
+    Project,
+    ProjectPhoto,
+)
 from marketplace.projects.views import fen
 from marketplace.settings import service as settings
 from marketplace.unit_of_work import refusal
@@ -80,7 +96,7 @@ def detail(project_id: int) -> str:
     project = _project_or_404(project_id)
     return render_template(
         "projects/staff_detail.html", project=project, line_form=LineForm(), reason_form=ReasonForm(),
-        inspection_form=InspectionForm(), due_form=DueForm(), action_form=ActionForm(),
+        inspection_form=InspectionForm(), due_form=DueForm(), action_form=ActionForm(), caption_form=CaptionForm(),
         cap_fen=settings.get("renovation_cap_fen"), over_cap=service.over_cap(project),
         history=audit.history("projects", project.id),
     )
@@ -184,6 +200,41 @@ def confirm_pledge(pledge_id: int) -> Response:
     if not refused:
         flash(_("The pledge is confirmed."), "success")
     return redirect(url_for("staff_projects.detail", project_id=item.project_id))
+
+
+def _photo_or_404(photo_id: int) -> ProjectPhoto:
+    photo = db.get_or_404(ProjectPhoto, photo_id)
+    _project_or_404(photo.project_id)
+    return photo
+
+
+@bp.route("/photos/<int:photo_id>/publish", methods=["POST"])
+@roles_required(*STAFF)
+def photo_publish(photo_id: int) -> Response:
+    """Show a photo on the project's public page, with its caption."""
+    photo = _photo_or_404(photo_id)
+    form = CaptionForm()
+    with refusal() as refused:
+        if not form.validate_on_submit():
+            raise service.ProjectError(_("Write a caption for the public page."))
+        service.publish_photo(photo, actor=current_user, caption=form.caption.data)
+    if not refused:
+        flash(_("The photo is on the public page."), "success")
+    return redirect(url_for("staff_projects.detail", project_id=photo.project_id))
+
+
+@bp.route("/photos/<int:photo_id>/unpublish", methods=["POST"])
+@roles_required(*STAFF)
+def photo_unpublish(photo_id: int) -> Response:
+    """Take a photo off the public page: it is private again."""
+    photo = _photo_or_404(photo_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    with refusal() as refused:
+        service.unpublish_photo(photo, actor=current_user)
+    if not refused:
+        flash(_("The photo is private again."), "success")
+    return redirect(url_for("staff_projects.detail", project_id=photo.project_id))
 
 
 @bp.route("/visits/<int:inspection_id>", methods=["POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -18,7 +18,7 @@ from marketplace.accounts.scope import covers
 from marketplace.extensions import db
 from marketplace.paging import paginate
 from marketplace.projects import points as _points  # noqa: F401  (registers the leaderboard source)
-from marketplace.projects import service
+from marketplace.projects import service, visibility
 from marketplace.projects.forms import ActionForm, PledgeForm
 from marketplace.projects.models import MILESTONE_LABELS, Milestone, PlanLine, Pledge, Project, ProjectPhoto
 from marketplace.unit_of_work import refusal
@@ -60,7 +60,8 @@ def project_detail(project_id: int) -> str:
     if current_user.is_authenticated and current_user.role == Role.ORG_MEMBER:
         mine = [p for p in project.pledges if p.organisation_id == current_user.organisation_id]
     return render_template("projects/detail.html", project=project, pledge_form=_pledge_form(project),
-                           action_form=ActionForm(), mine=mine)
+                           action_form=ActionForm(), mine=mine, public_photos=visibility.public_photos(project),
+                           private_photos=visibility.private_photos(project, current_user))
 
 
 @bp.route("/projects/<int:project_id>/pledge", methods=["POST"])
@@ -124,15 +125,17 @@ def pledge_withdraw(pledge_id: int) -> Response:
 
 
 @bp.route("/projects/photos/<int:photo_id>")
-@roles_required(Role.STAFF, Role.ADMIN, Role.ORG_MEMBER)
+@public
 def photo(photo_id: int) -> Response:
-    """A survey or inspection photo: staff of the region and organisation members only."""
+    """A project photo: public ones for anyone; private ones for the region's staff and approved pledgers."""
     item = db.get_or_404(ProjectPhoto, photo_id)
-    project = db.session.get(Project, item.project_id)
-    if current_user.role in (Role.STAFF, Role.ADMIN) and not covers(current_user, project):
-        abort(403)
+    if not visibility.may_see_photo(current_user, item):
+        abort(404)  # the same answer as for a photo that does not exist
     try:
         path = storage.open_file(item.file_key)
     except FileNotFoundError:
         abort(404)
-    return send_file(path, mimetype=item.content_type, max_age=0)
+    # Private photos are never kept by a shared cache; a public one may be, briefly (it can be taken off).
+    cache = "public, max-age=300" if item.is_public else "private, no-store"
+    return Response(path.read_bytes(), mimetype=item.content_type,
+                    headers={"Cache-Control": cache, "Content-Disposition": "inline"})

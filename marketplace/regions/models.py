@@ -24,6 +24,10 @@ class Region(db.Model):
     parent_code: Mapped[str | None] = mapped_column(
         sa.ForeignKey("regions.code"), index=True, default=None
     )
+    # The office residents and donors reach here (a district's civil-affairs bureau, a street's office).
+    office_name: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    office_phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    office_address: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
 
     parent: Mapped[Region | None] = relationship(remote_side=[code], back_populates="children")
     children: Mapped[list[Region]] = relationship(

@@ -67,6 +67,9 @@ def _validate(rows: list[dict[str, str]]) -> None:
             raise RegionImportError(f"line {line}: level must be 'district' or 'street'")
         if level == STREET and parent not in known:
             raise RegionImportError(f"line {line}: unknown parent_code {parent!r}")
+        if level == STREET and not code.startswith(parent):
+            # Official division codes nest; scope filters (audit, forms) rely on the prefix.
+            raise RegionImportError(f"line {line}: a street's code begins with its district's code {parent!r}")
 
 
 def districts() -> list[Region]:

@@ -8,7 +8,7 @@ Households get indexed keyed hashes of name, phone and ID number, and an index o
 Existing rows are backfilled with the segmenter the app uses.
 
 Revision ID: c14fts06f5a6
-Revises: 9b4e7d2c1a30
+Revises: c13pwd02b1c2 (written on 9b4e7d2c1a30; follows main's head after merging main)
 Create Date: 2026-12-02 10:00:00.000000
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c14fts06f5a6'
-down_revision = '9b4e7d2c1a30'
+down_revision = 'c13pwd02b1c2'
 branch_labels = None
 depends_on = None
 

@@ -57,6 +57,9 @@ def test_resident_books_outlet_redeems_once(
         page.click(f".meal-card a[href$='/meals/outlets/{outlet_id}/book']")
         page.check("input[name=day] >> nth=0")
         page.fill("#phone", RESIDENT_PHONE)
+        phone_box, code_box = page.locator("#phone").bounding_box(), page.locator("#eligibility_code").bounding_box()
+        assert phone_box["height"] >= 40 and phone_box["height"] == code_box["height"]  # as big as the others
+        assert page.locator("#phone").get_attribute("inputmode") == "tel"  # the phone keypad
         assert_fits_phone(page)
         page.click(SUBMIT)
         expect(page).to_have_url(re.compile(r"/meals/v/[\w-]+$"))
@@ -74,7 +77,7 @@ def test_resident_books_outlet_redeems_once(
         till = counter.new_page()
         till.on("pageerror", lambda error: server_errors.append(f"page error: {error}"))
         sign_in(till, counter_email, PASSWORD)
-        till.goto("/outlet/")
+        expect(till).to_have_url(re.compile(r"/outlet/$"))  # outlet staff land on the redeem screen
         expect(till.locator("h1")).to_have_text("粤味茶餐厅（北京路店）")
         till.fill("#code", shown.lower().replace("-", " "))
         # The page's script sends the code to the scanner's endpoint and answers in place.

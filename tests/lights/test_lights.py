@@ -96,7 +96,8 @@ def test_recompute_is_idempotent_and_records_history(app):
     history = db.session.scalars(
         sa.select(LightChange).where(LightChange.object_type == "need", LightChange.object_id == need.id)
     ).all()
-    assert [(h.old_light, h.new_light) for h in history] == [(None, "red")]
+    # green the moment it was published (lights/live.py), red when the periodic run found it late
+    assert [(h.old_light, h.new_light) for h in history] == [(None, "green"), ("green", "red")]
 
 
 def test_turning_red_notifies_the_claiming_org_and_region_staff_once(app, as_role):

@@ -17,7 +17,7 @@ from marketplace.meals import codes, eligibility, redemption, vouchers
 from marketplace.meals.errors import MealError
 from marketplace.meals.models import EligibilityCode, MealDay, Voucher, VoucherStatus
 from marketplace.meals.phones import phone_hash
-from tests.conftest import make_user
+from tests.conftest import PASSWORD, make_user
 from tests.meals.support import approve_pledge, book, make_outlet, make_outlet_staff, phone
 
 PHONE = "13800138000"
@@ -191,3 +191,75 @@ def test_phone_form_refuses_non_numbers(app, client, clock):
     response = client.post(f"/meals/outlets/{outlet.id}/book", data={"day": clock.today.isoformat(), "phone": "12"})
     assert response.status_code == 200 and 'class="error"' in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher)) == 0
+
+
+def test_a_refused_second_booking_leads_to_the_meal_already_booked(app, client, clock):
+    outlet = make_outlet()
+    approve_pledge(outlet, start=clock.today)
+    first = book(outlet, PHONE, clock)
+    again = client.post(f"/meals/outlets/{outlet.id}/book", data={"day": clock.today.isoformat(), "phone": PHONE})
+    html = again.get_data(as_text=True)
+    assert again.status_code == 200 and "already has a meal" in html
+    assert 'action="/meals/find"' in html and "Show the meal I booked" in html
+    shown = client.post("/meals/find", data={"phone": PHONE})  # what the button sends
+    assert codes.display(first.voucher.code) in client.get(_voucher_path(shown)).get_data(as_text=True)
+    other = client.post(f"/meals/outlets/{outlet.id}/book", data={"day": clock.today.isoformat(), "phone": "12"})
+    assert 'action="/meals/find"' not in other.get_data(as_text=True)  # only after that refusal
+
+
+def test_the_number_alone_finds_the_next_meal(app, client, clock):
+    outlet = make_outlet()
+    approve_pledge(outlet, start=clock.today)
+    tomorrow = book(outlet, PHONE, clock, day=clock.today + timedelta(days=1))
+    today = book(outlet, PHONE, clock)
+    found = client.get(_voucher_path(client.post("/meals/find", data={"phone": "138 0013 8000"})))
+    assert codes.display(today.voucher.code) in found.get_data(as_text=True)  # today's before tomorrow's
+    vouchers.cancel(today.voucher, now=clock.moment)
+    db.session.commit()
+    found = client.get(_voucher_path(client.post("/meals/find", data={"phone": PHONE})))
+    assert codes.display(tomorrow.voucher.code) in found.get_data(as_text=True)
+    none = client.post("/meals/find", data={"phone": phone(7)})
+    assert none.status_code == 200 and "no meal booked" in none.get_data(as_text=True)
+
+
+def test_finding_by_number_is_limited_per_number_whatever_the_address(app, client, clock):
+    outlet = make_outlet()
+    approve_pledge(outlet, start=clock.today)
+    book(outlet, PHONE, clock)
+    usual, app.config["MEAL_FIND_RATE_LIMIT"] = app.config["MEAL_FIND_RATE_LIMIT"], "2 per minute"
+    limiter.enabled = True
+    limiter.reset()
+    try:
+        statuses = [client.post("/meals/find", data={"phone": PHONE},
+                                environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}).status_code for n in range(3)]
+        other = client.post("/meals/find", data={"phone": phone(3)}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    finally:
+        app.config["MEAL_FIND_RATE_LIMIT"] = usual
+        limiter.enabled = False
+    assert statuses == [302, 302, 429]
+    assert other.status_code == 200  # another number is not slowed by this one's guesser
+
+
+def test_cancel_asks_first(app, client, clock):
+    outlet = make_outlet()
+    approve_pledge(outlet, start=clock.today)
+    booking = book(outlet, PHONE, clock)
+    page = client.get(f"/meals/v/{booking.token}").get_data(as_text=True)
+    assert f'href="/meals/v/{booking.token}/cancel"' in page  # a link to the question, not the deed
+    assert "QR code of your meal: the counter scans it" in page  # the QR has a text label
+    question = client.get(f"/meals/v/{booking.token}/cancel")
+    assert question.status_code == 200 and "Yes, cancel my meal" in question.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Voucher, booking.voucher.id).status == VoucherStatus.BOOKED  # asking changed nothing
+    assert client.post(f"/meals/v/{booking.token}/cancel").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Voucher, booking.voucher.id).status == VoucherStatus.CANCELLED
+    after = client.get(f"/meals/v/{booking.token}/cancel")
+    assert after.status_code == 302  # nothing left to give back: the voucher page says so
+
+
+def test_outlet_staff_land_on_the_redeem_screen(app, client):
+    counter = make_outlet_staff(make_outlet())
+    db.session.commit()
+    response = client.post("/login", data={"email": counter.email, "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/outlet/"
