@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from marketplace.households.models import Referral, ReferralSearch
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from marketplace.households.models import Household, Referral, ReferralSearch
 from marketplace.regions.service import name_of
 from marketplace.search import index
 from marketplace.search.labels import in_every_language
@@ -34,3 +39,14 @@ def match(query: Query) -> index.Match:
 
 
 index.register(Referral, entry=entry, document=document, watched=WATCHED)
+
+
+PERSONAL = ("head_name", "phone", "id_number")
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _stamp_lookup_keys(session: Session, _context: Any, _instances: Any) -> None:
+    """Whatever writes a household's name, phone or ID number, its keyed hashes follow in the same flush."""
+    for obj in [*session.new, *session.dirty]:
+        if isinstance(obj, Household) and (obj in session.new or index.changed(obj, PERSONAL)):
+            obj.stamp_lookup_keys()

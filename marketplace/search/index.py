@@ -64,7 +64,8 @@ def register(model: type, *, entry: Callable[[Any], SearchColumns], document: Ca
     _registered[model] = Registration(model, entry, document, tuple(watched))
 
 
-def _changed(obj: Any, watched: tuple[str, ...]) -> bool:
+def changed(obj: Any, watched: tuple[str, ...]) -> bool:
+    """Whether any of the attributes has a change not yet flushed."""
     state = sa.inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in watched)
 
@@ -76,7 +77,7 @@ def _index_before_flush(session: Session, _context: Any, _instances: Any) -> Non
         return
     for obj in [*session.new, *session.dirty]:
         registration = _registered.get(type(obj))
-        if registration is None or (obj not in session.new and not _changed(obj, registration.watched)):
+        if registration is None or (obj not in session.new and not changed(obj, registration.watched)):
             continue
         with session.no_autoflush:
             registration.entry(obj).fill(registration.document(obj))
