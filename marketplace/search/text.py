@@ -33,6 +33,9 @@ _TERM = re.compile(f"[{_HAN}a-z0-9]+")
 
 MAX_TERMS = 5  # more words only narrow the result further; five keep a query cheap
 MAX_TERM_CHARS = 30
+# Forms cap a story at 2,000 characters; any longer text is indexed by its start (a tsvector holds at
+# most 1 MB and positions up to 16,383), so no write can fail on its index.
+MAX_INDEXED_CHARS = 10_000
 
 
 def normalise(text: str) -> str:
@@ -62,7 +65,7 @@ class Document:
     @classmethod
     def of(cls, title: str, body: Iterable[str]) -> Document:
         """Tokens of a title (ranked first) and of the other texts (story, labels, places)."""
-        rest = "\n".join(part for part in body if part)
+        title, rest = title[:MAX_INDEXED_CHARS], "\n".join(part[:MAX_INDEXED_CHARS] for part in body if part)
         return cls(" ".join(word_tokens(title)), " ".join(char_tokens(title)),
                    " ".join(word_tokens(rest)), " ".join(char_tokens(rest)))
 
