@@ -233,3 +233,9 @@ def test_a_place_name_finds_the_needs_of_that_place_in_the_usual_order(app, clie
     assert len(browse(BrowseFilter(q="越秀区"))[0]) == 3
     assert browse(BrowseFilter(q="天河区"))[0] == []
     assert len(browse(BrowseFilter(q="东山"))[0]) == 3  # not a place's whole name: searched as text
+
+
+def test_an_overlong_story_is_indexed_by_its_start_and_never_fails_the_write(app, client):
+    _publish("轮椅一台", "老人行动不便。" + "很长的故事" * 8000 + "结尾词", category="mobility")
+    assert _found(client, "轮椅") == ["轮椅一台"] and _found(client, "故事") == ["轮椅一台"]
+    assert _found(client, "结尾词") == []  # past what is indexed
