@@ -121,9 +121,11 @@ def _places(query: text.Query) -> tuple[text.Query, list[Any]]:
                                .where(Region.name.in_([t.text for t in query.terms]))).all()
     if not named:
         return query, []
-    places = [(Need.street_code if level == STREET else Need.district_code) == code for _n, code, level in named]
-    names = {name for name, _c, _l in named}
-    return text.Query(tuple(t for t in query.terms if t.text not in names)), places
+    where: dict[str, list[Any]] = {}  # a name two streets share means either of them
+    for name, code, level in named:
+        where.setdefault(name, []).append((Need.street_code if level == STREET else Need.district_code) == code)
+    remaining = text.Query(tuple(t for t in query.terms if t.text not in where))
+    return remaining, [sa.or_(*either) for either in where.values()]
 
 
 def search_match(query: text.Query) -> index.Match:
