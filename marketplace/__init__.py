@@ -48,11 +48,13 @@ def _init_extensions(app: Flask) -> None:
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.lights import live as live_lights
     from marketplace.lights import reasons as light_reasons
+    from marketplace.search.index import in_models
+    from marketplace.search.text import highlight
     from marketplace.web import register_web, select_locale
 
     db.init_app(app)
     migrate.init_app(
-        app, db, render_as_batch=True, compare_type=True, render_item=render_migration_item
+        app, db, render_as_batch=True, compare_type=True, render_item=render_migration_item, include_name=in_models
     )
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -73,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
         format_timedelta(clock.now() - value, granularity="minute", threshold=1.0) if value else ""
     )
     app.jinja_env.filters["yuan"] = money.show
+    app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["jsonish"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
