@@ -43,21 +43,24 @@ def _init_extensions(app: Flask) -> None:
 
     import marketplace.models  # noqa: F401  (every model registered before migrations run)
     from marketplace import clock, money, state, unit_of_work
-    from marketplace.accounts import access
+    from marketplace.accounts import access, throttle
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.lights import live as live_lights
     from marketplace.lights import reasons as light_reasons
+    from marketplace.search.index import in_models
+    from marketplace.search.text import highlight
     from marketplace.web import register_web, select_locale
 
     db.init_app(app)
     migrate.init_app(
-        app, db, render_as_batch=True, compare_type=True, render_item=render_migration_item
+        app, db, render_as_batch=True, compare_type=True, render_item=render_migration_item, include_name=in_models
     )
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    throttle.init_app(app)
     register_web(app)
     unit_of_work.init_app(app)
     state.init_app(app)
@@ -72,11 +75,13 @@ def _init_extensions(app: Flask) -> None:
         format_timedelta(clock.now() - value, granularity="minute", threshold=1.0) if value else ""
     )
     app.jinja_env.filters["yuan"] = money.show
+    app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["jsonish"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.password_views import bp as passwords
+    from marketplace.accounts.second_factor_views import bp as second_factor
     from marketplace.accounts.views import bp as auth
     from marketplace.admin.audit_views import bp as audit
     from marketplace.admin.office_views import bp as region_admin
@@ -111,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
                   needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli,
                   region_admin)
     blueprints += (projects, staff_projects, donations)
+    blueprints += (second_factor,)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     blueprints += (passwords,)
     for blueprint in blueprints:

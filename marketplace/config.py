@@ -49,13 +49,17 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "LANGUAGES": ["zh_Hans", "en"],
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         # Forgot-password posts per client address and email, and per client address; password
         # changes per account; organisation registrations per client address.
         "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "3 per 15 minutes"),
         "PASSWORD_RESET_CLIENT_RATE_LIMIT": os.environ.get("PASSWORD_RESET_CLIENT_RATE_LIMIT", "20 per hour"),
         "PASSWORD_CHANGE_RATE_LIMIT": os.environ.get("PASSWORD_CHANGE_RATE_LIMIT", "10 per hour"),
         "REGISTRATION_RATE_LIMIT": os.environ.get("REGISTRATION_RATE_LIMIT", "10 per hour"),
+        # Proxies in front of the app (nginx, a load balancer) whose X-Forwarded-For is trusted: 0 when
+        # none, so a client cannot pick its own address; 1 behind the recommended single nginx.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", 0)),
+        # Staff and admins sign in with a second factor (TOTP); only the local demo turns it off.
+        "REQUIRE_SECOND_FACTOR": _flag("REQUIRE_SECOND_FACTOR", True),
         "MEAL_BOOKING_RATE_LIMIT": os.environ.get("MEAL_BOOKING_RATE_LIMIT", "10 per minute;100 per hour"),
         "MEAL_FIND_RATE_LIMIT": os.environ.get("MEAL_FIND_RATE_LIMIT", "5 per hour;20 per day"),
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", ""),

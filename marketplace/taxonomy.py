@@ -54,6 +54,7 @@ SOCIAL_SERVICES = {
 
 # Traffic lights on needs, households and organisations (docs/lights.md), best first.
 LIGHTS = ("green", "yellow", "red")
+LIGHT_LABELS = {"green": _l("on time"), "yellow": _l("due soon"), "red": _l("overdue")}
 
 NEED_KINDS = {"wish": _l("Micro-wish"), "service": _l("Service"), "renovation": _l("Renovation")}
 

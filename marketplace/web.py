@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace import unit_of_work
 from marketplace.api.errors import error_response
@@ -96,8 +97,20 @@ def caring_enterprises() -> set[int]:
     return g.caring_enterprises
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT proxies, take the client's address and scheme from the headers they add.
+
+    Every client address the app uses (the sign-in throttle, the meal-booking limit, audit rows)
+    then is the real client's, not the proxy's; with 0 (no proxy) a client's own X-Forwarded-For
+    is ignored, so it cannot choose its address.
+    """
+    count = int(app.config.get("PROXY_COUNT") or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
+
 def register_web(app: Flask) -> None:
-    """Wire headers, error pages and the session user loader."""
+    """Wire headers, error pages, trusted proxies and the session user loader."""
     from flask_login import current_user
 
     from marketplace import taxonomy
@@ -105,6 +118,7 @@ def register_web(app: Flask) -> None:
     from marketplace.accounts.models import User
     from marketplace.notifications import service as notifications
 
+    trust_proxies(app)
     app.after_request(security_headers)
     app.before_request(refuse_nul_bytes)
     app.context_processor(

@@ -96,6 +96,7 @@ def app_config(database_url: str) -> dict[str, object]:
         "WTF_CSRF_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production keeps scrypt
+        "REQUIRE_SECOND_FACTOR": False,  # on in production; tests/accounts turn it on where they test it
         "REMEMBER_COOKIE_SECURE": False,
     }
 

@@ -31,6 +31,12 @@ class Role(StrEnum):
     OUTLET_STAFF = "outlet_staff"
 
 
+def password_hash_method() -> str:
+    """The hash method (and cost) of new passwords."""
+    # Tests may pick a cheaper method; production keeps Werkzeug's default (scrypt).
+    return (current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None) or "scrypt"
+
+
 class User(UserMixin, db.Model):
     """A person who signs in: civil-affairs staff or admin, organisation member, outlet staff."""
 
@@ -67,9 +73,7 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password, never the password."""
-        # Tests may pick a cheaper method; production keeps Werkzeug's default (scrypt).
-        method = (current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None) or "scrypt"
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
 
     def check_password(self, password: str) -> bool:
         """Whether the password matches the stored hash."""

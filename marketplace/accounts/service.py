@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace import clock
-from marketplace.accounts import password_rule
-from marketplace.accounts.models import Role, User
+from marketplace.accounts import password_rule, throttle
+from marketplace.accounts.digests import email_label
+from marketplace.accounts.models import Role, User, password_hash_method
 from marketplace.audit import service as audit
 from marketplace.db import read_phase
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.regions.models import Region
+from marketplace.unit_of_work import follow_up
 
 
 class AccountError(DomainError):
@@ -30,26 +35,82 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The enabled account matching the credentials, or None; both outcomes are audited."""
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password by the method and cost of real ones, made once per method."""
+    method = password_hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(24), method=method)
+    return _DUMMY_HASHES[method]
+
+
+def check_throttle(email: str, client: str) -> throttle.Attempt:
+    """The attempt's throttle buckets, or `throttle.Throttled` while they make it wait; the first
+    refusal of each wait is audited (after the request, whose 429 answer rolls its own work back)."""
+    attempt = throttle.Attempt.of(normalise_email(email), client)
+    try:
+        throttle.check(attempt)
+    except throttle.Throttled as refused:
+        if refused.first:
+            follow_up(_record_throttled(normalise_email(email), refused.seconds))
+        raise
+    return attempt
+
+
+def authenticate(email: str, password: str, *, client: str) -> User | None:
+    """The enabled account matching the credentials, or None (audited, and counted by the throttle).
+
+    Refused with `throttle.Throttled` while this client's failures make it wait. Every attempt costs
+    one password hash check, whether or not the email has an enabled account, so the time of the
+    answer does not tell.
+    """
+    email = normalise_email(email)
+    attempt = check_throttle(email, client)
     with read_phase():  # the slow hash check must not hold SQLite's write lock
         user = find_by_email(email)
         password_hash = user.password_hash if user is not None else None
-    valid = password_hash is not None and check_password_hash(password_hash, password)
+    # An unknown or passwordless account is checked against a dummy hash: the same work, never a match.
+    valid = check_password_hash(password_hash or _dummy_hash(), password) and password_hash is not None
     if user is None or not valid or not user.is_enabled:
+        throttle.failed(attempt)
         reason = "disabled" if user is not None and user.is_enabled is False else "bad_credentials"
+        # The email typed is kept only when it names an account: anything else may be a mistyped password.
         audit.record(
             "auth.login_failed",
             actor=user,
-            actor_label=normalise_email(email)[:254] or "anonymous",
+            actor_label=user.email if user is not None else email_label(email),
             object_type="users",
             object_id=user.id if user else "",
             after={"reason": reason},
         )
         return None
-    user.last_login_at = clock.now()
-    audit.record("auth.login", actor=user, obj=user)
     return user
+
+
+def _record_throttled(email: str, seconds: int) -> Callable[[object], None]:
+    """The audit row of a throttled sign-in, to be written after its request."""
+
+    def write(_response: object) -> None:
+        user = find_by_email(email)
+        audit.record(
+            "auth.login_throttled",
+            actor_label=user.email if user is not None else email_label(email),
+            object_type="users",
+            object_id=user.id if user else "",
+            after={"wait_seconds": seconds},
+        )
+
+    return write
+
+
+def signed_in(user: User, *, client: str, second_factor: str = "") -> None:
+    """Record a complete sign-in (after the second factor, where there is one); this client's
+    failures on the account are forgotten."""
+    user.last_login_at = clock.now()
+    throttle.succeeded(throttle.Attempt.of(user.email, client))
+    audit.record("auth.login", actor=user, obj=user, after={"second_factor": second_factor} if second_factor else None)
 
 
 def end_sessions(user: User) -> None:

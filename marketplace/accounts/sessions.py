@@ -39,3 +39,16 @@ def session_account() -> SessionAccount | None:
 def is_live(user_id: Any, session_version: Any) -> sa.ColumnElement[bool]:
     """SQL: the account exists, is enabled, and its session version is the session's."""
     return sa.and_(User.id == user_id, User.is_enabled.is_(True), User.session_version == session_version)
+
+
+# How the session's sign-in passed the second factor: "totp", "recovery", "enrolled"; "password" when it was
+# not asked, "not_needed" once the guard (second_factor_views) found that the account needs none.
+SECOND_FACTOR = "second_factor"
+
+
+def restart_session() -> None:
+    """Empty the session but for the chosen language: no state from before a sign-in survives it."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang

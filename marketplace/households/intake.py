@@ -127,5 +127,5 @@ def _upsert_household(source: str, c: ReferralIn) -> Household:
     household.district_code, household.street_code = sent.region_code, sent.street  # validated: the street's code
     household.members, household.head_name = sent.members, sent.head_name
     household.phone, household.address = sent.phone or "", sent.address or ""
-    household.id_number = sent.id_number or ""
+    household.id_number = sent.id_number or ""  # its keyed hashes follow at flush (households/search.py)
     return household

@@ -14,6 +14,8 @@ from marketplace import clock
 from marketplace.db import UTCDateTime, enum_check
 from marketplace.extensions import db
 from marketplace.regions.models import Region, RegionScoped
+from marketplace.search import personal
+from marketplace.search.index import SearchColumns
 
 if TYPE_CHECKING:
     from marketplace.needs.models import Need
@@ -39,6 +41,11 @@ class Household(RegionScoped, db.Model):
     phone: Mapped[str] = mapped_column(sa.String(30), default="")
     address: Mapped[str] = mapped_column(sa.String(200), default="")
     id_number: Mapped[str] = mapped_column(sa.String(18), default="")
+    # Keyed hashes of the name, phone and ID number (search/personal.py): staff search finds a
+    # household by an exact value through these indexes, never by comparing the values themselves.
+    name_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, default=None)
+    phone_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, default=None)
+    id_number_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, default=None)
     light: Mapped[str | None] = mapped_column(sa.String(6), index=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
@@ -48,7 +55,16 @@ class Household(RegionScoped, db.Model):
     referrals: Mapped[list[Referral]] = relationship(back_populates="household", order_by="Referral.id")
     needs: Mapped[list[Need]] = relationship(back_populates="household", order_by="Need.id")
 
-    __table_args__ = (sa.UniqueConstraint("source", "external_id", name="uq_households_source_external_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("source", "external_id", name="uq_households_source_external_id"),
+        sa.Index("ix_households_external_id", "external_id"),  # staff find a household by its source id
+    )
+
+    def stamp_lookup_keys(self) -> None:
+        """Recompute the keyed hashes after the personal data changed."""
+        self.name_hash = personal.digest(personal.NAME, self.head_name)
+        self.phone_hash = personal.digest(personal.PHONE, self.phone)
+        self.id_number_hash = personal.digest(personal.ID_NUMBER, self.id_number)
 
 
 class ReferralStatus(StrEnum):
@@ -99,6 +115,7 @@ class Referral(db.Model):
 
     household: Mapped[Household] = relationship(back_populates="referrals")
     needs: Mapped[list[Need]] = relationship(back_populates="referral", order_by="Need.id")
+    search_entry: Mapped[ReferralSearch | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     __table_args__ = (
         sa.UniqueConstraint("source", "external_id", name="uq_referrals_source_external_id"),
@@ -116,3 +133,14 @@ class Referral(db.Model):
     def street_code(self) -> str | None:
         """The household's street: a referral lies where its household lives (for staff scope)."""
         return self.household.street_code
+
+
+class ReferralSearch(SearchColumns, db.Model):
+    """The segmented text of one referral: title; description, labels, places, source and id.
+
+    Indexed like need_search (marketplace/search/index.py); households/search.py writes it.
+    """
+
+    __tablename__ = "referral_search"
+
+    referral_id: Mapped[int] = mapped_column(sa.ForeignKey("referrals.id", ondelete="CASCADE"), primary_key=True)

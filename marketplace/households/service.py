@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from marketplace import clock, money, state
@@ -19,6 +20,7 @@ from marketplace.extensions import db
 from marketplace.households.models import Household, Referral, ReferralStatus
 from marketplace.needs import privacy
 from marketplace.needs.models import Need, NeedStatus
+from marketplace.search import personal
 from marketplace.settings import service as settings
 
 
@@ -60,6 +62,26 @@ def reveal_personal_data(household: Household, *, actor: User) -> dict[str, str]
         "head_name": household.head_name, "phone": household.phone,
         "address": household.address, "id_number": household.id_number,
     }
+
+
+def find_households(query: sa.Select, typed: str, *, actor: User) -> sa.Select:
+    """Narrow a household list to exact matches of a name, phone, ID number or source id; audited.
+
+    Personal data is compared through keyed hashes only (search/personal.py). The audit row says
+    what kind of value was looked up and holds a keyed hash of it, never the value.
+    """
+    typed = typed.strip()
+    keys = [Household.external_id == typed]
+    for purpose, column in ((personal.NAME, Household.name_hash), (personal.PHONE, Household.phone_hash),
+                            (personal.ID_NUMBER, Household.id_number_hash)):
+        digest = personal.digest(purpose, typed)
+        if digest:
+            keys.append(column == digest)
+    audit.record("household.search", actor=actor, object_type="households",
+                 region_code=getattr(actor, "region_code", None),
+                 after={"looked_up": personal.looks_like(typed),
+                        "value_hash": personal.keyed_hash("audit-search", typed)[:16]})
+    return query.where(sa.or_(*keys))
 
 
 def decline(referral: Referral, *, actor: User, reason: str) -> None:

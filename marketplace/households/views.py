@@ -17,12 +17,13 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.scope import guard, in_scope, region_filter
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
-from marketplace.households import contract, intake, service
+from marketplace.households import contract, intake, search, service
 from marketplace.households.forms import DeclineForm, ReferralForm, TriageForm, yuan_to_fen
 from marketplace.households.models import STAFF_SOURCE, Household, Referral, ReferralStatus
 from marketplace.needs import transitions
 from marketplace.paging import paginate
 from marketplace.regions.models import Region
+from marketplace.search import text
 from marketplace.settings import service as settings
 from marketplace.taxonomy import LIGHTS
 from marketplace.unit_of_work import refusal
@@ -42,15 +43,19 @@ def _referral_or_404(referral_id: int) -> Referral:
 def referral_list() -> str:
     """Referrals of the staff member's region, the ones waiting for triage first."""
     status = request.args.get("status", "received")
+    q = request.args.get("q", "").strip()[:60]
     query = (
         sa.select(Referral).join(Referral.household)
         .where(region_filter(current_user, Referral.district_code, Household.street_code))
-        .order_by(Referral.referred_at, Referral.id)
     )
     if status in REFERRAL_STATUSES:
         query = query.where(Referral.status == status)
-    page = paginate(query, per_page=30)
-    return render_template("referrals/list.html", page=page, status=status)
+    searched = text.parse(q)
+    if searched:  # best matches first (the same search as the needs lists)
+        match = search.match(searched)
+        query = match.apply(query).order_by(match.rank)
+    page = paginate(query.order_by(Referral.referred_at, Referral.id), per_page=30)
+    return render_template("referrals/list.html", page=page, status=status, q=q, query=searched)
 
 
 def _payload(form: ReferralForm) -> dict[str, Any]:
@@ -175,11 +180,16 @@ def referral_decline(referral_id: int) -> str | Response:
     ), 400
 
 
-@bp.route("/households")
+@bp.route("/households", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def household_list() -> str:
-    """Households of the region (no personal data in the list)."""
+    """Households of the region (no personal data in the list).
+
+    The search form posts (CSRF-protected) an exact name, phone, ID number or source id, so the
+    value never stands in an address, a server log or the browser's history; each search is audited.
+    """
     group = request.args.get("group", "")
+    q = request.form.get("q", "").strip()[:60] if request.method == "POST" else ""
     query = (
         sa.select(Household).where(region_filter(current_user, Household.district_code, Household.street_code))
         .order_by(Household.id.desc())
@@ -188,8 +198,10 @@ def household_list() -> str:
         query = query.where(Household.group == group)
     if request.args.get("light") in LIGHTS:
         query = query.where(Household.light == request.args["light"])
+    if q:
+        query = service.find_households(query, q, actor=current_user)
     page = paginate(query, per_page=30)
-    return render_template("households/list.html", page=page, group=group)
+    return render_template("households/list.html", page=page, group=group, q=q)
 
 
 def household_history(household: Household) -> list[AuditEvent]:

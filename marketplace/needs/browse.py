@@ -1,7 +1,15 @@
-"""Browsing published needs: filters, Chinese substring search and keyset paging.
+"""Browsing published needs: filters, Chinese full-text search ranked by relevance, keyset paging.
 
 Keyset paging (WHERE (sort key) > (last seen) ORDER BY ... LIMIT n) reads only one page of an
 index whatever the page number, so browsing stays fast with a million needs; OFFSET would not.
+
+A search (`q`) goes through the need_search index (marketplace/search/): the best matches first
+(bm25 on SQLite, ts_rank on PostgreSQL), urgent before not urgent among equals, then the oldest.
+Its pages are keyset too, over (rank, urgent, published, id). A rank depends only on the need's
+own text on PostgreSQL; SQLite's bm25 also weighs how common each word is across all needs, so a
+need published between two page loads can shift ranks a little: a reader paging on may then meet
+a need twice or skip one near the page boundary, never an error. A term that is exactly the name
+of a district or street filters by that place instead (see `_places`).
 """
 
 from __future__ import annotations
@@ -15,10 +23,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from marketplace.extensions import db
-from marketplace.needs.models import Need, NeedStatus
+from marketplace.needs.models import Need, NeedSearch, NeedStatus
+from marketplace.regions.models import STREET, Region
+from marketplace.search import index, text
 
 PAGE_SIZE = 20
 SORTS = ("urgency", "waiting", "newest")
+RELEVANCE = ""  # the default sort: best match when searching, else urgent first
 
 
 @dataclass
@@ -33,30 +44,50 @@ class BrowseFilter:
     min_fen: int | None = None
     max_fen: int | None = None
     q: str = ""
-    sort: str = "urgency"
+    sort: str = RELEVANCE
+
+    @property
+    def query(self) -> text.Query:
+        """The search terms (empty when nothing searchable was typed)."""
+        return text.parse(self.q)
+
+    @property
+    def ranked(self) -> bool:
+        """Whether results come best match first."""
+        return self.sort not in SORTS and bool(self.query)
 
 
-def encode_cursor(need: Need) -> str:
+@dataclass(frozen=True)
+class Position:
+    """Where a page ended: the last need's sort key (and its rank, when ranked)."""
+
+    urgent: bool
+    published_at: datetime
+    need_id: int
+    rank: float | None = None
+
+
+def encode_cursor(need: Need, rank: float | None = None) -> str:
     """An opaque token for "after this need" in the current sort."""
-    raw = json.dumps([int(need.is_urgent), need.published_at.isoformat(), need.id])
+    key: list[Any] = [int(need.is_urgent), need.published_at.isoformat(), need.id]
+    raw = json.dumps(key if rank is None else [*key, rank])  # a float's repr reads back exactly
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str) -> tuple[bool, datetime, int] | None:
+def decode_cursor(token: str) -> Position | None:
     """The position a token stands for, or None if it is malformed (then paging restarts)."""
     try:
         padded = token + "=" * (-len(token) % 4)
-        urgent, published, need_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        urgent, published, need_id, *rest = json.loads(base64.urlsafe_b64decode(padded.encode()))
         at = datetime.fromisoformat(published)
-        if at.tzinfo is None or not isinstance(need_id, int):
+        if at.tzinfo is None or not isinstance(need_id, int) or len(rest) > 1:
             return None
-        return bool(urgent), at, need_id
-    except (ValueError, TypeError, json.JSONDecodeError):
+        rank = float(rest[0]) if rest else None
+        if rank is not None and rank != rank:  # NaN compares with nothing
+            return None
+        return Position(bool(urgent), at, need_id, rank)
+    except (ValueError, TypeError, OverflowError, json.JSONDecodeError):
         return None
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _filtered(f: BrowseFilter) -> sa.Select:
@@ -75,37 +106,75 @@ def _filtered(f: BrowseFilter) -> sa.Select:
         query = query.where(Need.value_fen >= f.min_fen)
     if f.max_fen is not None:
         query = query.where(Need.value_fen <= f.max_fen)
-    for word in f.q.split()[:5]:
-        # Substring match: works for Chinese, which has no spaces between words.
-        pattern = f"%{_escape_like(word[:30])}%"
-        query = query.where(sa.or_(Need.title.like(pattern, escape="\\"), Need.story.like(pattern, escape="\\")))
     return query
 
 
-def _ordered(query: sa.Select, sort: str, after: tuple[bool, datetime, int] | None) -> sa.Select:
+def _places(query: text.Query) -> tuple[text.Query, list[Any]]:
+    """Terms that name a district or street become that filter; the other terms are searched.
+
+    "越秀区" or "北京街道" then reads the needs of that place through the browse indexes in their
+    usual order, instead of ranking every need of a district (each has the name in its tokens).
+    """
+    if not query:
+        return query, []
+    named = db.session.execute(sa.select(Region.name, Region.code, Region.level)
+                               .where(Region.name.in_([t.text for t in query.terms]))).all()
+    if not named:
+        return query, []
+    where: dict[str, list[Any]] = {}  # a name two streets share means either of them
+    for name, code, level in named:
+        where.setdefault(name, []).append((Need.street_code if level == STREET else Need.district_code) == code)
+    remaining = text.Query(tuple(t for t in query.terms if t.text not in where))
+    return remaining, [sa.or_(*either) for either in where.values()]
+
+
+def search_match(query: text.Query) -> index.Match:
+    """The need_search join, condition and rank of a search (staff lists use it too)."""
+    return index.match(NeedSearch.__table__, Need.id, query)
+
+
+def _after_in_urgency_order(after: Position) -> Any:
+    """Later than `after` in (urgent first, then oldest, then id)."""
+    later = sa.tuple_(Need.published_at, Need.id) > sa.tuple_(after.published_at, after.need_id)
+    same_group_later = sa.and_(Need.is_urgent.is_(after.urgent), later)
+    # After the last urgent need come all the non-urgent ones.
+    return sa.or_(same_group_later, Need.is_urgent.is_(False)) if after.urgent else same_group_later
+
+
+def _ordered(query: sa.Select, sort: str, after: Position | None) -> sa.Select:
     if sort == "newest":
         if after:
-            query = query.where(sa.tuple_(Need.published_at, Need.id) < sa.tuple_(after[1], after[2]))
+            query = query.where(sa.tuple_(Need.published_at, Need.id) < sa.tuple_(after.published_at, after.need_id))
         return query.order_by(Need.published_at.desc(), Need.id.desc())
     if sort == "waiting":
         if after:
-            query = query.where(sa.tuple_(Need.published_at, Need.id) > sa.tuple_(after[1], after[2]))
+            query = query.where(sa.tuple_(Need.published_at, Need.id) > sa.tuple_(after.published_at, after.need_id))
         return query.order_by(Need.published_at, Need.id)
     if after:
-        urgent, at, need_id = after
-        later = sa.tuple_(Need.published_at, Need.id) > sa.tuple_(at, need_id)
-        same_group_later = sa.and_(Need.is_urgent.is_(urgent), later)
-        # After the last urgent need come all the non-urgent ones.
-        query = query.where(sa.or_(same_group_later, Need.is_urgent.is_(False)) if urgent else same_group_later)
+        query = query.where(_after_in_urgency_order(after))
     return query.order_by(Need.is_urgent.desc(), Need.published_at, Need.id)
+
+
+def _ranked(query: sa.Select, rank: Any, after: Position | None) -> sa.Select:
+    """Best match first (lower rank), then urgency order; keyset over (rank, urgent, published, id)."""
+    if after is not None and after.rank is not None:
+        query = query.where(sa.or_(rank > after.rank, sa.and_(rank == after.rank, _after_in_urgency_order(after))))
+    return query.order_by(rank, Need.is_urgent.desc(), Need.published_at, Need.id)
 
 
 def browse(f: BrowseFilter, *, after: str = "", limit: int = PAGE_SIZE) -> tuple[list[Need], str | None]:
     """One page of published needs and the cursor of the next page (None on the last page)."""
     position = decode_cursor(after) if after else None
-    sort = f.sort if f.sort in SORTS else "urgency"
-    query = _ordered(_filtered(f), sort, position).limit(limit + 1)
-    rows: list[Any] = list(db.session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1]) if more and rows else None
+    searched, places = _places(f.query)
+    query = _filtered(f).where(*places)
+    if not searched:
+        rows: list[Any] = list(db.session.scalars(_ordered(query, f.sort, position).limit(limit + 1)))
+        return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    match = search_match(searched)
+    query = match.apply(query)
+    if not f.ranked:  # searched, but in a chosen order
+        rows = list(db.session.scalars(_ordered(query, f.sort, position).limit(limit + 1)))
+        return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    ranked = db.session.execute(_ranked(query.add_columns(match.rank), match.rank, position).limit(limit + 1)).all()
+    cursor = encode_cursor(ranked[limit - 1][0], float(ranked[limit - 1][1])) if len(ranked) > limit else None
+    return [need for need, _rank in ranked[:limit]], cursor

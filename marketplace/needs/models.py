@@ -15,6 +15,7 @@ from marketplace.db import UTCDateTime, enum_check
 from marketplace.extensions import db
 from marketplace.organisations.models import Organisation
 from marketplace.regions.models import Region, RegionScoped
+from marketplace.search.index import SearchColumns
 
 if TYPE_CHECKING:  # households is the layer above (triage makes needs from referrals): type hints only
     from marketplace.households.models import Household, Referral
@@ -105,6 +106,8 @@ class Need(RegionScoped, db.Model):
     claimed_by: Mapped[Organisation | None] = relationship()
     claims: Mapped[list[Claim]] = relationship(back_populates="need", order_by="Claim.id")
     evidence: Mapped[list[Evidence]] = relationship(back_populates="need", order_by="Evidence.id")
+    # The need's search tokens (needs/search.py writes them on every flush that changes the text).
+    search_entry: Mapped[NeedSearch | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     __table_args__ = (
         # Browsing: open needs by urgency then waiting time, with the common filters in front.
@@ -137,6 +140,18 @@ class Need(RegionScoped, db.Model):
     def returned_reason(self) -> str:
         """Why staff sent the delivery back, while the claimer still has to act on it."""
         return self.last_reason if self.status == NeedStatus.CLAIMED else ""
+
+
+class NeedSearch(SearchColumns, db.Model):
+    """The segmented text of one need: title, story, category and kind labels (zh, en), district, street.
+
+    Indexed by the migration: an FTS5 table on SQLite, a tsvector column with a GIN index on
+    PostgreSQL (marketplace/search/index.py).
+    """
+
+    __tablename__ = "need_search"
+
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True)
 
 
 class ClaimStatus(StrEnum):

@@ -18,12 +18,14 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.scope import guard, region_filter
 from marketplace.audit import service as audit
 from marketplace.extensions import db
+from marketplace.needs import browse as browsing
 from marketplace.needs import transitions
 from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, ReassignForm, ReplanForm
 from marketplace.needs.models import NEED_STATUS_LABELS, Need
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.paging import paginate
 from marketplace.regions import offices
+from marketplace.search import text
 from marketplace.taxonomy import LIGHTS
 from marketplace.unit_of_work import refusal
 
@@ -39,16 +41,25 @@ def _need_or_404(need_id: int) -> Need:
 @bp.route("/")
 @roles_required(*STAFF)
 def need_list() -> str:
-    """Needs of the region, filtered by state, oldest change first (what has waited longest)."""
+    """Needs of the region, filtered by state, oldest change first (what has waited longest).
+
+    A search (`q`, as on the public list) narrows them and puts the best matches first.
+    """
     status = request.args.get("status", "")
+    q = request.args.get("q", "").strip()[:60]
     query = sa.select(Need).where(region_filter(current_user, Need.district_code, Need.street_code))
     if status in NEED_STATUS_LABELS:
         query = query.where(Need.status == status)
     if request.args.get("light") in LIGHTS:
         query = query.where(Need.light == request.args["light"])
+    searched = text.parse(q)
+    if searched:
+        match = browsing.search_match(searched)
+        query = match.apply(query).order_by(match.rank)
     query = query.order_by(Need.updated_at, Need.id)
     page = paginate(query, per_page=30)
-    return render_template("staff_needs/list.html", page=page, status=status, labels=NEED_STATUS_LABELS)
+    return render_template("staff_needs/list.html", page=page, status=status, labels=NEED_STATUS_LABELS, q=q,
+                           query=searched)
 
 
 def _reassign_form() -> ReassignForm:

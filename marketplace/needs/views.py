@@ -36,7 +36,7 @@ def _filter_from_args() -> browsing.BrowseFilter:
         urgent_only=request.args.get("urgent") == "1",
         min_fen=min_yuan * 100 if min_yuan is not None else None,
         max_fen=max_yuan * 100 if max_yuan is not None else None,
-        q=request.args.get("q", "").strip()[:60], sort=request.args.get("sort", "urgency"),
+        q=request.args.get("q", "").strip()[:60], sort=request.args.get("sort", browsing.RELEVANCE)[:12],
     )
 
 
@@ -48,7 +48,7 @@ def browse() -> str:
     needs, next_cursor = browsing.browse(f, after=request.args.get("after", "")[:200])
     args = {k: v for k, v in request.args.items() if k != "after"}
     return render_template("needs/browse.html", needs=needs, f=f, next_cursor=next_cursor, args=args,
-                           districts=districts())
+                           districts=districts(), query=f.query)
 
 
 def _public_need_or_404(need_id: int) -> Need:

@@ -14,6 +14,7 @@ from marketplace import clock
 from marketplace.db import UTCDateTime, enum_check
 from marketplace.extensions import db
 from marketplace.regions.models import Region
+from marketplace.search.index import SearchColumns
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
@@ -96,6 +97,9 @@ class Organisation(db.Model):
         back_populates="organisation", order_by="Recommendation.id"
     )
 
+    search_entry: Mapped[OrganisationSearch | None] = relationship(cascade="all, delete-orphan",
+                                                                   passive_deletes=True)
+
     __table_args__ = (
         sa.CheckConstraint("kind IN ('charity', 'company', 'project')", name="kind"),
         sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
@@ -142,3 +146,15 @@ class Recommendation(db.Model):
     def decision_label(self) -> str:
         """The advised decision in the reader's language."""
         return str(DECISION_LABELS[Decision(self.decision)])
+
+
+class OrganisationSearch(SearchColumns, db.Model):
+    """The segmented text of one organisation: name; description, kind, what it helps with, regions.
+
+    Indexed like need_search (marketplace/search/index.py); organisations/search.py writes it.
+    """
+
+    __tablename__ = "organisation_search"
+
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+                                                 primary_key=True)

@@ -26,7 +26,7 @@ from marketplace.accounts.scope import covers_all_regions
 from marketplace.audit import service as audit
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.organisations import credit_code
+from marketplace.organisations import credit_code, search
 from marketplace.organisations.models import (
     STATUS_LABELS,
     Decision,
@@ -37,6 +37,7 @@ from marketplace.organisations.models import (
     organisation_regions,
 )
 from marketplace.regions.models import Region
+from marketplace.search import text
 
 
 class OrganisationError(DomainError):
@@ -138,10 +139,12 @@ def reviewable_query(user: User, *, status: str = "", kind: str = "", q: str = "
         query = query.where(Organisation.status == status)
     if kind:
         query = query.where(Organisation.kind == kind)
-    if q:
-        query = query.where(
-            sa.or_(Organisation.name.contains(q), Organisation.credit_code == credit_code.normalise(q))
-        )
+    searched = text.parse(q)
+    if searched:  # the same search as the needs lists: name, description, kind, services, regions
+        query = query.where(sa.or_(Organisation.id.in_(search.match(searched).keys),
+                                   Organisation.credit_code == credit_code.normalise(q)))
+    elif q:
+        query = query.where(Organisation.credit_code == credit_code.normalise(q))
     return query
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from marketplace import listing, taxonomy
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
 from marketplace.extensions import db, limiter
+from marketplace.listing import Column, sorted_by
 from marketplace.organisations import service
 from marketplace.organisations.forms import RecommendationForm, RegistrationForm, ReviewForm
 from marketplace.organisations.models import Organisation, OrgStatus
@@ -60,18 +64,46 @@ def mine() -> str:
     return render_template("organisations/mine.html", org=org)
 
 
-@bp.route("/staff/organisations")
-@roles_required(*STAFF_ROLES)
-def review_list() -> str:
-    """Organisations in the staff member's region, filtered and paged."""
+ORG_COLUMNS = (
+    Column("name", _l("Name"), Organisation.name, lambda o: o.name),
+    Column("credit_code", _l("Credit code"), None, lambda o: o.credit_code),
+    Column("kind", _l("Type"), Organisation.kind, lambda o: taxonomy.ORGANISATION_KINDS.get(o.kind, o.kind)),
+    Column("regions", _l("Regions"), None, lambda o: "、".join(r.name for r in o.regions)),
+    Column("contact", _l("Contact"), None, lambda o: f"{o.contact_name} {o.contact_phone}"),
+    Column("applied", _l("Applied"), Organisation.created_at, lambda o: o.created_at),
+    Column("status", _l("Status"), Organisation.status, lambda o: o.status_label),
+    Column("light", _l("Light"), Organisation.light, lambda o: taxonomy.LIGHT_LABELS.get(o.light or "", "")),
+)
+
+
+def _organisations() -> tuple[sa.Select, dict[str, str]]:
+    """The organisations the filters choose, in the staff member's region."""
     status = request.args.get("status", "pending")
     kind = request.args.get("kind", "")
     q = request.args.get("q", "").strip()[:100]
     query = service.reviewable_query(current_user, status=status if status != "all" else "", kind=kind, q=q)
     if request.args.get("light") in ("red", "yellow", "green"):
         query = query.where(Organisation.light == request.args["light"])
+    query, sorting = sorted_by(query, ORG_COLUMNS, "-applied", Organisation.id)
+    return query, {"status": status, "kind": kind, "q": q, "sorting": sorting}
+
+
+@bp.route("/staff/organisations")
+@roles_required(*STAFF_ROLES)
+def review_list() -> str:
+    """Organisations in the staff member's region, filtered, sorted and paged."""
+    query, filters = _organisations()
     page = paginate(query, per_page=20)
-    return render_template("organisations/review_list.html", page=page, status=status, kind=kind, q=q)
+    return render_template("organisations/review_list.html", page=page, columns=ORG_COLUMNS, **filters)
+
+
+@bp.route("/staff/organisations/export.<fmt>")
+@roles_required(*STAFF_ROLES)
+def review_export(fmt: str) -> Response:
+    """The filtered organisations as CSV or XLSX."""
+    query, _filters = _organisations()
+    return listing.export(query, ORG_COLUMNS, fmt, "organisations",
+                          back=url_for("organisations.review_list", **request.args))
 
 
 def _reviewable_or_403(org_id: int) -> Organisation:

@@ -90,3 +90,18 @@ def is_within(region_code: str | None, scope_code: str | None) -> bool:
         return True
     region = db.session.get(Region, region_code)
     return region is not None and region.parent_code == scope_code
+
+
+def name_of(code: str | None) -> str:
+    """A region's name by its code, "" for none.
+
+    The session keeps each region it was asked for (its identity map alone holds objects weakly, so
+    indexing many needs would read the same region again and again); a rename in the session shows.
+    """
+    if not code:
+        return ""
+    held = db.session.info.setdefault("regions_by_code", {})
+    region = held.get(code)
+    if region is None or region not in db.session:  # not asked yet, or expunged since
+        region = held[code] = db.session.get(Region, code)
+    return region.name if region is not None else ""

@@ -91,7 +91,7 @@ def test_the_domain_never_imports_the_api_and_the_app_wide_modules_import_no_fea
     assert importers <= {"web", "models"}, f"only the app, its error pages and the model registry use api: {importers}"
     features = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()} - {"changes"}
     for base in ("db", "clock", "errors", "money", "state", "storage", "changes", "unit_of_work", "taxonomy",
-                 "spreadsheets", "mailer"):
+                 "spreadsheets", "mailer", "search"):
         assert not graph.get(base, set()) & features, f"{base} imports a feature: {graph[base] & features}"
 
 

@@ -1,0 +1,52 @@
+"""What a referral is found by in the staff list (indexed on flush); households are found by exact keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from marketplace.households.models import Household, Referral, ReferralSearch
+from marketplace.regions.service import name_of
+from marketplace.search import index
+from marketplace.search.labels import in_every_language
+from marketplace.search.text import Document, Query
+from marketplace.taxonomy import NEED_CATEGORIES, NEED_KINDS
+
+WATCHED = ("title", "description", "need_category", "need_kind", "district_code", "household_id")
+
+
+def document(referral: Referral) -> Document:
+    """Title; description, labels in Chinese and English, district and street, source and external id."""
+    street = referral.household.street_code if referral.household is not None else None
+    labels = [*in_every_language(NEED_CATEGORIES.get(referral.need_category)),
+              *in_every_language(NEED_KINDS.get(referral.need_kind))]
+    return Document.of(referral.title, [referral.description, *labels, name_of(referral.district_code),
+                                        name_of(street), referral.source, referral.external_id])
+
+
+def entry(referral: Referral) -> ReferralSearch:
+    """The referral's search row, attached when it has none yet."""
+    if referral.search_entry is None:
+        referral.search_entry = ReferralSearch()
+    return referral.search_entry
+
+
+def match(query: Query) -> index.Match:
+    """The referral_search join, condition and rank of a search (the staff referral list)."""
+    return index.match(ReferralSearch.__table__, Referral.id, query)
+
+
+index.register(Referral, entry=entry, document=document, watched=WATCHED)
+
+
+PERSONAL = ("head_name", "phone", "id_number")
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _stamp_lookup_keys(session: Session, _context: Any, _instances: Any) -> None:
+    """Whatever writes a household's name, phone or ID number, its keyed hashes follow in the same flush."""
+    for obj in [*session.new, *session.dirty]:
+        if isinstance(obj, Household) and (obj in session.new or index.changed(obj, PERSONAL)):
+            obj.stamp_lookup_keys()

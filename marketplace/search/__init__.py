@@ -1,0 +1,1 @@
+"""Full-text search: Chinese segmentation (`text`), search tables and their indexes (`index`)."""
