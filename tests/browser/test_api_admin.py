@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Page, expect
 
 from marketplace.accounts import service as accounts
@@ -15,7 +14,7 @@ from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
 
-ZH_TITLE = "善联转介接口"  # Shanlian referral intake API
+ZH_TITLE = "善联转介接收 API"  # Shanlian referral intake API
 
 
 def signed_in_admin(page: Page) -> None:
