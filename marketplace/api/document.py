@@ -4,6 +4,9 @@ Served at GET /api/v1/openapi.json and rendered for people at /api/v1/docs. The 
 the contract's models (households/contract.py) and the answer types (api/schemas.py, status.py,
 errors.py) through pydantic's JSON Schema, which is the dialect of OpenAPI 3.1; only the routes,
 their words and their answers are written here.
+
+The words are English, for machines; each is marked `N_` (an object's description is its `__doc__`,
+marked where the type is declared), so /api/v1/docs shows it in the reader's language.
 """
 
 from __future__ import annotations
@@ -13,28 +16,59 @@ import functools
 import re
 from typing import Any
 
+from flask_babel import gettext
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
 from marketplace.api.auth import MAX_SKEW_SECONDS
 from marketplace.api.errors import ErrorOut
+from marketplace.api.models import MIN_RATE_LIMIT
 from marketplace.api.schemas import BatchResultsOut, ReferralAcceptedOut, ReferralBatchIn, ReferralFeedOut
 from marketplace.api.status import ReferralStatusOut
-from marketplace.households.contract import EXTERNAL_ID_PATTERN, ReferralIn
+from marketplace.households.contract import EXTERNAL_ID_PATTERN, N_, ReferralIn
 
-SIGNING = (
-    f"Requests that change state also carry `X-Timestamp` (unix seconds, within {MAX_SKEW_SECONDS} s of the "
-    "server clock) and `X-Signature: sha256=<hex HMAC-SHA256 of \"<timestamp>.<raw body>\" with the API key "
-    "as secret>`."
-)
-DESCRIPTION = (
+
+class Text(str):
+    """A text of the document with values in it: English for machines, `localized()` for the docs page.
+
+    A plain text of the document is its own msgid (marked `N_`), so the page translates it with
+    `gettext` alone; a text with values needs its template, which this keeps.
+    """
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Text:
+        """The text `template % params` (a Text among the values is put in as its English)."""
+        text = super().__new__(cls, template % params if params else template)
+        text.template, text.params = template, params
+        return text
+
+    def localized(self) -> str:
+        """The text in the reader's language, its Text values translated too."""
+        return gettext(self.template, **{name: localized(value) for name, value in self.params.items()})
+
+
+def localized(text: Any) -> Any:
+    """A text of the document in the reader's language (a value that is no text, as it is)."""
+    if isinstance(text, Text):
+        return text.localized()
+    return gettext(text) if isinstance(text, str) else text
+
+
+SIGNING = Text(N_(
+    "Requests that change state also carry `X-Timestamp` (unix seconds, within %(seconds)s s of the server "
+    "clock) and `X-Signature: sha256=<hex HMAC-SHA256 of \"<timestamp>.<raw body>\" with the API key as "
+    "secret>`."
+), seconds=MAX_SKEW_SECONDS)
+DESCRIPTION = Text(N_(
     "The assistance system refers needs to Shanlian and follows each one to its end.\n\n"
-    "Every request carries `Authorization: Bearer <key>` (keys are created by an admin with "
-    "`flask api-key create SOURCE`). " + SIGNING + "\n\n"
-    "Each source sees only its own referrals. At least 100 requests per 10 seconds per key are served; "
+    "Every request carries `Authorization: Bearer <key>` (an admin creates keys on the API sources page, "
+    "or with `flask api-key create SOURCE`). %(signing)s\n\n"
+    "Each source sees only its own referrals. At least %(floor)s requests per 10 seconds per key are served; "
     "beyond the limit the answer is 429 with `Retry-After`. Every error is "
     '`{"error": {"code", "message", "fields"?}}`; `fields` keys are dotted paths into the posted JSON.'
-)
+), signing=SIGNING, floor=MIN_RATE_LIMIT)
 # Requests are validated, answers serialized: each type is shown in the mode it is used in.
 TYPES = [(ReferralIn, "validation"), (ReferralBatchIn, "validation"), (ReferralAcceptedOut, "serialization"),
          (BatchResultsOut, "serialization"), (ReferralStatusOut, "serialization"),
@@ -88,16 +122,16 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 ERROR_TEXT = {
-    400: "bad_json: the body is not valid JSON.",
-    401: "unauthorized: missing, unknown or revoked key; for changes also a missing, wrong or stale signature.",
-    404: "not_found: no referral of this source has this external_id.",
-    409: "conflict: this external_id was already sent with different content (checked before validation).",
-    413: "too_large: the body is over 1 MiB (8 MiB for the batch endpoint).",
-    415: "unsupported_media_type: the body's Content-Type is not application/json.",
-    422: "invalid: the request breaks the contract; `fields` says where.",
-    429: "rate_limited: too many requests for this key; wait Retry-After seconds.",
+    400: N_("bad_json: the body is not valid JSON."),
+    401: N_("unauthorized: missing, unknown or revoked key; for changes also a missing, wrong or stale signature."),
+    404: N_("not_found: no referral of this source has this external_id."),
+    409: N_("conflict: this external_id was already sent with different content (checked before validation)."),
+    413: N_("too_large: the body is over 1 MiB (8 MiB for the batch endpoint)."),
+    415: N_("unsupported_media_type: the body's Content-Type is not application/json."),
+    422: N_("invalid: the request breaks the contract; `fields` says where."),
+    429: N_("rate_limited: too many requests for this key; wait Retry-After seconds."),
 }
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "required": True,
+RETRY_AFTER = {"Retry-After": {"description": N_("Seconds to wait before retrying."), "required": True,
                                "schema": {"type": "string", "pattern": r"^[0-9]+$"}}}
 
 
@@ -111,19 +145,20 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 
 SIGNED = [{"$ref": "#/components/parameters/XTimestamp"}, {"$ref": "#/components/parameters/XSignature"}]
-ACCEPTED_HEADERS = {"Location": {"description": "The referral's status URL.", "required": True,
+ACCEPTED_HEADERS = {"Location": {"description": N_("The referral's status URL."), "required": True,
                                  "schema": {"type": "string"}}}
 
 CREATE = {
     "operationId": "createReferral",
-    "summary": "Refer one need",
-    "description": "Idempotent by external_id: the same content again answers 200 with the first answer "
-                   "(also while the first request is still being handled); different content answers 409.",
+    "summary": N_("Refer one need"),
+    "description": N_("Idempotent by external_id: the same content again answers 200 with the first answer "
+                      "(also while the first request is still being handled); different content answers 409."),
     "parameters": SIGNED,
     "requestBody": {"required": True, "content": _json(_ref("Referral"))},
     "responses": {
-        "201": {"description": "Received.", "headers": ACCEPTED_HEADERS, "content": _json(_ref("ReferralAccepted"))},
-        "200": {"description": "A replay: the same body as the first answer.", "headers": ACCEPTED_HEADERS,
+        "201": {"description": N_("Received."), "headers": ACCEPTED_HEADERS,
+                "content": _json(_ref("ReferralAccepted"))},
+        "200": {"description": N_("A replay: the same body as the first answer."), "headers": ACCEPTED_HEADERS,
                 "content": _json(_ref("ReferralAccepted"))},
         **_errors(400, 401, 409, 413, 415, 422, 429),
     },
@@ -131,50 +166,51 @@ CREATE = {
 
 BATCH = {
     "operationId": "createReferralBatch",
-    "summary": "Refer 1 to 500 needs at once",
-    "description": "Each item is handled as if sent alone; one bad item never stops the others.",
+    "summary": N_("Refer 1 to 500 needs at once"),
+    "description": N_("Each item is handled as if sent alone; one bad item never stops the others."),
     "parameters": SIGNED,
     "requestBody": {"required": True, "content": _json(_ref("ReferralBatch"))},
-    "responses": {"207": {"description": "One result per item, in order.", "content": _json(_ref("BatchResults"))},
+    "responses": {"207": {"description": N_("One result per item, in order."), "content": _json(_ref("BatchResults"))},
                   **_errors(400, 401, 413, 415, 422, 429)},
 }
 
 DETAIL = {
     "operationId": "getReferral",
-    "summary": "Where one referral stands",
+    "summary": N_("Where one referral stands"),
     "parameters": [{"name": "external_id", "in": "path", "required": True,
                     "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": EXTERNAL_ID_PATTERN}}],
-    "responses": {"200": {"description": "The status object.", "content": _json(_ref("ReferralStatus"))},
+    "responses": {"200": {"description": N_("The status object."), "content": _json(_ref("ReferralStatus"))},
                   **_errors(401, 404, 429)},
 }
 
 FEED_OPERATION = {
     "operationId": "listReferralChanges",
-    "summary": "The source's referrals changed since a time",
-    "description": "Oldest change first, up to 100 a page. `next_cursor` is always present: pass it as `cursor` "
-                   "(alone) for the next page now, or later to receive exactly the changes made since. A referral "
-                   "that changed again appears again, at its new position.",
+    "summary": N_("The source's referrals changed since a time"),
+    "description": N_("Oldest change first, up to 100 a page. `next_cursor` is always present: pass it as "
+                      "`cursor` (alone) for the next page now, or later to receive exactly the changes made "
+                      "since. A referral that changed again appears again, at its new position."),
     "parameters": [
         {"name": "updated_since", "in": "query", "required": False,
-         "description": "Inclusive; RFC 3339 with offset (Z accepted). Omitted: from the beginning.",
+         "description": N_("Inclusive; RFC 3339 with offset (Z accepted). Omitted: from the beginning."),
          "schema": {"type": "string", "format": "date-time"}},
-        {"name": "cursor", "in": "query", "required": False, "description": "An opaque next_cursor.",
+        {"name": "cursor", "in": "query", "required": False, "description": N_("An opaque next_cursor."),
          "schema": {"type": "string"}},
     ],
-    "responses": {"200": {"description": "A page of status objects.", "content": _json(_ref("ReferralFeed"))},
+    "responses": {"200": {"description": N_("A page of status objects."), "content": _json(_ref("ReferralFeed"))},
                   **_errors(401, 422, 429)},
 }
 
 SPEC_OPERATION = {
     "operationId": "getOpenApiDocument",
-    "summary": "This document",
+    "summary": N_("This document"),
     "security": [],
-    "responses": {"200": {"description": "The OpenAPI document.", "content": _json({"type": "object"})}},
+    "responses": {"200": {"description": N_("The OpenAPI document."), "content": _json({"type": "object"})}},
 }
 
 PARAMETERS = {
     "XTimestamp": {"name": "X-Timestamp", "in": "header", "required": True,
-                   "description": f"Unix time in seconds; at most {MAX_SKEW_SECONDS} s off.",
+                   "description": Text(N_("Unix time in seconds; at most %(seconds)s s off."),
+                                       seconds=MAX_SKEW_SECONDS),
                    "schema": {"type": "string", "pattern": r"^[0-9]{1,12}$"}},
     "XSignature": {"name": "X-Signature", "in": "header", "required": True, "description": SIGNING,
                    "schema": {"type": "string", "pattern": r"^sha256=[0-9a-f]{64}$"}},
@@ -185,7 +221,7 @@ def document() -> dict[str, Any]:
     """The whole OpenAPI document (a fresh copy each call: callers may change it freely)."""
     return copy.deepcopy({
         "openapi": "3.1.0",
-        "info": {"title": "Shanlian referral intake API", "version": "1.0.0", "description": DESCRIPTION},
+        "info": {"title": N_("Shanlian referral intake API"), "version": "1.0.0", "description": DESCRIPTION},
         "security": [{"bearerAuth": []}],
         "paths": {
             "/api/v1/referrals": {"post": CREATE, "get": FEED_OPERATION},
@@ -195,7 +231,7 @@ def document() -> dict[str, Any]:
         },
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "The source's API key."}},
+                                               "description": N_("The source's API key.")}},
             "parameters": PARAMETERS,
             "schemas": schemas(),
         },

@@ -1,4 +1,7 @@
-"""The contract's error shape: `{"error": {"code", "message", "fields"?}}`, for every API failure."""
+"""The contract's error shape: `{"error": {"code", "message", "fields"?}}`, for every API failure.
+
+Each type's `__doc__` (marked `N_`, for the catalog) is its description in the OpenAPI document.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from flask import Response, current_app, jsonify
 from pydantic import Field
 from typing_extensions import TypedDict
 from werkzeug.exceptions import HTTPException
+
+from marketplace.households.contract_errors import N_
 
 # HTTP status → (code, message). The first eight are the contract's; the rest cover what an
 # unexpected method or a routing miss can produce, so even those answer in the same shape.
@@ -27,16 +32,16 @@ ErrorCode = Literal[tuple(code for code, _message in CODES.values())]
 
 
 class ErrorDetailOut(TypedDict):
-    """What went wrong."""
+    __doc__ = N_("What went wrong.")
 
     code: ErrorCode
     message: str
     fields: NotRequired[Annotated[dict[str, str], Field(
-        description="Dotted path into the posted JSON → what is wrong (422 only).")]]
+        description=N_("Dotted path into the posted JSON → what is wrong (422 only)."))]]
 
 
 class ErrorOut(TypedDict):
-    """The body of every error answer."""
+    __doc__ = N_("The body of every error answer.")
 
     error: ErrorDetailOut
 

@@ -9,6 +9,7 @@ import secrets
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from marketplace import clock
@@ -26,7 +27,14 @@ MAX_RATE_LIMIT = 100_000
 
 
 class ApiKeyError(DomainError):
-    """A key operation was refused; the message says why."""
+    """A key operation was refused; the message says why (translated when it is read)."""
+
+
+def check_source_name(name: str) -> None:
+    """Refuse a name that is not a source's (SOURCE_NAME), and the name of the staff's own door."""
+    if not SOURCE_NAME.match(name) or name == STAFF_SOURCE:
+        raise ApiKeyError(_l("A source name is 2 to 60 characters of a-z, 0-9, _ . - (starting with a letter or "
+                             "digit), and not “%(staff)s”.", staff=STAFF_SOURCE))
 
 
 def hash_key(key: str) -> str:
@@ -51,8 +59,7 @@ def sources_query() -> sa.Select[tuple[ApiSource]]:
 
 def create(source_name: str, *, actor: Any = None) -> tuple[ApiKey, str]:
     """A new key for the source (created if new); returns the row and the key, shown only now."""
-    if not SOURCE_NAME.match(source_name) or source_name == STAFF_SOURCE:
-        raise ApiKeyError(f"a source name is 2-60 of a-z 0-9 _ . - (and not {STAFF_SOURCE!r})")
+    check_source_name(source_name)
     source = get_source(source_name)
     if source is None:
         source = ApiSource(name=source_name)
@@ -66,14 +73,23 @@ def create(source_name: str, *, actor: Any = None) -> tuple[ApiKey, str]:
     return row, key
 
 
+def revocable(source: ApiSource, prefix: str | None = None) -> list[ApiKey]:
+    """What `revoke` would revoke: the source's active keys (or the one with this prefix); refused if none."""
+    found = [k for k in source.keys if k.is_active and (prefix is None or k.prefix == prefix)]
+    if not found and prefix is None:
+        raise ApiKeyError(_l("%(name)s has no active key.", name=source.name))
+    if not found:
+        raise ApiKeyError(_l("%(name)s has no active key with the prefix %(prefix)s.", name=source.name,
+                             prefix=prefix))
+    return found
+
+
 def revoke(source_name: str, *, prefix: str | None = None, actor: Any = None) -> list[ApiKey]:
     """Revoke the source's active keys (or only the one with this prefix); returns those revoked."""
     source = get_source(source_name)
     if source is None:
-        raise ApiKeyError(f"no source named {source_name!r}")
-    revoked = [k for k in source.keys if k.is_active and (prefix is None or k.prefix == prefix)]
-    if not revoked:
-        raise ApiKeyError("no active key matches")
+        raise ApiKeyError(_l("No source is named “%(name)s”.", name=source_name))
+    revoked = revocable(source, prefix)
     for row in revoked:
         row.revoked_at = clock.now()
         audit.record("api_key.revoke", actor=actor, actor_label=None if actor else "cli", obj=row,
@@ -85,7 +101,8 @@ def revoke(source_name: str, *, prefix: str | None = None, actor: Any = None) ->
 def set_rate_limit(source: ApiSource, limit: int, *, actor: Any) -> None:
     """Change a source's per-key rate limit; never below the contract's floor."""
     if not MIN_RATE_LIMIT <= limit <= MAX_RATE_LIMIT:
-        raise ApiKeyError(f"a rate limit is {MIN_RATE_LIMIT} to {MAX_RATE_LIMIT} requests per 10 seconds")
+        raise ApiKeyError(_l("A rate limit is %(min)s to %(max)s requests per 10 seconds.", min=MIN_RATE_LIMIT,
+                             max=MAX_RATE_LIMIT))
     before, source.rate_limit = source.rate_limit, limit
     audit.record("api_source.rate_limit", actor=actor, obj=source, before={"rate_limit": before},
                  after={"rate_limit": limit})

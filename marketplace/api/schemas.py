@@ -1,6 +1,7 @@
 """The API's own shapes around the referral contract: the batch envelope and the answers.
 
 Declared once as types: the views build (or validate) them, the OpenAPI document shows them.
+Each type's `__doc__` (marked `N_`, for the catalog) is its description in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ BatchItem = Annotated[Any, PlainValidator(lambda item: item, json_schema_input_t
 
 
 class ReferralBatchIn(BaseModel):
-    """1 to 500 referrals sent at once."""
+    __doc__ = N_("1 to 500 referrals sent at once.")
 
     model_config = CONTRACT
 
@@ -31,7 +32,7 @@ class ReferralBatchIn(BaseModel):
 
 
 class ReferralAcceptedOut(TypedDict):
-    """The answer to a referral received (201) or sent again with the same content (200)."""
+    __doc__ = N_("The answer to a referral received (201) or sent again with the same content (200).")
 
     id: str
     external_id: str
@@ -39,7 +40,7 @@ class ReferralAcceptedOut(TypedDict):
 
 
 class BatchResultOut(TypedDict):
-    """One item's answer, as if it had been sent alone."""
+    __doc__ = N_("One item's answer, as if it had been sent alone.")
 
     index: Annotated[int, Field(ge=0)]
     status: Literal[200, 201, 409, 422]
@@ -47,14 +48,14 @@ class BatchResultOut(TypedDict):
 
 
 class BatchResultsOut(TypedDict):
-    """One result per item, in order."""
+    __doc__ = N_("One result per item, in order.")
 
     results: list[BatchResultOut]
 
 
 class ReferralFeedOut(TypedDict):
-    """A page of the change feed."""
+    __doc__ = N_("A page of the change feed.")
 
     referrals: Annotated[list[ReferralStatusOut], Field(max_length=PAGE_SIZE)]
-    next_cursor: Annotated[str, Field(description="Pass as `cursor` (alone) for the next page or later.")]
+    next_cursor: Annotated[str, Field(description=N_("Pass as `cursor` (alone) for the next page or later."))]
     has_more: bool

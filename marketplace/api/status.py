@@ -2,6 +2,7 @@
 
 Its shape is declared once, by the typed dicts below: `status_object` builds them and the OpenAPI
 document shows them.
+Each type's `__doc__` (marked `N_`, for the catalog) is its description in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import Field, WithJsonSchema
 from typing_extensions import TypedDict
 
 from marketplace import clock
-from marketplace.households.contract import NEED_KINDS
+from marketplace.households.contract import N_, NEED_KINDS
 from marketplace.households.models import Referral, ReferralStatus
 from marketplace.needs.models import Need, NeedStatus
 
@@ -35,13 +36,13 @@ Moment = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"}
 
 
 class NeedStatusOut(TypedDict):
-    """One need of the referral."""
+    __doc__ = N_("One need of the referral.")
 
     id: str
     kind: Literal[NEED_KINDS]
     status: Literal[tuple(s.value for s in NeedStatus)]
     light: Light | None
-    claimed_by: Annotated[str | None, Field(description="Public name of the helping organisation.")]
+    claimed_by: Annotated[str | None, Field(description=N_("Public name of the helping organisation."))]
     promised_by: Day | None
     closed_at: Moment | None
     rating: Annotated[int, Field(ge=1, le=5)] | None
@@ -49,15 +50,15 @@ class NeedStatusOut(TypedDict):
 
 
 class ReferralStatusOut(TypedDict):
-    """Where a referral stands."""
+    __doc__ = N_("Where a referral stands.")
 
     id: str
     external_id: str
     status: Literal[REFERRAL_STATUSES]
-    light: Annotated[Light | None, Field(description="The worst light of its needs.")]
+    light: Annotated[Light | None, Field(description=N_("The worst light of its needs."))]
     decline_reason: str | None
     needs: list[NeedStatusOut]
-    updated_at: Annotated[Moment, Field(description="Last change, in +08:00.")]
+    updated_at: Annotated[Moment, Field(description=N_("Last change, in +08:00."))]
 
 
 def rfc3339(value: datetime | None) -> str | None:

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.access import public
 from marketplace.api import auth, feed, keys, ratelimit
-from marketplace.api.document import document
+from marketplace.api.document import document, localized
 from marketplace.api.errors import (
     ApiError,
     ErrorOut,
@@ -170,16 +170,16 @@ def openapi_document() -> dict[str, Any]:
 @bp.get("/docs")
 @public
 def docs() -> str:
-    """The same document as a readable page."""
+    """The same document as a readable page, its words in the reader's language (the JSON stays English)."""
     spec = document()
     examples = {name: json.dumps(schema["examples"][0], ensure_ascii=False, indent=2) if "examples" in schema else ""
                 for name, schema in spec["components"]["schemas"].items()}
-    return render_template("api/docs.html", spec=spec, examples=examples, code=_code_spans)
+    return render_template("api/docs.html", spec=spec, examples=examples, t=_shown)
 
 
-def _code_spans(text: str) -> Markup:
-    """The document's `backticked` words as <code>, everything else escaped."""
-    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
+def _shown(text: str) -> Markup:
+    """A text of the document in the reader's language, its `backticked` words as <code>, the rest escaped."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(localized(text)))))
 
 
 def register(app: Flask) -> None:

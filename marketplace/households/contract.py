@@ -6,7 +6,8 @@ static rules (types, patterns, choices, limits, unknown fields) live in the fiel
 the rules that ask the application (a district loaded, a street of it, the caps, today's date) are
 field validators reading `Lookups` from the validation context. `validate` answers the validated
 model or the errors, keyed by dotted paths into the posted JSON, each a short English `Message`
-that staff pages show translated.
+that staff pages show translated. Each model's `__doc__` and field descriptions are marked `N_`
+too: they are the OpenAPI document's words, shown translated on /api/v1/docs.
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ CONTRACT = ConfigDict(extra="forbid", strict=True)  # booleans are no integers, 
 # --- the contract -------------------------------------------------------------------------------
 
 class HouseholdIn(BaseModel):
-    """The household the need is for (personal data: seen only by staff of its region)."""
+    __doc__ = N_("The household the need is for (personal data: seen only by staff of its region).")
 
     # Once validated, `street` holds the street's 9-digit code, whether its name or code was sent.
     model_config = CONTRACT
@@ -161,9 +162,9 @@ class HouseholdIn(BaseModel):
     external_id: ExternalId
     category: _choice(taxonomy.HOUSEHOLD_CATEGORIES)
     group: _choice(taxonomy.HOUSEHOLD_GROUPS)
-    region_code: Annotated[str, Field(pattern=r"^\d{6}$", description="A district code loaded in the application "
-                                      "(Guangzhou: 440103 … 440118)."), Says(DISTRICT_MESSAGE)]
-    street: Annotated[str | None, Field(max_length=60, description="Name or 9-digit code of a street of it."),
+    region_code: Annotated[str, Field(pattern=r"^\d{6}$", description=N_(
+        "A district code loaded in the application (Guangzhou: 440103 … 440118).")), Says(DISTRICT_MESSAGE)]
+    street: Annotated[str | None, Field(max_length=60, description=N_("Name or 9-digit code of a street of it.")),
                       Says(N_("not a street of this district"))] = None
     members: Annotated[int, Field(ge=1, le=20), IntegerFrom]
     head_name: _text(50)
@@ -194,7 +195,7 @@ class HouseholdIn(BaseModel):
 
 
 class NeedIn(BaseModel):
-    """What the household needs."""
+    __doc__ = N_("What the household needs.")
 
     model_config = CONTRACT
 
@@ -203,11 +204,11 @@ class NeedIn(BaseModel):
     title: _text(100)
     description: _text(2000)
     quantity: Annotated[int, Field(ge=1, le=1000), IntegerFrom] = 1
-    estimated_value_fen: Annotated[int, Field(ge=0, le=MAX_FEN, description=(
+    estimated_value_fen: Annotated[int, Field(ge=0, le=MAX_FEN, description=N_(
         "Total for the whole quantity, in fen. A wish is at most the wish cap (default 200000); a renovation "
         "at most 8000000.")), Says(N_("an integer number of fen, 0 or more"))]
     urgency: _choice(URGENCIES)
-    needed_by: Annotated[Day, Field(description="Today or later in Asia/Shanghai.")]
+    needed_by: Annotated[Day, Field(description=N_("Today or later in Asia/Shanghai."))]
 
     @field_validator("estimated_value_fen")
     @classmethod
@@ -244,12 +245,12 @@ EXAMPLE = {
 
 
 class ReferralIn(BaseModel):
-    """One referral: a household and its need, under the source's own external id."""
+    __doc__ = N_("One referral: a household and its need, under the source's own external id.")
 
     model_config = ConfigDict(**CONTRACT, json_schema_extra={"examples": [EXAMPLE]})
 
     external_id: ExternalId
-    referred_at: Annotated[Timestamp, Field(description="RFC 3339 with offset; Z accepted.")]
+    referred_at: Annotated[Timestamp, Field(description=N_("RFC 3339 with offset; Z accepted."))]
     household: HouseholdIn
     need: NeedIn
 

@@ -74,6 +74,8 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "api.docs": ("GET", EVERYONE),
     "api_admin.sources": ("GET", ADMIN),
     "api_admin.set_rate_limit": ("POST", ADMIN),
+    "api_admin.key_new": ("GET", ADMIN),
+    "api_admin.revoke": ("GET", ADMIN),  # the confirmation; its POST revokes
     "notifications.inbox": ("GET", SIGNED_IN),
     "notifications.mark_read": ("POST", SIGNED_IN),
     "passwords.change": ("GET", SIGNED_IN),
