@@ -122,14 +122,14 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 ERROR_TEXT = {
-    400: N_("bad_json: the body is not valid JSON."),
-    401: N_("unauthorized: missing, unknown or revoked key; for changes also a missing, wrong or stale signature."),
-    404: N_("not_found: no referral of this source has this external_id."),
-    409: N_("conflict: this external_id was already sent with different content (checked before validation)."),
-    413: N_("too_large: the body is over 1 MiB (8 MiB for the batch endpoint)."),
-    415: N_("unsupported_media_type: the body's Content-Type is not application/json."),
-    422: N_("invalid: the request breaks the contract; `fields` says where."),
-    429: N_("rate_limited: too many requests for this key; wait Retry-After seconds."),
+    400: N_("`bad_json`: the body is not valid JSON."),
+    401: N_("`unauthorized`: missing, unknown or revoked key; for changes also a missing, wrong or stale signature."),
+    404: N_("`not_found`: no referral of this source has this external_id."),
+    409: N_("`conflict`: this external_id was already sent with different content (checked before validation)."),
+    413: N_("`too_large`: the body is over 1 MiB (8 MiB for the batch endpoint)."),
+    415: N_("`unsupported_media_type`: the body's Content-Type is not application/json."),
+    422: N_("`invalid`: the request breaks the contract; `fields` says where."),
+    429: N_("`rate_limited`: too many requests for this key; wait Retry-After seconds."),
 }
 RETRY_AFTER = {"Retry-After": {"description": N_("Seconds to wait before retrying."), "required": True,
                                "schema": {"type": "string", "pattern": r"^[0-9]+$"}}}

@@ -18,7 +18,7 @@ KNOWN = {
     "Shanlian referral intake API": "善联转介接收 API",
     "The assistance system refers needs to Shanlian and follows each one to its end.": "救助系统向善联转介需求",
     "Refer one need": "转介一项需求",
-    "unauthorized: missing, unknown or revoked key": "unauthorized：密钥缺失、未知或已吊销",
+    "missing, unknown or revoked key": "密钥缺失、未知或已吊销",  # after its code, `unauthorized`
     "Unix time in seconds; at most 300 s off.": "Unix 时间，单位秒；与服务器时钟相差不超过 300 秒。",
     # households/contract.py: a model's description and a field's
     "The household the need is for (personal data: seen only by staff of its region).":
