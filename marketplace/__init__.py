@@ -47,7 +47,7 @@ def _init_extensions(app: Flask) -> None:
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.lights import live as live_lights
-    from marketplace.lights import reasons as light_reasons
+    from marketplace.needs import light_reasons
     from marketplace.search.index import in_models
     from marketplace.search.text import highlight
     from marketplace.web import register_web, select_locale

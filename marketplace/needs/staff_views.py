@@ -8,23 +8,27 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from marketplace import qr
+from marketplace import listing, money, qr, taxonomy
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.accounts.scope import guard, region_filter
 from marketplace.audit import service as audit
 from marketplace.extensions import db
+from marketplace.listing import Column, Sorting, sorted_by
 from marketplace.needs import browse as browsing
 from marketplace.needs import transitions
 from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, ReassignForm, ReplanForm
+from marketplace.needs.light_reasons import need_reason as light_reason
 from marketplace.needs.models import NEED_STATUS_LABELS, Need
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.paging import paginate
 from marketplace.regions import offices
+from marketplace.regions.models import STREET, Region
 from marketplace.search import text
 from marketplace.taxonomy import LIGHTS
 from marketplace.unit_of_work import refusal
@@ -38,28 +42,76 @@ def _need_or_404(need_id: int) -> Need:
     return need
 
 
-@bp.route("/")
-@roles_required(*STAFF)
-def need_list() -> str:
-    """Needs of the region, filtered by state, oldest change first (what has waited longest).
+NEED_COLUMNS = (
+    Column("title", _l("Need"), Need.title, lambda n: n.title),
+    Column("where", _l("Where"), Need.street_code, lambda n: n.place),
+    Column("category", _l("Category"), Need.category, lambda n: taxonomy.NEED_CATEGORIES.get(n.category, n.category)),
+    Column("value", _l("Value"), Need.value_fen, lambda n: money.show(n.value_fen)),
+    Column("status", _l("Status"), Need.status, lambda n: n.status_label),
+    Column("light", _l("Light"), Need.light, lambda n: light_reason(n) or ""),
+    Column("claimed_by", _l("Claimed by"), None, lambda n: n.claimed_by.name if n.claimed_by else ""),
+    Column("promised_by", _l("Promised by"), Need.promised_by, lambda n: n.promised_by),
+    Column("published", _l("Published"), Need.published_at, lambda n: n.published_at),
+    Column("changed", _l("Last change"), Need.updated_at, lambda n: n.updated_at),
+)
 
-    A search (`q`, as on the public list) narrows them and puts the best matches first.
-    """
+
+def _needs() -> tuple[sa.Select, dict[str, Any]]:
+    """The region's needs the filters choose; a search (`q`, as on the public list) puts the best
+    matches first unless a column is chosen to sort by."""
     status = request.args.get("status", "")
+    street = request.args.get("street", "")[:12]
+    category = request.args.get("category", "")
     q = request.args.get("q", "").strip()[:60]
     query = sa.select(Need).where(region_filter(current_user, Need.district_code, Need.street_code))
     if status in NEED_STATUS_LABELS:
         query = query.where(Need.status == status)
     if request.args.get("light") in LIGHTS:
         query = query.where(Need.light == request.args["light"])
+    streets = _streets()
+    if street in dict(streets):
+        query = query.where(Need.street_code == street)
+    if category in taxonomy.NEED_CATEGORIES:
+        query = query.where(Need.category == category)
     searched = text.parse(q)
-    if searched:
+    sorting = None
+    if searched and not request.args.get("sort"):
         match = browsing.search_match(searched)
-        query = match.apply(query).order_by(match.rank)
-    query = query.order_by(Need.updated_at, Need.id)
+        query = match.apply(query).order_by(match.rank, Need.updated_at, Need.id)
+    else:
+        if searched:
+            query = browsing.search_match(searched).apply(query)
+        query, sorting = sorted_by(query, NEED_COLUMNS, "changed", Need.id)
+    return query, {"status": status, "street": street, "category": category, "q": q, "query": searched,
+                   "sorting": sorting or Sorting("", False), "streets": streets}
+
+
+def _streets() -> list[tuple[str, str]]:
+    """The streets a staff member may filter by: those of their region."""
+    scope = current_user.region_code
+    query = sa.select(Region.code, Region.name).where(Region.level == STREET).order_by(Region.code)
+    if scope:
+        query = query.where(sa.or_(Region.code == scope, Region.parent_code == scope))
+    return [(code, name) for code, name in db.session.execute(query)]
+
+
+@bp.route("/")
+@roles_required(*STAFF)
+def need_list() -> str:
+    """Needs of the region, filtered by state, street, category and light, searched, sorted by any
+    column (by default the oldest change first: what has waited longest)."""
+    query, filters = _needs()
     page = paginate(query, per_page=30)
-    return render_template("staff_needs/list.html", page=page, status=status, labels=NEED_STATUS_LABELS, q=q,
-                           query=searched)
+    return render_template("staff_needs/list.html", page=page, labels=NEED_STATUS_LABELS, columns=NEED_COLUMNS,
+                           **filters)
+
+
+@bp.route("/export.<fmt>")
+@roles_required(*STAFF)
+def need_export(fmt: str) -> Response:
+    """The filtered needs as CSV or XLSX, in the page's order (public fields only, no personal data)."""
+    query, _filters = _needs()
+    return listing.export(query, NEED_COLUMNS, fmt, "needs", back=url_for("staff_needs.need_list", **request.args))
 
 
 def _reassign_form() -> ReassignForm:

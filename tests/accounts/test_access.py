@@ -52,6 +52,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "referral_import.template_csv": ("GET", STAFF),
     "referral_import.template_xlsx": ("GET", STAFF),
     "staff_needs.need_list": ("GET", STAFF),
+    "staff_needs.need_export": ("GET", STAFF),
     "staff_needs.need_detail": ("GET", STAFF),
     "staff_needs.publish": ("POST", STAFF),
     "staff_needs.cancel": ("POST", STAFF),

@@ -67,3 +67,21 @@ def test_the_organisations_list_sorts_and_exports_the_regions_organisations(as_r
         staff.get("/staff/organisations/export.csv?status=pending&sort=-name").get_data(as_text=True).lstrip("\ufeff"))))
     assert [r[0] for r in rows[1:]] == sorted(names, reverse=True)  # the same list, in the asked order
     assert "020-83330000" in rows[1][4]  # with the contact the page leaves out
+
+
+def test_the_needs_list_filters_by_street_sorts_and_exports_without_personal_data(as_role):
+    from tests.conftest import make_need
+
+    here = make_need("published")  # 北京街道
+    there = make_need("published", household={"street": "洪桥街道"})
+    staff = as_role(Role.STAFF, region="440104")
+    page = staff.get("/staff/needs/").get_data(as_text=True)
+    assert 'name="street"' in page and "洪桥街道" in page  # the district's streets as a choice
+    street = staff.get("/staff/needs/?street=440104003").get_data(as_text=True)
+    assert f"/staff/needs/{here.id}" in street and f"/staff/needs/{there.id}\"" not in street
+    ordered = staff.get("/staff/needs/?sort=-value").get_data(as_text=True)
+    assert 'aria-sort="descending"' in ordered
+    body = staff.get("/staff/needs/export.csv?street=440104003").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    assert len(rows) == 2 and rows[1][0] == here.title and "北京街道" in rows[1][1]
+    assert here.household.head_name not in body and here.household.phone not in body

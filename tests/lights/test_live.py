@@ -12,9 +12,9 @@ from marketplace.extensions import db
 from marketplace.households.models import Household
 from marketplace.lights.models import LightChange
 from marketplace.lights.notify import RED_KINDS
-from marketplace.lights.reasons import need_reason
 from marketplace.lights.recompute import recompute
 from marketplace.needs import transitions
+from marketplace.needs.light_reasons import need_reason
 from marketplace.needs.models import Need
 from marketplace.notifications.models import Notification
 from tests.conftest import make_need, make_org, make_user, tiny_jpeg
