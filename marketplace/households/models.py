@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from marketplace import clock
 from marketplace.db import UTCDateTime, enum_check
@@ -47,6 +47,9 @@ class Household(RegionScoped, db.Model):
     phone_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, default=None)
     id_number_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, default=None)
     light: Mapped[str | None] = mapped_column(sa.String(6), index=True, default=None)
+    # Filled by the staff list's query (households/views.py): its open needs and when it was last helped.
+    open_needs: Mapped[int | None] = query_expression()
+    last_help_at: Mapped[datetime | None] = query_expression()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 

@@ -8,10 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import with_expression
 from werkzeug.wrappers import Response
 
-from marketplace import clock
+from marketplace import clock, listing, taxonomy
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.accounts.scope import guard, in_scope, region_filter
@@ -20,7 +22,9 @@ from marketplace.extensions import db
 from marketplace.households import contract, intake, search, service
 from marketplace.households.forms import DeclineForm, ReferralForm, TriageForm, yuan_to_fen
 from marketplace.households.models import STAFF_SOURCE, Household, Referral, ReferralStatus
+from marketplace.listing import Column, sorted_by
 from marketplace.needs import transitions
+from marketplace.needs.models import Need, NeedStatus
 from marketplace.paging import paginate
 from marketplace.regions.models import Region
 from marketplace.search import text
@@ -180,28 +184,66 @@ def referral_decline(referral_id: int) -> str | Response:
     ), 400
 
 
-@bp.route("/households", methods=["GET", "POST"])
-@roles_required(*STAFF)
-def household_list() -> str:
-    """Households of the region (no personal data in the list).
+OPEN = (NeedStatus.PUBLISHED, NeedStatus.CLAIMED, NeedStatus.DELIVERED)
+_open_needs = (sa.select(sa.func.count(Need.id)).where(Need.household_id == Household.id, Need.status.in_(OPEN))
+               .correlate(Household).scalar_subquery())
+_last_help = (sa.select(sa.func.max(Need.closed_at)).where(Need.household_id == Household.id)
+              .correlate(Household).scalar_subquery())
+HOUSEHOLD_COLUMNS = (
+    Column("household", _l("Household"), Household.id, lambda h: f"#{h.id} · {h.source} {h.external_id}"),
+    Column("street", _l("Street"), Household.street_code, lambda h: h.place),
+    Column("group", _l("Group"), Household.group, lambda h: taxonomy.HOUSEHOLD_GROUPS.get(h.group, h.group)),
+    Column("category", _l("Assistance category"), Household.category,
+           lambda h: taxonomy.HOUSEHOLD_CATEGORIES.get(h.category, h.category)),
+    Column("members", _l("Members"), Household.members, lambda h: h.members),
+    Column("open_needs", _l("Open needs"), _open_needs, lambda h: h.open_needs),
+    Column("light", _l("Light"), Household.light, lambda h: taxonomy.LIGHT_LABELS.get(h.light or "", "")),
+    Column("last_help", _l("Last help"), _last_help, lambda h: h.last_help_at),
+)
 
-    The search form posts (CSRF-protected) an exact name, phone, ID number or source id, so the
-    value never stands in an address, a server log or the browser's history; each search is audited.
-    """
-    group = request.args.get("group", "")
-    q = request.form.get("q", "").strip()[:60] if request.method == "POST" else ""
+
+def _households(q: str) -> tuple[sa.Select, dict[str, Any]]:
+    """The region's households the filters choose (no personal data in the list)."""
+    group, category = request.args.get("group", ""), request.args.get("category", "")
     query = (
         sa.select(Household).where(region_filter(current_user, Household.district_code, Household.street_code))
-        .order_by(Household.id.desc())
+        .options(with_expression(Household.open_needs, _open_needs), with_expression(Household.last_help_at,
+                                                                                     _last_help))
     )
-    if group:
+    if group in taxonomy.HOUSEHOLD_GROUPS:
         query = query.where(Household.group == group)
+    if category in taxonomy.HOUSEHOLD_CATEGORIES:
+        query = query.where(Household.category == category)
     if request.args.get("light") in LIGHTS:
         query = query.where(Household.light == request.args["light"])
     if q:
         query = service.find_households(query, q, actor=current_user)
+    query, sorting = sorted_by(query, HOUSEHOLD_COLUMNS, "-household", Household.id)
+    return query, {"group": group, "category": category, "q": q, "sorting": sorting}
+
+
+@bp.route("/households", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def household_list() -> str:
+    """Households of the region (no personal data in the list), filtered, sorted, with their open
+    needs, light and last help.
+
+    The search form posts (CSRF-protected) an exact name, phone, ID number or source id, so the
+    value never stands in an address, a server log or the browser's history; each search is audited.
+    """
+    q = request.form.get("q", "").strip()[:60] if request.method == "POST" else ""
+    query, filters = _households(q)
     page = paginate(query, per_page=30)
-    return render_template("households/list.html", page=page, group=group, q=q)
+    return render_template("households/list.html", page=page, columns=HOUSEHOLD_COLUMNS, **filters)
+
+
+@bp.route("/households/export.<fmt>")
+@roles_required(*STAFF)
+def household_export(fmt: str) -> Response:
+    """The filtered households as CSV or XLSX: the list's columns, no personal data."""
+    query, _filters = _households("")
+    return listing.export(query, HOUSEHOLD_COLUMNS, fmt, "households",
+                          back=url_for("referrals.household_list", **request.args))
 
 
 def household_history(household: Household) -> list[AuditEvent]:

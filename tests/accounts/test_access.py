@@ -47,6 +47,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "referrals.referral_triage": ("POST", STAFF),
     "referrals.referral_decline": ("POST", STAFF),
     "referrals.household_list": ("GET", STAFF),
+    "referrals.household_export": ("GET", STAFF),
     "referrals.household_detail": ("GET", STAFF),
     "referral_import.upload": ("GET", STAFF),
     "referral_import.template_csv": ("GET", STAFF),

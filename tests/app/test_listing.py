@@ -85,3 +85,21 @@ def test_the_needs_list_filters_by_street_sorts_and_exports_without_personal_dat
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     assert len(rows) == 2 and rows[1][0] == here.title and "北京街道" in rows[1][1]
     assert here.household.head_name not in body and here.household.phone not in body
+
+
+def test_the_households_list_shows_open_needs_and_last_help_sorts_and_exports(as_role):
+    from tests.conftest import make_need
+
+    busy = make_need("published").household
+    make_need("claimed", household={"external_id": busy.external_id})
+    helped = make_need("closed", household={"external_id": "H-HELPED"}).household
+    staff = as_role(Role.STAFF, region="440104")
+    page = staff.get("/staff/households?sort=-open_needs").get_data(as_text=True)
+    ids = re.findall(r'<a href="/staff/households/(\d+)">', page)
+    assert ids[0] == str(busy.id)  # two open needs: first
+    body = staff.get("/staff/households/export.csv?sort=-open_needs").get_data(as_text=True)
+    rows = {r[0]: r for r in csv.reader(io.StringIO(body.lstrip("\ufeff")))}
+    busy_row = next(r for k, r in rows.items() if k.startswith(f"#{busy.id} "))
+    helped_row = next(r for k, r in rows.items() if k.startswith(f"#{helped.id} "))
+    assert busy_row[5] == "2" and busy_row[7] == "" and helped_row[5] == "0" and helped_row[7][:2] == "20"
+    assert busy.head_name not in body and busy.phone not in body  # no personal data in the list or its file
