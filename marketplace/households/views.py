@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy.orm import with_expression
 from werkzeug.wrappers import Response
 
-from marketplace import clock, listing, taxonomy
+from marketplace import clock, listing, money, taxonomy
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.accounts.scope import guard, in_scope, region_filter
@@ -22,7 +22,7 @@ from marketplace.extensions import db
 from marketplace.households import contract, intake, search, service
 from marketplace.households.forms import DeclineForm, ReferralForm, TriageForm, yuan_to_fen
 from marketplace.households.models import STAFF_SOURCE, Household, Referral, ReferralStatus
-from marketplace.listing import Column, sorted_by
+from marketplace.listing import Column, Sorting, sorted_by
 from marketplace.needs import transitions
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.paging import paginate
@@ -42,11 +42,23 @@ def _referral_or_404(referral_id: int) -> Referral:
     return referral
 
 
-@bp.route("/referrals")
-@roles_required(*STAFF)
-def referral_list() -> str:
-    """Referrals of the staff member's region, the ones waiting for triage first."""
+REFERRAL_COLUMNS = (
+    Column("referred", _l("Referred"), Referral.referred_at, lambda r: r.referred_at),
+    Column("source", _l("Source and id"), Referral.source, lambda r: f"{r.source} · {r.external_id}"),
+    Column("title", _l("What is needed"), Referral.title, lambda r: r.title),
+    Column("category", _l("Need category"), Referral.need_category,
+           lambda r: taxonomy.NEED_CATEGORIES.get(r.need_category, r.need_category)),
+    Column("value", _l("Estimated value"), Referral.estimated_value_fen, lambda r: money.show(r.estimated_value_fen)),
+    Column("where", _l("Where"), Household.street_code, lambda r: r.household.place),
+    Column("status", _l("Status"), Referral.status, lambda r: r.status_label),
+)
+
+
+def _referrals() -> tuple[sa.Select, dict[str, Any]]:
+    """The region's referrals the filters choose; a search puts the best matches first unless a
+    column is chosen to sort by (by default the longest waiting first)."""
     status = request.args.get("status", "received")
+    category = request.args.get("category", "")
     q = request.args.get("q", "").strip()[:60]
     query = (
         sa.select(Referral).join(Referral.household)
@@ -54,12 +66,36 @@ def referral_list() -> str:
     )
     if status in REFERRAL_STATUSES:
         query = query.where(Referral.status == status)
+    if category in taxonomy.NEED_CATEGORIES:
+        query = query.where(Referral.need_category == category)
     searched = text.parse(q)
-    if searched:  # best matches first (the same search as the needs lists)
+    if searched and not request.args.get("sort"):  # best matches first (the same search as the needs lists)
         match = search.match(searched)
-        query = match.apply(query).order_by(match.rank)
-    page = paginate(query.order_by(Referral.referred_at, Referral.id), per_page=30)
-    return render_template("referrals/list.html", page=page, status=status, q=q, query=searched)
+        query = match.apply(query).order_by(match.rank, Referral.referred_at, Referral.id)
+        sorting = Sorting("", False)
+    else:
+        if searched:
+            query = search.match(searched).apply(query)
+        query, sorting = sorted_by(query, REFERRAL_COLUMNS, "referred", Referral.id)
+    return query, {"status": status, "category": category, "q": q, "query": searched, "sorting": sorting}
+
+
+@bp.route("/referrals")
+@roles_required(*STAFF)
+def referral_list() -> str:
+    """Referrals of the staff member's region, the ones waiting for triage first."""
+    query, filters = _referrals()
+    page = paginate(query, per_page=30)
+    return render_template("referrals/list.html", page=page, columns=REFERRAL_COLUMNS, **filters)
+
+
+@bp.route("/referrals/export.<fmt>")
+@roles_required(*STAFF)
+def referral_export(fmt: str) -> Response:
+    """The filtered referrals as CSV or XLSX (what is needed and where: no personal data)."""
+    query, _filters = _referrals()
+    return listing.export(query, REFERRAL_COLUMNS, fmt, "referrals",
+                          back=url_for("referrals.referral_list", **request.args))
 
 
 def _payload(form: ReferralForm) -> dict[str, Any]:

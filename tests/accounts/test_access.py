@@ -42,6 +42,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "audit.export": ("GET", ADMIN),
     "settings.edit": ("GET", ADMIN),
     "referrals.referral_list": ("GET", STAFF),
+    "referrals.referral_export": ("GET", STAFF),
     "referrals.referral_new": ("GET", STAFF),
     "referrals.referral_detail": ("GET", STAFF),
     "referrals.referral_triage": ("POST", STAFF),

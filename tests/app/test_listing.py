@@ -103,3 +103,20 @@ def test_the_households_list_shows_open_needs_and_last_help_sorts_and_exports(as
     helped_row = next(r for k, r in rows.items() if k.startswith(f"#{helped.id} "))
     assert busy_row[5] == "2" and busy_row[7] == "" and helped_row[5] == "0" and helped_row[7][:2] == "20"
     assert busy.head_name not in body and busy.phone not in body  # no personal data in the list or its file
+
+
+def test_the_referrals_list_filters_by_category_sorts_and_exports(as_role):
+    from marketplace.households import intake
+    from tests.conftest import referral_payload
+
+    staff = as_role(Role.STAFF, region="440104")
+    for category in ("daily_living", "medical", "daily_living"):
+        intake.receive("test-source", referral_payload(category=category), actor=staff.user)
+    from marketplace.extensions import db
+
+    db.session.commit()
+    page = staff.get("/staff/referrals?category=daily_living&sort=-referred").get_data(as_text=True)
+    assert len(re.findall(r'<a href="/staff/referrals/\d+">', page)) == 2
+    rows = list(csv.reader(io.StringIO(staff.get("/staff/referrals/export.csv?category=daily_living")
+                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 3 and all("GZ-YX-" in r[1] for r in rows[1:])
