@@ -19,7 +19,7 @@ from marketplace.accounts.scope import guard, region_filter
 from marketplace.audit import service as audit
 from marketplace.extensions import db
 from marketplace.needs import transitions
-from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, ReassignForm, ReplanForm
+from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, ReassignForm, ReplanForm, TextForm
 from marketplace.needs.models import NEED_STATUS_LABELS, Need
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.paging import paginate
@@ -61,9 +61,10 @@ def _reassign_form() -> ReassignForm:
     return form
 
 
-def _forms() -> dict[str, Any]:
+def _forms(need: Need) -> dict[str, Any]:
     return {"action_form": ActionForm(), "confirm_form": ConfirmForm(), "reason_form": ReasonForm(),
-            "replan_form": ReplanForm(), "reassign_form": _reassign_form()}
+            "replan_form": ReplanForm(), "reassign_form": _reassign_form(),
+            "text_form": TextForm(formdata=None, title=need.title, story=need.story)}
 
 
 @bp.route("/<int:need_id>")
@@ -71,7 +72,26 @@ def _forms() -> dict[str, Any]:
 def need_detail(need_id: int) -> str:
     """One need: its story, claim, evidence, history and the actions its state allows."""
     need = _need_or_404(need_id)
-    return render_template("staff_needs/detail.html", need=need, history=audit.history("needs", need.id), **_forms())
+    return render_template("staff_needs/detail.html", need=need, history=audit.history("needs", need.id),
+                           **_forms(need))
+
+
+@bp.route("/<int:need_id>/text", methods=["POST"])
+@roles_required(*STAFF)
+def rewrite(need_id: int) -> str | Response | tuple[str, int]:
+    """Rewrite the public title and story; a leak is shown beside the field it is in."""
+    need = _need_or_404(need_id)
+    form = TextForm()
+    if form.validate_on_submit():
+        with refusal(form=form) as refused:
+            transitions.rewrite(need, actor=current_user, title=form.title.data, story=form.story.data)
+        if not refused:
+            flash(_("The public text is rewritten."), "success")
+            return redirect(url_for("staff_needs.need_detail", need_id=need.id))
+        db.session.refresh(need)
+    forms = {**_forms(need), "text_form": form}
+    return render_template("staff_needs/detail.html", need=need, history=audit.history("needs", need.id),
+                           **forms), 400
 
 
 def _act(need_id: int, form: Any, operation: Callable[[Need, Any], Any], done: str) -> str | Response:
