@@ -213,11 +213,11 @@ def rewrite(need: Need, *, actor: User, title: str, story: str) -> None:
     if not title or len(story) < 10:
         raise TransitionError(_l("write a title and a story of at least 10 characters"))
     privacy.refuse_leaks(need.household, title=title, story=story)
-    changed = [name for name, text in (("title", title), ("story", story)) if getattr(need, name) != text]
+    changed = {"title_rewritten": need.title != title, "story_rewritten": need.story != story}
     need.title, need.story, need.updated_at = title, story, clock.now()
     db.session.flush()
     # The old text may be the leak being fixed: the audit says what changed, not what it said.
-    audit.record("need.rewrite", actor=actor, obj=need, region_code=need.region_code, after={"changed": changed})
+    audit.record("need.rewrite", actor=actor, obj=need, region_code=need.region_code, after=changed)
 
 
 def claim(need: Need, *, actor: User, promised_by: date) -> Claim:

@@ -313,12 +313,12 @@ def rewrite(project: Project, *, actor: User, title: str, story: str) -> None:
     if not title or not story:
         raise ProjectError(_l("write a title and a pseudonymous story"))
     privacy.refuse_leaks(project.household, title=title, story=story)
-    changed = [name for name, text in (("title", title), ("story", story)) if getattr(project, name) != text]
+    changed = {"title_rewritten": project.title != title, "story_rewritten": project.story != story}
     project.title, project.story = title, story
     project.need.title, project.need.story = title, story
     db.session.flush()
     # The old text may be the leak being fixed: the audit says what changed, not what it said.
-    _record("project.rewrite", project, actor, changed=changed)
+    _record("project.rewrite", project, actor, **changed)
 
 
 def _photo(project: Project, actor: User, purpose: str, stored: Stored, inspection_id: int | None = None) -> None:

@@ -23,7 +23,7 @@ from marketplace.projects.models import Project
 class Finding:
     """One public text the guard refuses: which object and field, what in it, and where staff fix it."""
 
-    object_type: str  # "need", "project" or "plan_line"
+    object_type: str  # "need", "project", "plan_line" or "photo"
     object_id: int
     field: str
     leak: Leak
@@ -42,14 +42,17 @@ def _need_texts() -> Iterator[tuple[Need, str, str]]:
 
 
 def _project_texts() -> Iterator[tuple[str, int, Project, str, str]]:
-    projects = db.session.scalars(sa.select(Project).order_by(Project.id)
-                                  .options(selectinload(Project.household), selectinload(Project.lines)))
+    projects = db.session.scalars(sa.select(Project).order_by(Project.id).options(
+        selectinload(Project.household), selectinload(Project.lines), selectinload(Project.photos)))
     for project in projects:
         yield "project", project.id, project, "title", project.title
         yield "project", project.id, project, "story", project.story
         for line in project.lines:
             yield "plan_line", line.id, project, "description", line.description
             yield "plan_line", line.id, project, "quantity", line.quantity
+        for photo in project.photos:
+            if photo.is_public:  # a private photo's caption is empty until staff show it
+                yield "photo", photo.id, project, "caption", photo.caption
 
 
 def scan() -> tuple[int, list[Finding]]:

@@ -117,7 +117,7 @@ def test_staff_rewrite_a_published_story_and_the_guard_checks_the_new_one(as_rol
     assert fixed.status_code == 302
     assert CLEAN in client.get(f"/needs/{need.id}").get_data(as_text=True)
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "need.rewrite"))
-    assert event.after == {"changed": ["story"]}  # what changed, never the leaking words
+    assert event.after == {"title_rewritten": False, "story_rewritten": True}  # never the leaking words
     assert "东风东路" not in str(event.before) + str(event.after)
 
 
@@ -156,7 +156,7 @@ def test_staff_rewrite_a_projects_public_text_and_the_guard_checks_it(as_role, c
     assert (project.title, project.need.title) == ("屋顶防水", "屋顶防水")
     assert "L阿姨，72岁，屋顶漏雨。" in client.get(f"/projects/{project.id}").get_data(as_text=True)
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "project.rewrite"))
-    assert event.after == {"changed": ["title", "story"]}
+    assert event.after == {"title_rewritten": True, "story_rewritten": True}
 
 
 def test_a_plan_line_on_the_public_project_page_is_guarded(as_role):
@@ -176,3 +176,16 @@ def test_the_rejection_reason_the_claimer_reads_is_guarded(as_role):
     assert "flash-error" in page and "「李桂芳」" in page
     db.session.refresh(need)
     assert need.status == NeedStatus.DELIVERED and need.last_reason == ""
+
+
+def test_a_photo_caption_for_the_public_page_is_guarded(as_role):
+    from marketplace.projects.models import PhotoVisibility, ProjectPhoto
+
+    project = make_project("plan_approved", photos=1)
+    photo = project.photos[0]
+    staff = as_role(Role.STAFF, region="440104")
+    page = staff.post(f"/staff/projects/photos/{photo.id}/publish", data={"caption": "改造前：北京路八十八号的屋顶"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "flash-error" in page and "「北京路八十八号」" in page
+    db.session.expire_all()
+    assert db.session.get(ProjectPhoto, photo.id).visibility == PhotoVisibility.PRIVATE

@@ -57,6 +57,10 @@ Check = Callable[[str, Any], Iterator[tuple[str, int, int]]]
 # The household's own data first: a refusal then says whose data it is.
 HOUSEHOLD_CHECKS: tuple[Check, ...] = (of_household.names, of_household.address, of_household.phone_and_id)
 GENERAL_CHECKS = (patterns.street_addresses, patterns.phone_and_id_numbers)
+# A general shape that holds a few of the household's characters is reported whole, as that shape.
+_DIGITS = frozenset({LeakKind.PHONE, LeakKind.ID_NUMBER})
+WIDER = {LeakKind.STREET_ADDRESS: frozenset({LeakKind.ADDRESS}), LeakKind.MOBILE: _DIGITS,
+         LeakKind.LANDLINE: _DIGITS, LeakKind.ID_SHAPE: _DIGITS, LeakKind.LONG_NUMBER: _DIGITS}
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,8 @@ def leaks_in(text: str, household: Any = None) -> list[Leak]:
         for kind, start, end in check(*args):  # type: ignore[operator]
             overlapping = [other for other in found if start < other.end and other.start < end]
             # Someone else's whole ID number beats the few digits it shares with this household's.
-            wider = all(start <= o.start and o.end <= end and (o.start, o.end) != (start, end) for o in overlapping)
+            wider = all(o.kind in WIDER.get(kind, ()) and start <= o.start and o.end <= end
+                        and (o.start, o.end) != (start, end) for o in overlapping)
             if not overlapping or wider:
                 found = [other for other in found if other not in overlapping]
                 found.append(Leak(kind, text[start:end], start, end))

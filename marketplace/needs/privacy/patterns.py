@@ -50,7 +50,8 @@ def street_addresses(text: str) -> Iterator[Found]:
     for match in _ADDRESS.finditer(view.text):
         start = match.start()
         while (start > max(0, match.start() - 4) and _NAME.match(view.text[start - 1])
-               and view.text[start - 1] not in _STOP):
+               and view.text[start - 1] not in _STOP
+               and view.spans[start - 1][1] == view.spans[start][0]):  # nor over punctuation: "改造前：北京路"
             start -= 1
         if start < match.start():  # a road needs a name: "东风东路733号", not "一路3号"
             yield "street_address", view.spans[start][0], view.spans[match.end() - 1][1]
