@@ -110,12 +110,13 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.regions.cli import bp as regions_cli
     from marketplace.scheduler.runner import bp as scheduler_cli
     from marketplace.settings.views import bp as settings
+    from marketplace.staff.cli import bp as privacy_cli
     from marketplace.staff.views import bp as staff
 
     blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, referral_import, staff_needs,
                   needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli,
                   region_admin)
-    blueprints += (projects, staff_projects, donations)
+    blueprints += (projects, staff_projects, donations, privacy_cli)
     blueprints += (second_factor,)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     blueprints += (passwords,)

@@ -11,6 +11,8 @@ class DomainError(Exception):
     """
 
     _message: object = None
+    # The name of the form field the refusal is about, when it is about one (a leaking story).
+    field: str | None = None
 
     @property
     def message(self) -> str:

@@ -98,11 +98,13 @@ class Refusal:
 
 
 @contextlib.contextmanager
-def refusal(field: Any = None, *, show: Callable[[DomainError], None] | None = None) -> Iterator[Refusal]:
+def refusal(field: Any = None, *, form: Any = None,
+            show: Callable[[DomainError], None] | None = None) -> Iterator[Refusal]:
     """Run domain operations for a form post; a refusal is rolled back and shown to the reader.
 
-    The message goes to `field`'s errors when one is given (the form shows it in place), to `show`
-    when the refusal carries more than a message (a referral's field errors), else it is flashed.
+    The message goes to the errors of the `form`'s field the refusal names (`DomainError.field`),
+    else to `field`'s errors when one is given (the form shows it in place), to `show` when the
+    refusal carries more than a message (a referral's field errors), else it is flashed.
     The caller checks the outcome and re-renders or redirects.
     """
     outcome = Refusal()
@@ -111,6 +113,8 @@ def refusal(field: Any = None, *, show: Callable[[DomainError], None] | None = N
     except DomainError as exc:
         discard()
         outcome.message = exc.message or "refused"
+        named = getattr(form, exc.field, None) if form is not None and exc.field else None
+        field = named if named is not None and hasattr(named, "errors") else field
         if show is not None:
             show(exc)
         elif field is not None:

@@ -55,10 +55,12 @@ ACTIONS: dict[str, Any] = {
     "need.confirm": _l("confirmed the delivery"),
     "need.reject": _l("sent the delivery back"),
     "need.recipient_code": _l("issued the recipient's confirmation code"),
+    "need.rewrite": _l("rewrote the need's public text"),
     "project.create": _l("started the renovation project"),
     "project.photo": _l("added a project photo"),
     "project.photo_public": _l("showed a photo on the project's public page"),
     "project.photo_private": _l("took a photo off the project's public page"),
+    "project.rewrite": _l("rewrote the project's public text"),
     "project.due": _l("set a milestone's due date"),
     "project.line_add": _l("added a plan line"),
     "project.line_remove": _l("removed a plan line"),
@@ -97,6 +99,7 @@ ACTIONS: dict[str, Any] = {
     "setting.change": _l("changed a setting"),
     "region.office": _l("changed an office's contact"),
     "audit.export": _l("exported the audit log"),
+    "privacy.scan": _l("scanned the public texts for personal data"),
 }
 
 # the part of an action name before the dot → the group the action filter shows it in
@@ -119,6 +122,7 @@ GROUPS: dict[str, Any] = {
     "setting": _l("Settings"),
     "region": _l("Offices"),
     "audit": _l("Audit log"),
+    "privacy": _l("Privacy"),
 }
 OTHER_GROUP = _l("Other actions")
 
@@ -242,6 +246,12 @@ FIELDS: dict[str, Field] = {
     "address": Field(_l("Address")),
     "photo_id": Field(_l("Photo"), "number"),
     "caption": Field(_l("Caption")),
+    "title_rewritten": Field(_l("Public title rewritten"), "flag"),
+    "story_rewritten": Field(_l("Public story rewritten"), "flag"),
+    "checked": Field(_l("Public texts checked"), "number"),
+    "refused": Field(_l("Fragments the story guard refuses"), "number"),
+    "needs": Field(_l("Needs to rewrite")),
+    "projects": Field(_l("Projects to rewrite")),
     "recommendation_id": Field(_l("Recommendation"), "number"),
     "decision": Field(_l("Decision")),
     "office_name": Field(_l("Office")),

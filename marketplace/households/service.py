@@ -151,10 +151,7 @@ def check_draft(draft: NeedDraft, household: Household) -> None:
         raise TriageError(_l("value and quantity must be positive"))
     if draft.fulfil_by < draft.claim_deadline:
         raise TriageError(_l("the fulfil-by date cannot be before the claim deadline"))
-    leak = privacy.personal_data_in(draft.title + "\n" + draft.story, household)
-    if leak:
-        message = _l("the public text contains the household's %(what)s: write a pseudonymous story", what=leak)
-        raise TriageError(message)
+    privacy.refuse_leaks(household, title=draft.title, story=draft.story)
 
 
 def _in_region(user: Any, referral: Referral) -> bool:

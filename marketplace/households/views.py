@@ -189,7 +189,7 @@ def referral_triage(referral_id: int) -> str | Response:
             quantity=form.quantity.data, value_fen=yuan_to_fen(form.value_yuan.data), is_urgent=form.urgent.data,
             claim_deadline=form.claim_deadline.data, fulfil_by=form.fulfil_by.data,
         )
-        with refusal(form.story) as refused:
+        with refusal(form.story, form=form) as refused:  # a leak beside the title or the story
             need = service.triage(referral, draft, actor=current_user)
             if form.publish_now.data:
                 transitions.publish(need, actor=current_user)

@@ -53,6 +53,17 @@ class RecipientConfirmForm(ConfirmForm):
     feedback = TextAreaField(_l("Anything you want to tell us (optional)"), validators=[Optional(), Length(max=2000)])
 
 
+class TextForm(FlaskForm):
+    """The public title and story, as staff rewrite them (the story guard checks them again)."""
+
+    title = StringField(_l("Public title"), validators=[DataRequired(), Length(max=100)])
+    story = TextAreaField(
+        _l("Public story"), validators=[DataRequired(), Length(min=10, max=2000)],
+        description=_l("Organisations read this. Never write a name, phone, address or ID number: "
+                       "e.g. \"Ms L, 72, lives alone in Beijing Street\"."),
+    )
+
+
 class ReasonForm(FlaskForm):
     """A reason (reject, cancel, release)."""
 

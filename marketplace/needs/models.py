@@ -44,6 +44,8 @@ NEED_STATUS_LABELS = {
 }
 
 OPEN_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.CLAIMED, NeedStatus.DELIVERED)
+# Whose page anyone may open (a draft, an expired or a cancelled need is shown to no one outside staff).
+PUBLIC_STATUSES = (*OPEN_STATUSES, NeedStatus.CLOSED)
 
 
 class NeedKind(StrEnum):

@@ -22,7 +22,7 @@ from marketplace.extensions import db
 from marketplace.listing import Column, Sorting, sorted_by
 from marketplace.needs import browse as browsing
 from marketplace.needs import transitions
-from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, ReassignForm, ReplanForm
+from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, ReassignForm, ReplanForm, TextForm
 from marketplace.needs.light_reasons import need_reason as light_reason
 from marketplace.needs.models import NEED_STATUS_LABELS, Need
 from marketplace.organisations.models import Organisation, OrgStatus
@@ -124,9 +124,10 @@ def _reassign_form() -> ReassignForm:
     return form
 
 
-def _forms() -> dict[str, Any]:
+def _forms(need: Need) -> dict[str, Any]:
     return {"action_form": ActionForm(), "confirm_form": ConfirmForm(), "reason_form": ReasonForm(),
-            "replan_form": ReplanForm(), "reassign_form": _reassign_form()}
+            "replan_form": ReplanForm(), "reassign_form": _reassign_form(),
+            "text_form": TextForm(formdata=None, title=need.title, story=need.story)}
 
 
 @bp.route("/<int:need_id>")
@@ -134,7 +135,26 @@ def _forms() -> dict[str, Any]:
 def need_detail(need_id: int) -> str:
     """One need: its story, claim, evidence, history and the actions its state allows."""
     need = _need_or_404(need_id)
-    return render_template("staff_needs/detail.html", need=need, history=audit.history("needs", need.id), **_forms())
+    return render_template("staff_needs/detail.html", need=need, history=audit.history("needs", need.id),
+                           **_forms(need))
+
+
+@bp.route("/<int:need_id>/text", methods=["POST"])
+@roles_required(*STAFF)
+def rewrite(need_id: int) -> str | Response | tuple[str, int]:
+    """Rewrite the public title and story; a leak is shown beside the field it is in."""
+    need = _need_or_404(need_id)
+    form = TextForm()
+    if form.validate_on_submit():
+        with refusal(form=form) as refused:
+            transitions.rewrite(need, actor=current_user, title=form.title.data, story=form.story.data)
+        if not refused:
+            flash(_("The public text is rewritten."), "success")
+            return redirect(url_for("staff_needs.need_detail", need_id=need.id))
+        db.session.refresh(need)
+    forms = {**_forms(need), "text_form": form}
+    return render_template("staff_needs/detail.html", need=need, history=audit.history("needs", need.id),
+                           **forms), 400
 
 
 def _act(need_id: int, form: Any, operation: Callable[[Need, Any], Any], done: str) -> str | Response:

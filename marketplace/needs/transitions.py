@@ -29,7 +29,7 @@ from marketplace.changes import stamp as changes
 from marketplace.db import UTCDateTime
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.needs import signals
+from marketplace.needs import privacy, signals
 from marketplace.needs.models import (
     OPEN_STATUSES,
     PROOF_KINDS,
@@ -68,6 +68,7 @@ class NeedAction(StrEnum):
     CONFIRM = "confirm"
     REJECT = "reject"
     ISSUE_CODE = "issue_code"
+    EDIT = "edit"  # the public title and story, whenever they are shown (a leak found later is fixed)
     EXPIRE = "expire"  # the scheduler's, never a person's
 
 
@@ -84,13 +85,15 @@ MOVES: state.Moves[NeedAction, NeedStatus] = state.Moves(Need.status, {
     NeedAction.CONFIRM: ((_S.DELIVERED,), _S.CLOSED),
     NeedAction.REJECT: ((_S.DELIVERED,), _S.CLAIMED),
     NeedAction.ISSUE_CODE: (OPEN_STATUSES, None),
+    NeedAction.EDIT: ((_S.DRAFT, _S.PUBLISHED, _S.CLAIMED, _S.DELIVERED, _S.CLOSED, _S.EXPIRED), None),
     NeedAction.EXPIRE: ((_S.PUBLISHED,), _S.EXPIRED),
 })
 
 # Who may take each action: staff of the need's region, the claiming organisation's members, or
 # the members of any approved organisation (a claim).
 BY_STAFF = frozenset({NeedAction.PUBLISH, NeedAction.CANCEL, NeedAction.REPLAN, NeedAction.RELEASE,
-                      NeedAction.REASSIGN, NeedAction.CONFIRM, NeedAction.REJECT, NeedAction.ISSUE_CODE})
+                      NeedAction.REASSIGN, NeedAction.CONFIRM, NeedAction.REJECT, NeedAction.ISSUE_CODE,
+                      NeedAction.EDIT})
 BY_CLAIMER = frozenset({NeedAction.RELEASE, NeedAction.ADD_EVIDENCE, NeedAction.DELIVER})
 BY_ANY_MEMBER = frozenset({NeedAction.CLAIM})
 
@@ -170,9 +173,10 @@ def _record(action: str, need: Need, actor: Any, before: str, **after: Any) -> N
 
 
 def publish(need: Need, *, actor: User) -> None:
-    """Draft → published; the wish cap is checked again (an admin may have lowered it)."""
+    """Draft → published; the wish cap and the story guard are checked again (both may have changed)."""
     _authorise(NeedAction.PUBLISH, actor, need)
     _refuse_unready(NeedAction.PUBLISH, need)
+    privacy.refuse_leaks(need.household, title=need.title, story=need.story)
     _move(need, NeedAction.PUBLISH, {"published_at": clock.now()}, _l("only a draft can be published"))
     _record("need.publish", need, actor, NeedStatus.DRAFT)
 
@@ -193,10 +197,27 @@ def replan(need: Need, *, actor: User, claim_deadline: date, fulfil_by: date) ->
     _authorise(NeedAction.REPLAN, actor, need)
     if claim_deadline < clock.today() or fulfil_by < claim_deadline:
         raise TransitionError(_l("choose a future claim deadline and a fulfil-by date after it"))
+    privacy.refuse_leaks(need.household, title=need.title, story=need.story)
     _move(need, NeedAction.REPLAN, {"published_at": clock.now(), "claim_deadline": claim_deadline,
                                     "fulfil_by": fulfil_by},
           _l("only an expired need can be re-planned"))
     _record("need.replan", need, actor, NeedStatus.EXPIRED, claim_deadline=claim_deadline.isoformat())
+
+
+def rewrite(need: Need, *, actor: User, title: str, story: str) -> None:
+    """Staff rewrite the public title and story; audited by which changed, never with the texts."""
+    _authorise(NeedAction.EDIT, actor, need)
+    if not MOVES.allows(NeedAction.EDIT, need.status):
+        raise TransitionError(_l("a cancelled need is shown to no one: there is nothing to rewrite"))
+    title, story = (title or "").strip()[:100], (story or "").strip()[:2000]
+    if not title or len(story) < 10:
+        raise TransitionError(_l("write a title and a story of at least 10 characters"))
+    privacy.refuse_leaks(need.household, title=title, story=story)
+    changed = {"title_rewritten": need.title != title, "story_rewritten": need.story != story}
+    need.title, need.story, need.updated_at = title, story, clock.now()
+    db.session.flush()
+    # The old text may be the leak being fixed: the audit says what changed, not what it said.
+    audit.record("need.rewrite", actor=actor, obj=need, region_code=need.region_code, after=changed)
 
 
 def claim(need: Need, *, actor: User, promised_by: date) -> Claim:
@@ -319,6 +340,7 @@ def reject(need: Need, *, actor: User, reason: str) -> None:
     _authorise(NeedAction.REJECT, actor, need)
     if not (reason or "").strip():
         raise TransitionError(_l("a rejection needs a reason"))
+    privacy.refuse_leaks(need.household, reason=reason)  # the claiming organisation reads it
     _move(need, NeedAction.REJECT, {"delivered_at": None, "last_reason": reason.strip()},
           _l("only a delivered need can be rejected"))
     _record("need.reject", need, actor, NeedStatus.DELIVERED, reason=reason.strip())

@@ -14,13 +14,13 @@ from marketplace.extensions import db, limiter
 from marketplace.needs import browse as browsing
 from marketplace.needs import transitions, visibility
 from marketplace.needs.forms import ActionForm, ClaimForm, EvidenceForm, OptionalReasonForm, RecipientConfirmForm
-from marketplace.needs.models import Claim, ClaimStatus, Evidence, Need, NeedStatus
+from marketplace.needs.models import PUBLIC_STATUSES, Claim, ClaimStatus, Evidence, Need
 from marketplace.paging import paginate
 from marketplace.regions.service import districts
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("needs", __name__)
-PUBLIC_STATES = (NeedStatus.PUBLISHED, NeedStatus.CLAIMED, NeedStatus.DELIVERED, NeedStatus.CLOSED)
+PUBLIC_STATES = PUBLIC_STATUSES
 
 
 def _int_arg(name: str) -> int | None:

@@ -38,6 +38,14 @@ class SurveyForm(FlaskForm):
     photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, up to 8 MB each)"), validators=[IMAGES])
 
 
+class TextForm(FlaskForm):
+    """The project's public title and story, as staff rewrite them."""
+
+    title = StringField(_l("Public title"), validators=[DataRequired(), Length(max=100)])
+    story = TextAreaField(_l("Public story (pseudonymous: no name, phone, address or ID number)"),
+                          validators=[DataRequired(), Length(max=2000)])
+
+
 class LineForm(FlaskForm):
     """One line of the itemised plan."""
 

@@ -76,6 +76,7 @@ class ProjectAction(StrEnum):
     MAINTENANCE = "maintenance"
     SET_DUE = "set_due"
     ADD_PHOTO = "add_photo"
+    EDIT_TEXT = "edit_text"  # the public title and story, at any milestone (a leak found later is fixed)
 
 
 class PledgeAction(StrEnum):
@@ -119,6 +120,7 @@ PROJECT_MOVES: state.Moves[ProjectAction, Milestone] = state.Moves(Project.miles
     ProjectAction.MAINTENANCE: ((_M.ACCEPTED,), None),
     ProjectAction.SET_DUE: (MILESTONES[:-1], None),  # once accepted, every milestone is reached
     ProjectAction.ADD_PHOTO: (MILESTONES, None),
+    ProjectAction.EDIT_TEXT: (MILESTONES, None),
 })
 PLEDGE_MOVES: state.Moves[PledgeAction, PledgeStatus] = state.Moves(Pledge.status, {
     PledgeAction.DELIVER: ((PledgeStatus.PLEDGED,), PledgeStatus.DELIVERED),
@@ -252,10 +254,7 @@ def renovation_need(referral: Referral, *, actor: User, title: str, story: str) 
         raise ProjectError(_l("only a renovation referral becomes a project"))
     if not title.strip() or not story.strip():
         raise ProjectError(_l("write a title and a pseudonymous story"))
-    leak = privacy.personal_data_in(title + "\n" + story, referral.household)
-    if leak:
-        raise ProjectError(_l("the public text contains the household's %(what)s: write a pseudonymous story",
-                              what=leak))
+    privacy.refuse_leaks(referral.household, title=title, story=story)
     household = referral.household
     need = Need(household=household, referral=referral, district_code=household.district_code,
                 street_code=household.street_code, kind=NeedKind.RENOVATION, category="housing",
@@ -287,6 +286,7 @@ def create(need: Need, *, actor: User, survey_notes: str, surveyed_on: date,
         raise ProjectError(_l("this need already has a project"))
     if not survey_notes.strip():
         raise ProjectError(_l("write what the survey found"))
+    privacy.refuse_leaks(need.household, title=need.title, story=need.story)  # a draft older than the guard
     project = Project(need_id=need.id, household_id=need.household_id, district_code=need.district_code,
                       street_code=need.street_code, title=need.title, story=need.story,
                       survey_notes=survey_notes.strip(), surveyed_on=surveyed_on, created_by_id=actor.id)
@@ -304,6 +304,21 @@ def create(need: Need, *, actor: User, survey_notes: str, surveyed_on: date,
     db.session.flush()
     _record("project.create", project, actor, need_id=need.id, milestone=Milestone.SURVEYED)
     return project
+
+
+def rewrite(project: Project, *, actor: User, title: str, story: str) -> None:
+    """Staff rewrite the public title and story (its need's too); audited by which changed, not the texts."""
+    _authorise(ProjectAction.EDIT_TEXT, actor, project)
+    title, story = (title or "").strip()[:100], (story or "").strip()[:2000]
+    if not title or not story:
+        raise ProjectError(_l("write a title and a pseudonymous story"))
+    privacy.refuse_leaks(project.household, title=title, story=story)
+    changed = {"title_rewritten": project.title != title, "story_rewritten": project.story != story}
+    project.title, project.story = title, story
+    project.need.title, project.need.story = title, story
+    db.session.flush()
+    # The old text may be the leak being fixed: the audit says what changed, not what it said.
+    _record("project.rewrite", project, actor, **changed)
 
 
 def _photo(project: Project, actor: User, purpose: str, stored: Stored, inspection_id: int | None = None) -> None:
@@ -327,10 +342,7 @@ def publish_photo(photo: ProjectPhoto, *, actor: User, caption: str) -> None:
     caption = caption.strip()
     if not caption:
         raise ProjectError(_l("write a caption for the public page"))
-    leak = privacy.personal_data_in(caption, project.household)
-    if leak:
-        raise ProjectError(_l("the caption contains the household's %(what)s: write a pseudonymous caption",
-                              what=leak))
+    privacy.refuse_leaks(project.household, caption=caption)
     PHOTO_MOVES.take(photo, PhotoAction.PUBLISH, {"caption": caption[:200]},
                      ProjectError(_l("this photo is already on the public page")))
     _record("project.photo_public", project, actor, photo_id=photo.id, caption=photo.caption)
@@ -365,6 +377,7 @@ def add_line(project: Project, *, actor: User, kind: str, description: str, quan
         raise ProjectError(_l("choose a kind and describe the line"))
     if not 0 < amount_fen <= MAX_LINE_FEN:
         raise ProjectError(_l("enter an amount above zero"))
+    privacy.refuse_leaks(project.household, description=description, quantity=quantity)  # on the public page
     line = PlanLine(project_id=project.id, kind=kind, description=description.strip()[:200],
                     quantity=quantity.strip()[:40], amount_fen=amount_fen)
     db.session.add(line)

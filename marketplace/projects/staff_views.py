@@ -29,6 +29,7 @@ from marketplace.projects.forms import (
     LineForm,
     ReasonForm,
     SurveyForm,
+    TextForm,
 )
 from marketplace.projects.models import (
     MILESTONE_LABELS,
@@ -79,7 +80,7 @@ def new(referral_id: int) -> str | Response:
     referral = guard(db.get_or_404(Referral, referral_id))
     form = SurveyForm()
     if form.validate_on_submit():
-        with refusal() as refused:
+        with refusal(form=form) as refused:  # a leak is shown beside the title or the story
             need = service.renovation_need(referral, actor=current_user, title=form.title.data, story=form.story.data)
             project = service.create(need, actor=current_user, survey_notes=form.survey_notes.data,
                                      surveyed_on=form.surveyed_on.data, photos=_photos(form.photos))
@@ -93,13 +94,33 @@ def new(referral_id: int) -> str | Response:
 @roles_required(*STAFF)
 def detail(project_id: int) -> str:
     """Everything about a project and the actions its milestone allows."""
-    project = _project_or_404(project_id)
+    return _detail_page(_project_or_404(project_id))
+
+
+def _detail_page(project: Project, text_form: TextForm | None = None) -> str:
     return render_template(
         "projects/staff_detail.html", project=project, line_form=LineForm(), reason_form=ReasonForm(),
         inspection_form=InspectionForm(), due_form=DueForm(), action_form=ActionForm(), caption_form=CaptionForm(),
+        text_form=text_form or TextForm(formdata=None, title=project.title, story=project.story),
         cap_fen=settings.get("renovation_cap_fen"), over_cap=service.over_cap(project),
         history=audit.history("projects", project.id),
     )
+
+
+@bp.route("/<int:project_id>/text", methods=["POST"])
+@roles_required(*STAFF)
+def rewrite(project_id: int) -> Response | tuple[str, int]:
+    """Rewrite the public title and story; a leak is shown beside the field it is in."""
+    project = _project_or_404(project_id)
+    form = TextForm()
+    if form.validate_on_submit():
+        with refusal(form=form) as refused:
+            service.rewrite(project, actor=current_user, title=form.title.data, story=form.story.data)
+        if not refused:
+            flash(_("The public text is rewritten."), "success")
+            return redirect(url_for("staff_projects.detail", project_id=project.id))
+        db.session.refresh(project)
+    return _detail_page(project, form), 400
 
 
 def _line(project: Project) -> Any:

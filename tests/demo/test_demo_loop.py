@@ -104,3 +104,10 @@ def _signed_in(app, member, sign_in):
     client = app.test_client()
     sign_in(client, member, DEMO_PASSWORD)
     return client
+
+
+def test_the_story_guard_finds_nothing_to_fix_in_the_demo(loaded):
+    result = loaded.test_cli_runner().invoke(args=["privacy", "scan"])
+    assert result.exit_code == 0, result.output
+    checked = int(result.output.split()[0])
+    assert checked > 150 and result.output.strip().endswith(", 0 fragments the story guard refuses."), result.output

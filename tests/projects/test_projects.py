@@ -237,7 +237,9 @@ def test_staff_run_a_project_through_the_pages(app, as_role):
     leak = staff.post(f"/staff/projects/new/{referral.id}", data={
         "title": "修屋顶", "story": "李桂芳家漏水", "surveyed_on": today_shanghai().isoformat(),
         "survey_notes": "漏水"}, follow_redirects=True)
-    assert "flash-error" in leak.get_data(as_text=True)  # the household's name in the public story
+    page = leak.get_data(as_text=True)
+    assert 'id="story-error"' in page and "李桂芳" in page  # beside the story, quoting the name
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Project)) == 0
     response = staff.post(f"/staff/projects/new/{referral.id}", data={
         "title": "修屋顶", "story": "L阿姨家屋顶漏水", "surveyed_on": today_shanghai().isoformat(),
         "survey_notes": "漏水"}, follow_redirects=True)
