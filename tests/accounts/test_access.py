@@ -74,6 +74,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "api_admin.set_rate_limit": ("POST", ADMIN),
     "notifications.inbox": ("GET", SIGNED_IN),
     "notifications.mark_read": ("POST", SIGNED_IN),
+    "notifications.settings": ("GET", SIGNED_IN),
     "passwords.change": ("GET", SIGNED_IN),
     "passwords.forgot": ("GET", EVERYONE),
     "passwords.reset": ("GET", EVERYONE),
