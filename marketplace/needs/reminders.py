@@ -39,8 +39,8 @@ def remind_due_soon(now: datetime) -> dict[str, int]:
                Claim.promised_by >= today, Claim.promised_by <= today + timedelta(days=DAYS_BEFORE),
                Claim.created_at < start_of_today, ~sa.exists(reminded))
     )
-    claims = db.session.execute(sa.insert(ClaimReminder.__table__).from_select(
-        ["claim_id", "promised_by", "sent_at"], due)).rowcount
+    record = sa.insert(ClaimReminder.__table__).from_select(["claim_id", "promised_by", "sent_at"], due)
+    claims = db.session.execute(record.execution_options(preserve_rowcount=True)).rowcount
     if not claims:
         return {"claims": 0, "notified": 0}
     recipients = (

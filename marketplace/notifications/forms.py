@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField
+from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
 from marketplace.notifications.kinds import Kind
@@ -26,7 +26,7 @@ def preferences_form(offered: list[Kind], current: Mapping[str, Delivery]) -> Fl
     class PreferencesForm(FlaskForm):
         pass
 
-    choices = [(d.value, label) for d, label in DELIVERY_LABELS.items()]
+    choices = [SelectChoice(d.value, label) for d, label in DELIVERY_LABELS.items()]
     for kind in offered:
         setattr(PreferencesForm, kind.code, RadioField(kind.label, choices=choices, validators=[InputRequired()]))
     data = {code: value.value for code, value in current.items()}

@@ -69,8 +69,9 @@ def notify_from(code: str, recipients: sa.Select, *, object_type: str = "", obje
                                                    NotificationPreference.kind == code))
         .where(choice != Delivery.OFF.value)
     )
-    result = db.session.execute(sa.insert(Notification.__table__).from_select(COLUMNS, select))
-    return result.rowcount
+    insert = sa.insert(Notification.__table__).from_select(COLUMNS, select)
+    # SQLAlchemy reads an INSERT's row count only when asked to keep it (UPDATE and DELETE always).
+    return db.session.execute(insert.execution_options(preserve_rowcount=True)).rowcount
 
 
 def notify_users(user_ids: Iterable[int], code: str, object_type: str = "", object_id: int | None = None,
@@ -140,7 +141,7 @@ def preferences(user: User) -> dict[str, Delivery]:
     """The user's choice for each kind of notice meant for them (the kind's default where they chose none)."""
     chosen = dict(db.session.execute(
         sa.select(NotificationPreference.kind, NotificationPreference.delivery)
-        .where(NotificationPreference.user_id == user.id)).tuples())
+        .where(NotificationPreference.user_id == user.id)).all())
     return {kind.code: Delivery(chosen.get(kind.code, kind.default)) for kind in kinds.for_user(user)}
 
 
