@@ -306,9 +306,9 @@ def deliver(need: Need, *, actor: User) -> None:
     _refuse_unready(NeedAction.DELIVER, need)
     _move(need, NeedAction.DELIVER, {"delivered_at": clock.now()}, _l("only a claimed need can be marked delivered"))
     _record("need.deliver", need, actor, NeedStatus.CLAIMED)
-    organisation = db.session.get(Organisation, need.claimed_by_id)
+    claimer = need.claimed_by
     notices.notify_region_staff(need.district_code, need.street_code, "delivery_awaiting", "needs", need.id,
-                                {"title": need.title, "organisation": organisation.name if organisation else ""})
+                                {"title": need.title, "organisation": claimer.name if claimer else ""})
 
 
 def _close(need: Need, *, via: ConfirmedVia, actor: Any, rating: int, feedback: str) -> None:
