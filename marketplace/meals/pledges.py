@@ -22,6 +22,7 @@ from marketplace.meals import quota
 from marketplace.meals.errors import MealError
 from marketplace.meals.models import MealPledge, Outlet, PledgeStatus
 from marketplace.meals.outlets import company_of
+from marketplace.notifications import service as notices
 
 MAX_PLEDGE_DAYS = 366
 
@@ -96,6 +97,14 @@ def review_pledge(pledge: MealPledge, *, actor: User, approve: bool, reason: str
     audit.record("meal_pledge.approve" if approve else "meal_pledge.reject", actor=actor, obj=pledge,
                  region_code=pledge.outlet.street_code, before={"status": "pending"},
                  after={"status": status, "reason": reason, "days": days})
+    outlet = pledge.outlet.name
+    if approve:
+        notices.notify_organisation(pledge.organisation_id, "meal_pledge_approved", "meal_pledges", pledge.id, {
+            "outlet": outlet, "meals": pledge.meals_per_day, "start": pledge.starts_on.isoformat(),
+            "end": pledge.ends_on.isoformat()})
+    else:
+        notices.notify_organisation(pledge.organisation_id, "meal_pledge_rejected", "meal_pledges", pledge.id,
+                                    {"outlet": outlet, "reason": reason})
 
 
 def withdraw_pledge(pledge: MealPledge, *, actor: User) -> None:

@@ -211,6 +211,20 @@ class Claim(db.Model):
         return str(CLAIM_STATUS_LABELS[ClaimStatus(self.status)])
 
 
+class ClaimReminder(db.Model):
+    """The due-soon reminder of one claim and its promised date: the job makes it once (needs/reminders.py)."""
+
+    __tablename__ = "claim_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claims.id", ondelete="CASCADE"))
+    promised_by: Mapped[date] = mapped_column(sa.Date)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    # Two runs at once cannot both remind: the second one's insert fails on this and rolls back.
+    __table_args__ = (sa.UniqueConstraint("claim_id", "promised_by"),)
+
+
 class EvidenceKind(StrEnum):
     """A photo or a receipt proves a delivery; a note only tells."""
 

@@ -42,6 +42,7 @@ from marketplace.needs.models import (
     NeedKind,
     NeedStatus,
 )
+from marketplace.notifications import service as notices
 from marketplace.organisations.models import Organisation
 from marketplace.organisations.service import OrganisationError, ensure_may_act
 from marketplace.settings import service as settings
@@ -172,6 +173,11 @@ def _record(action: str, need: Need, actor: Any, before: str, **after: Any) -> N
                  before={"status": before}, after={"status": need.status, **after})
 
 
+def _notify(org_id: int | None, kind: str, need: Need, **params: Any) -> None:
+    """Tell an organisation's members of a move of this need (notifications/kinds.py has the words)."""
+    notices.notify_organisation(org_id, kind, "needs", need.id, {"title": need.title, **params})
+
+
 def publish(need: Need, *, actor: User) -> None:
     """Draft → published; the wish cap and the story guard are checked again (both may have changed)."""
     _authorise(NeedAction.PUBLISH, actor, need)
@@ -261,10 +267,13 @@ def _end_claim(need: Need, status: ClaimStatus, reason: str) -> None:
 def release(need: Need, *, actor: User, reason: str = "") -> None:
     """Claimed → published again, by the claiming organisation or by staff."""
     _authorise(NeedAction.RELEASE, actor, need)
+    claimer, by_claimer = need.claimed_by_id, _claimer_org(actor, need) is not None
     _move(need, NeedAction.RELEASE, {"claimed_by_id": None, "promised_by": None},
           _l("only a claimed need that is not yet delivered can be released"))
     _end_claim(need, ClaimStatus.RELEASED, reason.strip())
     _record("need.release", need, actor, NeedStatus.CLAIMED, reason=reason.strip())
+    if not by_claimer:  # staff released it: the claimer hears why
+        _notify(claimer, "claim_released", need, reason=reason.strip())
 
 
 def reassign(need: Need, *, actor: User, organisation: Organisation, promised_by: date) -> Claim:
@@ -288,6 +297,8 @@ def reassign(need: Need, *, actor: User, organisation: Organisation, promised_by
     db.session.flush()
     _record("need.reassign", need, actor, NeedStatus.CLAIMED, from_organisation=previous,
             organisation_id=organisation.id)
+    _notify(previous, "claim_reassigned", need)
+    _notify(organisation.id, "claim_assigned", need, date=promised_by.isoformat())
     return record
 
 
@@ -316,6 +327,9 @@ def deliver(need: Need, *, actor: User) -> None:
     _refuse_unready(NeedAction.DELIVER, need)
     _move(need, NeedAction.DELIVER, {"delivered_at": clock.now()}, _l("only a claimed need can be marked delivered"))
     _record("need.deliver", need, actor, NeedStatus.CLAIMED)
+    claimer = need.claimed_by
+    notices.notify_region_staff(need.district_code, need.street_code, "delivery_awaiting", "needs", need.id,
+                                {"title": need.title, "organisation": claimer.name if claimer else ""})
 
 
 def _close(need: Need, *, via: ConfirmedVia, actor: Any, rating: int, feedback: str) -> None:
@@ -327,6 +341,7 @@ def _close(need: Need, *, via: ConfirmedVia, actor: Any, rating: int, feedback: 
           _l("only a delivered need can be confirmed"))
     _end_claim(need, ClaimStatus.COMPLETED, "")
     _record("need.confirm", need, actor, NeedStatus.DELIVERED, via=via, rating=rating)
+    _notify(need.claimed_by_id, "delivery_confirmed", need)
 
 
 def confirm_by_caseworker(need: Need, *, actor: User, rating: int, feedback: str) -> None:
@@ -344,6 +359,7 @@ def reject(need: Need, *, actor: User, reason: str) -> None:
     _move(need, NeedAction.REJECT, {"delivered_at": None, "last_reason": reason.strip()},
           _l("only a delivered need can be rejected"))
     _record("need.reject", need, actor, NeedStatus.DELIVERED, reason=reason.strip())
+    _notify(need.claimed_by_id, "delivery_rejected", need, reason=reason.strip())
 
 
 def _code_hash(code: str) -> str:

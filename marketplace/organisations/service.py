@@ -26,6 +26,7 @@ from marketplace.accounts.scope import covers_all_regions
 from marketplace.audit import service as audit
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.notifications import service as notices
 from marketplace.organisations import credit_code, search
 from marketplace.organisations.models import (
     STATUS_LABELS,
@@ -214,6 +215,11 @@ def review(org: Organisation, *, actor: User, approve: bool, reason: str = "") -
         "organisation.approve" if approve else "organisation.reject",
         actor=actor, obj=org, before=before, after={"status": org.status, "reason": reason},
     )
+    if approve:
+        notices.notify_organisation(org.id, "org_approved", "organisations", org.id, {"name": org.name})
+    else:
+        notices.notify_organisation(org.id, "org_rejected", "organisations", org.id,
+                                    {"name": org.name, "reason": reason})
 
 
 def recommend(org: Organisation, *, actor: User, decision: str, reason: str) -> Recommendation:

@@ -27,6 +27,7 @@ from marketplace.extensions import db
 from marketplace.households.models import Referral, ReferralStatus
 from marketplace.needs import privacy
 from marketplace.needs.models import Need, NeedKind, NeedStatus
+from marketplace.notifications import service as notices
 from marketplace.organisations.service import OrganisationError, ensure_may_act
 from marketplace.projects.models import (
     LINE_KINDS,
@@ -624,6 +625,8 @@ def confirm_pledge(item: Pledge, *, actor: User) -> None:
                  _l("only a delivered pledge can be confirmed"))
     adjust(item.line_id, confirmed=item.value_fen)
     _record("project.pledge_confirmed", item.project, actor, pledge_id=item.id, value_fen=item.value_fen)
+    notices.notify_organisation(item.organisation_id, "project_pledge_confirmed", "projects", item.project_id,
+                                {"title": item.project.title})
     check_covered(item.project, actor)
 
 

@@ -63,6 +63,18 @@ def _emails(now: datetime) -> dict[str, Any]:
     return {"sent": send_pending(now)}
 
 
+def _digests(now: datetime) -> dict[str, Any]:
+    from marketplace.notifications.mail import send_digests
+
+    return {"sent": send_digests(now)}
+
+
+def _due_soon(now: datetime) -> dict[str, Any]:
+    from marketplace.needs.reminders import remind_due_soon
+
+    return remind_due_soon(now)
+
+
 def _dashboard(now: datetime) -> dict[str, Any]:
     from marketplace.dashboard.compute import compute_all
 
@@ -88,6 +100,9 @@ def registry(scale: float = 1.0) -> list[Job]:
         Job("expire_vouchers", every(300), _expire_vouchers),
         Job("leaderboards", every(300), _leaderboards),
         Job("emails", every(60), _emails),
+        # Hourly; each sends what is due once (a digest a day after 08:00, a reminder per claim and date).
+        Job("digests", every(3600), _digests),
+        Job("due_soon", every(3600), _due_soon),
         Job("dashboard", every(300), _dashboard),
         Job("inspection_sampling", every(7 * 86400), _inspection_sampling),
     ]

@@ -82,6 +82,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "api_admin.revoke": ("GET", ADMIN),  # the confirmation; its POST revokes
     "notifications.inbox": ("GET", SIGNED_IN),
     "notifications.mark_read": ("POST", SIGNED_IN),
+    "notifications.settings": ("GET", SIGNED_IN),
     "passwords.change": ("GET", SIGNED_IN),
     "passwords.forgot": ("GET", EVERYONE),
     "passwords.reset": ("GET", EVERYONE),

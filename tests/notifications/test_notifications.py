@@ -28,8 +28,8 @@ def test_bell_counts_unread_and_marking_read_clears_it(app):
     member = app.test_client()
     sign_in(member, need.claimed_by.members[0])
     page = member.get("/notifications/").get_data(as_text=True)
-    assert 'class="count">1<' in page and f"/needs/{need.id}" in page
-    note = db.session.scalar(db.select(Notification))
+    assert 'class="count">2<' in page and f"/needs/{need.id}" in page  # approved, then the red light
+    note = db.session.scalar(db.select(Notification).where(Notification.kind == "need_red"))
     other = app.test_client()
     sign_in(other, make_user(Role.STAFF, region="440106"))
     other.post("/notifications/read", data={"id": str(note.id)})  # not theirs: nothing happens
@@ -38,6 +38,8 @@ def test_bell_counts_unread_and_marking_read_clears_it(app):
     member.post("/notifications/read", data={"id": str(note.id)})
     db.session.refresh(note)
     assert note.read_at is not None
+    assert 'class="count">1<' in member.get("/notifications/").get_data(as_text=True)
+    member.post("/notifications/read")  # all of them
     assert 'class="count">0<' in member.get("/notifications/").get_data(as_text=True)
 
 
@@ -72,8 +74,8 @@ def test_email_copies_are_sent_once_when_smtp_is_configured(app, smtp_server):
     try:
         sent = mail.send_pending(now)
         db.session.commit()
-        assert sent == 2 and len(received) == 2
-        assert mail.send_pending(now) == 0 and len(received) == 2
+        assert sent == 3 and len(received) == 3  # the member: approved and red; the staff: the digest
+        assert mail.send_pending(now) == 0 and len(received) == 3
         assert {m["To"] for m in received} >= {need.claimed_by.members[0].email}
     finally:
         app.config.update(MAIL_SERVER="")
