@@ -131,10 +131,13 @@ HAN = re.compile(r"[\u3400-\u9fff]+")
 
 
 def _data_corpus() -> str:
-    """Every text value in the database: what a page shows as data, not as its own words."""
+    """Every text value in the database, and the operator's office from the deployment settings:
+    what a page shows as data, not as its own words."""
     import sqlalchemy as sa
+    from flask import current_app
 
-    pieces = []
+    pieces = [str(current_app.config.get(key) or "") for key in
+              ("OFFICE_NAME", "OFFICE_ADDRESS", "OFFICE_EMAIL", "OFFICE_PHONE", "ICP_NUMBER")]
     for table in db.metadata.sorted_tables:
         for column in table.columns:
             if isinstance(column.type, sa.String):
