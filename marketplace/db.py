@@ -184,3 +184,11 @@ def render_migration_item(type_: str, obj: object, _autogen_context: object) -> 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def json_object(session: Any, **values: Any) -> Any:
+    """A JSON object built in SQL from columns; the two databases spell the function differently."""
+    pairs = [part for key, value in values.items() for part in (sa.literal(key), value)]
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.json_build_object(*pairs, type_=sa.JSON)
+    return sa.func.json_object(*pairs, type_=sa.JSON)

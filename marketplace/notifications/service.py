@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace import clock
 from marketplace.accounts.models import Role, User
+from marketplace.db import json_object
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.notifications import kinds
@@ -39,10 +40,7 @@ def _kind(code: str) -> kinds.Kind:
 
 def json_params(**values: Any) -> Any:
     """A JSON object built in SQL from columns, for params that differ row by row (`notify_from`)."""
-    pairs = [part for key, value in values.items() for part in (sa.literal(key), value)]
-    if db.session.get_bind().dialect.name == "postgresql":
-        return sa.func.json_build_object(*pairs, type_=sa.JSON)
-    return sa.func.json_object(*pairs, type_=sa.JSON)
+    return json_object(db.session, **values)
 
 
 def notify_from(code: str, recipients: sa.Select, *, object_type: str = "", object_id: int | None = None,
