@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from marketplace import listing, money
 from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
 from marketplace.donations import points as _points  # noqa: F401  (registers the leaderboard sources)
@@ -17,9 +20,11 @@ from marketplace.donations import service
 from marketplace.donations.forms import GiveForm
 from marketplace.donations.models import STATUS_LABELS, Donation, DonationStatus
 from marketplace.extensions import csrf, db
+from marketplace.listing import Column, sorted_by
 from marketplace.paging import paginate
 from marketplace.projects.models import Project
 from marketplace.projects.views import fen
+from marketplace.regions import service as regions
 from marketplace.regions.models import Region
 from marketplace.unit_of_work import follow_up, refusal
 from marketplace.web import CSP
@@ -131,16 +136,55 @@ def webhook() -> tuple[str, int]:
     return outcome, 200
 
 
+DONATION_COLUMNS = (
+    Column("when", _l("When"), Donation.created_at, lambda d: d.created_at),
+    Column("for", _l("For"), None, lambda d: d.project.title if d.project else d.district.name),
+    Column("district", _l("District"), Donation.district_code, lambda d: d.district.name),
+    Column("amount", _l("Amount"), Donation.amount_fen, lambda d: money.show(d.amount_fen)),
+    Column("fund", _l("General fund"), Donation.general_fund_fen, lambda d: money.show(d.general_fund_fen)),
+    Column("donor", _l("Donor"), None, lambda d: d.public_name),
+    Column("status", _l("Status"), Donation.status, lambda d: d.status_label),
+    Column("paid", _l("Paid"), Donation.succeeded_at, lambda d: d.succeeded_at),
+    Column("refunded", _l("Refunded"), Donation.refunded_at, lambda d: d.refunded_at),
+)
+
+
+def _donations() -> tuple[sa.Select, dict[str, Any]]:
+    """Donations the filters choose (status, district, a project title or a shown donor name); by
+    default the newest first. A donor who gave anonymously is not found by name."""
+    status = request.args.get("status", "")
+    district = request.args.get("district", "")[:12]
+    q = request.args.get("q", "").strip()[:60]
+    query = sa.select(Donation).outerjoin(Donation.project)
+    if status in STATUS_LABELS:
+        query = query.where(Donation.status == status)
+    districts = [(r.code, r.name) for r in regions.districts()]
+    if district in dict(districts):
+        query = query.where(Donation.district_code == district)
+    if q:
+        shown_name = sa.and_(Donation.show_name.is_(True), Donation.donor_name.contains(q, autoescape=True))
+        query = query.where(sa.or_(Project.title.contains(q, autoescape=True), shown_name))
+    query, sorting = sorted_by(query, DONATION_COLUMNS, "-when", Donation.id)
+    return query, {"status": status, "district": district, "districts": districts, "q": q, "sorting": sorting}
+
+
 @bp.route("/admin/donations")
 @roles_required(Role.ADMIN)
 def admin_list() -> str:
     """Every donation, newest first, with refund buttons."""
-    status = request.args.get("status", "")
-    query = sa.select(Donation).order_by(Donation.id.desc())
-    if status in STATUS_LABELS:
-        query = query.where(Donation.status == status)
+    query, filters = _donations()
     page = paginate(query, per_page=50)
-    return render_template("donations/admin_list.html", page=page, status=status, labels=STATUS_LABELS)
+    return render_template("donations/admin_list.html", page=page, labels=STATUS_LABELS, columns=DONATION_COLUMNS,
+                           **filters)
+
+
+@bp.route("/admin/donations/export.<fmt>")
+@roles_required(Role.ADMIN)
+def admin_export(fmt: str) -> Response:
+    """The filtered donations as CSV or XLSX, in the page's order (no email addresses)."""
+    query, _filters = _donations()
+    return listing.export(query, DONATION_COLUMNS, fmt, "donations",
+                          back=url_for("donations.admin_list", **request.args))
 
 
 @bp.route("/admin/donations/<int:donation_id>/refund", methods=["POST"])

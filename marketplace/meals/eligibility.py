@@ -53,6 +53,30 @@ def visible_query(actor: User) -> sa.Select:
     return query.where(sa.false())
 
 
+CODE_STATES = {"unused": _l("not used yet"), "in_use": _l("in use"), "expired": _l("expired"),
+               "revoked": _l("revoked")}
+
+
+def code_state(row: EligibilityCode, today: date) -> str:
+    """Where a code stands (a key of CODE_STATES): revoked before expired before in use."""
+    if row.revoked_at:
+        return "revoked"
+    if row.expires_on < today:
+        return "expired"
+    return "in_use" if row.first_used_at else "unused"
+
+
+def in_state(state: str, today: date) -> Any:
+    """The SQL condition of `code_state(row, today) == state`, for the list's filter."""
+    live = sa.and_(EligibilityCode.revoked_at.is_(None), EligibilityCode.expires_on >= today)
+    return {
+        "revoked": EligibilityCode.revoked_at.is_not(None),
+        "expired": sa.and_(EligibilityCode.revoked_at.is_(None), EligibilityCode.expires_on < today),
+        "in_use": sa.and_(live, EligibilityCode.first_used_at.is_not(None)),
+        "unused": sa.and_(live, EligibilityCode.first_used_at.is_(None)),
+    }[state]
+
+
 def can_manage(actor: User, row: EligibilityCode) -> bool:
     """Whether the actor may revoke this code."""
     return db.session.scalar(

@@ -28,7 +28,7 @@ from marketplace.needs.models import NEED_STATUS_LABELS, Need
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.paging import paginate
 from marketplace.regions import offices
-from marketplace.regions.models import STREET, Region
+from marketplace.regions.service import streets_within
 from marketplace.search import text
 from marketplace.taxonomy import LIGHTS
 from marketplace.unit_of_work import refusal
@@ -68,7 +68,7 @@ def _needs() -> tuple[sa.Select, dict[str, Any]]:
         query = query.where(Need.status == status)
     if request.args.get("light") in LIGHTS:
         query = query.where(Need.light == request.args["light"])
-    streets = _streets()
+    streets = streets_within(current_user.region_code)
     if street in dict(streets):
         query = query.where(Need.street_code == street)
     if category in taxonomy.NEED_CATEGORIES:
@@ -84,15 +84,6 @@ def _needs() -> tuple[sa.Select, dict[str, Any]]:
         query, sorting = sorted_by(query, NEED_COLUMNS, "changed", Need.id)
     return query, {"status": status, "street": street, "category": category, "q": q, "query": searched,
                    "sorting": sorting or Sorting("", False), "streets": streets}
-
-
-def _streets() -> list[tuple[str, str]]:
-    """The streets a staff member may filter by: those of their region."""
-    scope = current_user.region_code
-    query = sa.select(Region.code, Region.name).where(Region.level == STREET).order_by(Region.code)
-    if scope:
-        query = query.where(sa.or_(Region.code == scope, Region.parent_code == scope))
-    return [(code, name) for code, name in db.session.execute(query)]
 
 
 @bp.route("/")

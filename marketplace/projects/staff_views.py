@@ -12,13 +12,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from marketplace import storage
+from marketplace import listing, money, storage, taxonomy
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.accounts.scope import guard, region_filter
 from marketplace.audit import service as audit
 from marketplace.extensions import db
 from marketplace.households.models import Referral, ReferralStatus
+from marketplace.listing import Column, sorted_by
+from marketplace.needs.browse import search_match
 from marketplace.paging import paginate
 from marketplace.projects import service
 from marketplace.projects.forms import (
@@ -41,6 +43,8 @@ from marketplace.projects.models import (
     ProjectPhoto,
 )
 from marketplace.projects.views import fen
+from marketplace.regions.service import streets_within
+from marketplace.search import text
 from marketplace.settings import service as settings
 from marketplace.unit_of_work import refusal
 
@@ -58,19 +62,67 @@ def _photos(field: Any) -> list[storage.Stored]:
     return [storage.store_photo(f.read()) for f in (field.data or []) if f and f.filename]
 
 
+def _line_sum(column: Any) -> Any:
+    """A project's plan lines summed in SQL, so the list sorts by it without loading the lines."""
+    return (sa.select(sa.func.coalesce(sa.func.sum(column), 0)).where(PlanLine.project_id == Project.id)
+            .correlate(Project).scalar_subquery())
+
+
+PROJECT_COLUMNS = (
+    Column("project", _l("Project"), Project.id, lambda p: p.title),
+    Column("where", _l("Where"), Project.street_code, lambda p: p.place),
+    Column("milestone", _l("Milestone"), Project.milestone, lambda p: p.milestone_label),
+    Column("light", _l("Light"), Project.light, lambda p: taxonomy.LIGHT_LABELS.get(p.light or "", "")),
+    Column("total", _l("Plan total"), _line_sum(PlanLine.amount_fen), lambda p: money.show(p.total_fen)),
+    Column("covered", _l("Covered"), _line_sum(PlanLine.confirmed_fen), lambda p: money.show(p.confirmed_fen)),
+    Column("changed", _l("Last change"), Project.updated_at, lambda p: p.updated_at),
+)
+
+
+def _projects() -> tuple[sa.Select, dict[str, Any]]:
+    """The region's projects the filters choose (milestone, street, light, words of the title or
+    story), in the order a column asks for; by default the latest change first."""
+    milestone = request.args.get("milestone", "")
+    street = request.args.get("street", "")[:12]
+    light = request.args.get("light", "")
+    q = request.args.get("q", "").strip()[:60]
+    query = sa.select(Project).where(region_filter(current_user, Project.district_code, Project.street_code))
+    if milestone in MILESTONE_LABELS:
+        query = query.where(Project.milestone == milestone)
+    streets = streets_within(current_user.region_code)
+    if street in dict(streets):
+        query = query.where(Project.street_code == street)
+    if light in taxonomy.LIGHTS:
+        query = query.where(Project.light == light)
+    searched = text.parse(q)
+    if searched:  # a project is found by the words of its public need (the same index as the needs lists)
+        query = query.where(Project.need_id.in_(search_match(searched).keys))
+    query, sorting = sorted_by(query, PROJECT_COLUMNS, "-changed", Project.id)
+    return query, {"milestone": milestone, "street": street, "light": light, "q": q, "query": searched,
+                   "sorting": sorting, "streets": streets}
+
+
 @bp.route("/")
 @roles_required(*STAFF)
 def project_list() -> str:
     """Projects of the region, with their light, and renovation needs waiting for a project."""
-    query = sa.select(Project).where(region_filter(current_user, Project.district_code, Project.street_code))
-    if request.args.get("milestone") in MILESTONE_LABELS:
-        query = query.where(Project.milestone == request.args["milestone"])
-    page = paginate(query.order_by(Project.updated_at.desc(), Project.id), per_page=30)
+    query, filters = _projects()
+    page = paginate(query, per_page=30)
     waiting = db.session.scalars(
         sa.select(Referral).where(Referral.need_kind == "renovation", Referral.status == ReferralStatus.RECEIVED,
                                   region_filter(current_user, Referral.district_code, None))
         .order_by(Referral.id).limit(50))
-    return render_template("projects/staff_list.html", page=page, waiting=list(waiting), labels=MILESTONE_LABELS)
+    return render_template("projects/staff_list.html", page=page, waiting=list(waiting), labels=MILESTONE_LABELS,
+                           columns=PROJECT_COLUMNS, **filters)
+
+
+@bp.route("/export.<fmt>")
+@roles_required(*STAFF)
+def project_export(fmt: str) -> Response:
+    """The filtered projects as CSV or XLSX, in the page's order (public fields only)."""
+    query, _filters = _projects()
+    return listing.export(query, PROJECT_COLUMNS, fmt, "projects",
+                          back=url_for("staff_projects.project_list", **request.args))
 
 
 @bp.route("/new/<int:referral_id>", methods=["GET", "POST"])

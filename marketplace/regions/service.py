@@ -77,6 +77,15 @@ def districts() -> list[Region]:
     return list(db.session.scalars(sa.select(Region).where(Region.level == DISTRICT).order_by(Region.code)))
 
 
+def streets_within(scope_code: str | None) -> list[tuple[str, str]]:
+    """(code, name) of the streets a scope covers: a district's streets, the street itself, or all
+    streets for no scope (a city-wide account) — the choices of a list's street filter."""
+    query = sa.select(Region.code, Region.name).where(Region.level == STREET).order_by(Region.code)
+    if scope_code:
+        query = query.where(sa.or_(Region.code == scope_code, Region.parent_code == scope_code))
+    return [(code, name) for code, name in db.session.execute(query)]
+
+
 def region_codes_within(code: str) -> list[str]:
     """The region itself and, for a district, all its streets."""
     return [code, *db.session.scalars(sa.select(Region.code).where(Region.parent_code == code))]

@@ -99,6 +99,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "projects.pledge_withdraw": ("POST", {Role.ORG_MEMBER, Role.STAFF, Role.ADMIN}),
     "projects.photo": ("GET", EVERYONE),  # public photos for anyone; private ones answer 404 (visibility.py)
     "staff_projects.project_list": ("GET", STAFF),
+    "staff_projects.project_export": ("GET", STAFF),
     "staff_projects.new": ("GET", STAFF),
     "staff_projects.detail": ("GET", STAFF),
     "staff_projects.act": ("POST", STAFF),
@@ -116,6 +117,7 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "donations.thanks": ("GET", EVERYONE),
     "donations.webhook": ("POST", EVERYONE),
     "donations.admin_list": ("GET", ADMIN),
+    "donations.admin_export": ("GET", ADMIN),
     "donations.refund": ("POST", ADMIN),
     "meals.outlet_list": ("GET", EVERYONE),
     "meals.book": ("GET", EVERYONE),
@@ -134,8 +136,10 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "company_meals.pledge_new": ("GET", {Role.ORG_MEMBER}),
     "company_meals.pledge_withdraw": ("POST", {Role.ORG_MEMBER}),
     "staff_meals.pledge_list": ("GET", STAFF),
+    "staff_meals.pledge_export": ("GET", STAFF),
     "staff_meals.pledge_review": ("GET", STAFF),
     "meal_codes.code_list": ("GET", STAFF | {Role.ORG_MEMBER}),
+    "meal_codes.code_export": ("GET", STAFF | {Role.ORG_MEMBER}),
     "meal_codes.code_revoke": ("POST", STAFF | {Role.ORG_MEMBER}),
     # The second factor. Its pages are `public` for a sign-in held half-way (tests/accounts/
     # test_second_factor.py); without one, the code step sends anonymous visitors to /login and

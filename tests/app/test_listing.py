@@ -120,3 +120,86 @@ def test_the_referrals_list_filters_by_category_sorts_and_exports(as_role):
     rows = list(csv.reader(io.StringIO(staff.get("/staff/referrals/export.csv?category=daily_living")
                                        .get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 3 and all("GZ-YX-" in r[1] for r in rows[1:])
+
+
+def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def test_the_projects_list_filters_searches_sorts_by_plan_total_and_exports(as_role):
+    from tests.projects.support import make_project
+
+    staff = as_role(Role.STAFF, region="440104")
+    small = make_project("plan_approved", lines=(1_000_000,), staff=staff.user)
+    big = make_project("plan_approved", lines=(3_000_000, 2_000_000), staff=staff.user)
+    surveyed = make_project("surveyed", lines=(), staff=staff.user)
+    page = staff.get("/staff/projects/?sort=-total").get_data(as_text=True)
+    ids = re.findall(r'<a href="/staff/projects/(\d+)">', page)
+    assert ids[:2] == [str(big.id), str(small.id)]  # the biggest plan first, summed in SQL
+    milestone = staff.get("/staff/projects/?milestone=surveyed").get_data(as_text=True)
+    assert re.findall(r'<a href="/staff/projects/(\d+)">', milestone) == [str(surveyed.id)]
+    assert 'name="q"' in page and "<mark>" in staff.get("/staff/projects/?q=漏水").get_data(as_text=True)
+    rows = _csv(staff.get("/staff/projects/export.csv?sort=total"))
+    assert rows[0][0] == "项目" and [r[4] for r in rows[1:]] == ["¥0.00", "¥10,000.00", "¥50,000.00"]
+    assert small.household.head_name not in "".join(map(str, rows))
+    assert as_role(Role.STAFF, region="440106").get("/staff/projects/export.csv").get_data(as_text=True).count("\n") == 1
+
+
+def test_the_meal_pledges_list_searches_by_company_sorts_and_exports(as_role):
+    from marketplace import clock
+    from marketplace.meals import pledges
+    from tests.meals.support import make_company, make_outlet
+
+    today = clock.today()
+    for name, meals in (("甲餐饮公司", 30), ("乙餐饮公司", 10)):
+        outlet = make_outlet(make_company(name=name), name=f"{name}一店")
+        pledges.create_pledge(outlet, actor=outlet.organisation.members[0], meals_per_day=meals, starts_on=today,
+                              ends_on=today, weekdays=127, today=today)
+    from marketplace.extensions import db
+
+    db.session.commit()
+    staff = as_role(Role.STAFF, region="440104")
+    page = staff.get("/staff/meals/pledges?sort=-meals").get_data(as_text=True)
+    assert page.index("甲餐饮公司") < page.index("乙餐饮公司") and 'aria-sort="descending"' in page
+    only = staff.get("/staff/meals/pledges?q=乙餐饮").get_data(as_text=True)
+    assert "乙餐饮公司" in only and "甲餐饮公司" not in only
+    rows = _csv(staff.get("/staff/meals/pledges/export.csv?sort=meals"))
+    assert [r[0] for r in rows[1:]] == ["乙餐饮公司", "甲餐饮公司"] and rows[1][3] == "10"
+    assert rows[1][7] == "待审核"  # the status in the reader's words
+
+
+def test_the_meal_codes_list_filters_by_state_and_exports(as_role):
+    from marketplace import clock
+    from marketplace.extensions import db
+    from marketplace.meals import eligibility
+
+    staff = as_role(Role.STAFF, region="440104")
+    kept, _code = eligibility.issue_code(actor=staff.user, note="给张姨的额外餐", valid_days=30, today=clock.today())
+    revoked, _code = eligibility.issue_code(actor=staff.user, note="已撤销的码", valid_days=30, today=clock.today())
+    eligibility.revoke_code(revoked, actor=staff.user, now=clock.now())
+    db.session.commit()
+    page = staff.get("/meal-codes/?state=revoked").get_data(as_text=True)
+    assert "已撤销的码" in page and "给张姨的额外餐" not in page
+    rows = _csv(staff.get("/meal-codes/export.csv?sort=no"))
+    assert [r[0] for r in rows[1:]] == [str(kept.id), str(revoked.id)]
+    assert rows[1][5] == "未使用" and rows[2][5] == "已作废"
+
+
+def test_the_donations_list_filters_searches_shown_names_and_exports(as_role):
+    from marketplace.donations.models import Donation
+    from marketplace.extensions import db
+
+    for n, (name, shown, status, fen) in enumerate((("王先生", True, "succeeded", 50_000), ("李女士", False, "succeeded", 20_000),
+                                                    ("赵先生", True, "failed", 10_000))):
+        db.session.add(Donation(token=f"t{n}", district_code="440104", amount_fen=fen, general_fund_fen=fen,
+                                status=status, donor_name=name, show_name=shown, email=f"d{n}@example.org"))
+    db.session.commit()
+    admin = as_role(Role.ADMIN)
+    found = admin.get("/admin/donations?q=王").get_data(as_text=True)
+    assert "王先生" in found and "¥500.00" in found
+    hidden = admin.get("/admin/donations?q=李女士").get_data(as_text=True)
+    assert "¥200.00" not in hidden  # an anonymous gift is not found by the name it hid
+    rows = _csv(admin.get("/admin/donations/export.csv?status=succeeded&sort=-amount"))
+    assert [r[3] for r in rows[1:]] == ["¥500.00", "¥200.00"] and rows[2][5] == "匿名捐赠人"
+    assert "d0@example.org" not in "".join(",".join(r) for r in rows)
