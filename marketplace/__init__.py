@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.households.import_views import bp as referral_import
     from marketplace.households.views import bp as referrals
     from marketplace.leaderboards.views import bp as leaderboards
+    from marketplace.leads.views import bp as leads
     from marketplace.main.views import bp as main
     from marketplace.meals.cli import bp as meals_cli
     from marketplace.meals.company_views import bp as company_meals
@@ -112,12 +113,15 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.settings.views import bp as settings
     from marketplace.staff.cli import bp as privacy_cli
     from marketplace.staff.views import bp as staff
+    from marketplace.transfers.cli import bp as transfers_cli
+    from marketplace.transfers.views import bp as transfers
 
     blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, referral_import, staff_needs,
                   needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli,
                   region_admin)
     blueprints += (projects, staff_projects, donations, privacy_cli)
     blueprints += (second_factor,)
+    blueprints += (transfers, transfers_cli, leads)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     blueprints += (passwords,)
     for blueprint in blueprints:

@@ -14,6 +14,7 @@ from marketplace.dashboard.models import RegionStats  # noqa: F401
 from marketplace.donations.models import Donation, DonationAllocation, StripeEvent  # noqa: F401
 from marketplace.households.models import Household, Referral, ReferralSearch  # noqa: F401
 from marketplace.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot  # noqa: F401
+from marketplace.leads.models import Lead  # noqa: F401
 from marketplace.lights.models import LightChange  # noqa: F401
 from marketplace.meals.models import EligibilityCode, MealDay, MealPledge, Outlet, Voucher  # noqa: F401
 from marketplace.needs.models import Claim, Evidence, Need, NeedSearch  # noqa: F401
@@ -32,3 +33,4 @@ from marketplace.projects.models import (  # noqa: F401
 from marketplace.regions.models import Region  # noqa: F401
 from marketplace.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from marketplace.settings.models import Setting  # noqa: F401
+from marketplace.transfers.models import Department, Transfer  # noqa: F401

@@ -27,6 +27,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.donations.models import STATUS_LABELS as DONATION_STATUS_LABELS
 from marketplace.extensions import db
 from marketplace.households.models import REFERRAL_STATUS_LABELS
+from marketplace.leads.models import CLOSE_REASON_LABELS, LEAD_STATUS_LABELS, REPORTER_KIND_LABELS
 from marketplace.meals.models import PLEDGE_STATUS_LABELS as MEAL_PLEDGE_STATUS_LABELS
 from marketplace.meals.models import WEEKDAY_LABELS
 from marketplace.needs.models import EVIDENCE_KIND_LABELS, NEED_STATUS_LABELS
@@ -36,6 +37,7 @@ from marketplace.paging import MAX_ID
 from marketplace.projects.models import MILESTONE_LABELS, PLEDGE_KINDS
 from marketplace.regions.models import Region
 from marketplace.settings.service import DEFINITIONS as SETTINGS
+from marketplace.transfers.models import TRANSFER_OUTCOME_LABELS, TRANSFER_STATUS_LABELS
 
 # (action or object type, field) → the labels of the codes that field holds, from the models
 STATES: dict[tuple[str, str], Mapping[str, Any]] = {
@@ -50,6 +52,11 @@ STATES: dict[tuple[str, str], Mapping[str, Any]] = {
     ("meal_pledges", "status"): MEAL_PLEDGE_STATUS_LABELS,
     ("donations", "status"): DONATION_STATUS_LABELS,
     ("users", "role"): ROLE_LABELS,
+    ("transfers", "status"): TRANSFER_STATUS_LABELS,
+    ("transfers", "outcome"): TRANSFER_OUTCOME_LABELS,
+    ("leads", "status"): LEAD_STATUS_LABELS,
+    ("leads", "reporter_kind"): REPORTER_KIND_LABELS,
+    ("lead.close", "reason"): CLOSE_REASON_LABELS,
 }
 UNITS = {"days": lambda n: ngettext("%(num)d day", "%(num)d days", n),
          "meals": lambda n: ngettext("%(num)d meal", "%(num)d meals", n)}

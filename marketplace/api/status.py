@@ -17,6 +17,7 @@ from marketplace import clock
 from marketplace.households.contract import N_, NEED_KINDS
 from marketplace.households.models import Referral, ReferralStatus
 from marketplace.needs.models import Need, NeedStatus
+from marketplace.transfers import service as transfers
 
 # How far a need has come, least advanced first; a referral stands where its slowest need stands.
 PROGRESS: dict[str, tuple[int, str]] = {
@@ -35,6 +36,15 @@ Day = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
 Moment = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
+class TransferOut(TypedDict):
+    __doc__ = N_("The need's transfer to a government department.")
+
+    department: str
+    status: Literal["requested", "answered", "overdue"]
+    due: Day
+    answer: str | None
+
+
 class NeedStatusOut(TypedDict):
     __doc__ = N_("One need of the referral.")
 
@@ -47,6 +57,7 @@ class NeedStatusOut(TypedDict):
     closed_at: Moment | None
     rating: Annotated[int, Field(ge=1, le=5)] | None
     feedback: str | None
+    transfer: Annotated[TransferOut | None, Field(description=N_("Null unless the need was transferred."))]
 
 
 class ReferralStatusOut(TypedDict):
@@ -87,6 +98,15 @@ def worst_light(needs: list[Need]) -> str | None:
     return max(lights, key=LIGHT_ORDER.__getitem__) if lights else None
 
 
+def transfer_object(need: Need) -> TransferOut | None:
+    """The need's latest transfer as the contract shows it (the department's public name, no note)."""
+    latest = transfers.latest_transfer(need)
+    if latest is None:
+        return None
+    return TransferOut(department=latest.department.name, status=transfers.status_of(latest, clock.today()),
+                       due=latest.due_on.isoformat(), answer=latest.answer or None)
+
+
 def need_object(need: Need) -> NeedStatusOut:
     """One need as the source sees it: no household data, the helper's public name only."""
     return NeedStatusOut(
@@ -99,6 +119,7 @@ def need_object(need: Need) -> NeedStatusOut:
         closed_at=rfc3339(need.closed_at),
         rating=need.rating,
         feedback=need.feedback or None,
+        transfer=transfer_object(need),
     )
 
 

@@ -152,6 +152,30 @@ def _projects(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> No
     _apply(result, "project", Project)
 
 
+def _transfers(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> None:
+    """Open transfers to departments: one scan of the open ones, then an UPDATE of those that changed."""
+    from marketplace.settings import service as settings
+    from marketplace.transfers.models import OPEN_TRANSFER, Transfer
+
+    yellow_until = t.today + timedelta(days=settings.get("light_transfer_yellow_days"))
+    new = rules.transfer_light(t.today, yellow_until)
+    scanned = sa.select(Transfer).where(sa.or_(Transfer.status.in_(OPEN_TRANSFER), Transfer.light.is_not(None)))
+    result.extra["transfers"] = _stage(result, "transfer", scanned, Transfer.id, Transfer.light, new, now)
+    _apply(result, "transfer", Transfer)
+
+
+def _leads(result: RecomputeResult, now: datetime) -> None:
+    """Untriaged community leads: yellow, then red, after the settings' days."""
+    from marketplace.leads.models import Lead, LeadStatus
+    from marketplace.settings import service as settings
+
+    new = rules.lead_light(now - timedelta(days=settings.get("light_lead_yellow_days")),
+                           now - timedelta(days=settings.get("light_lead_red_days")))
+    scanned = sa.select(Lead).where(sa.or_(Lead.status == LeadStatus.NEW, Lead.light.is_not(None)))
+    result.extra["leads"] = _stage(result, "lead", scanned, Lead.id, Lead.light, new, now)
+    _apply(result, "lead", Lead)
+
+
 def recompute(now: datetime, *, full: bool = False) -> RecomputeResult:
     """Bring every light up to date for `now`; idempotent (a second run changes nothing).
 
@@ -165,6 +189,8 @@ def recompute(now: datetime, *, full: bool = False) -> RecomputeResult:
     _households(result, t, now)
     _organisations(result, now)
     _projects(result, t, now)
+    _transfers(result, t, now)
+    _leads(result, now)
     result.notified = notify.notify_new_reds(result.batch, result.key, now)
     return result
 

@@ -131,3 +131,29 @@ def project_light(today: date, yellow_until: date) -> sa.ColumnElement:
         (next_due <= yellow_until, "yellow"),
         else_="green",
     )
+
+
+def transfer_light(today: date, yellow_until: date) -> sa.ColumnElement:
+    """A transfer to a department: red once its answer is overdue, yellow when due by `yellow_until`,
+    green while waiting, none once answered."""
+    from marketplace.transfers.models import Transfer, TransferStatus
+
+    return sa.case(
+        (Transfer.status == TransferStatus.OVERDUE, "red"),
+        (Transfer.status != TransferStatus.REQUESTED, sa.null()),
+        (Transfer.due_on < today, "red"),
+        (Transfer.due_on <= yellow_until, "yellow"),
+        else_="green",
+    )
+
+
+def lead_light(yellow_before: datetime, red_before: datetime) -> sa.ColumnElement:
+    """A community lead nobody has triaged: yellow, then red, after the set times; none once triaged."""
+    from marketplace.leads.models import Lead, LeadStatus
+
+    return sa.case(
+        (Lead.status != LeadStatus.NEW, sa.null()),
+        (Lead.created_at <= red_before, "red"),
+        (Lead.created_at <= yellow_before, "yellow"),
+        else_="green",
+    )

@@ -97,6 +97,8 @@ class Need(RegionScoped, db.Model):
     feedback: Mapped[str] = mapped_column(sa.Text, default="")
     last_reason: Mapped[str] = mapped_column(sa.Text, default="")
     light: Mapped[str | None] = mapped_column(sa.String(6), default=None)
+    # With a government department (transfers/): held as a draft, out of the public pool, until it answers.
+    transfer_open: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)

@@ -71,6 +71,10 @@ class NeedAction(StrEnum):
     ISSUE_CODE = "issue_code"
     EDIT = "edit"  # the public title and story, whenever they are shown (a leak found later is fixed)
     EXPIRE = "expire"  # the scheduler's, never a person's
+    # Taken through transfers/service.py, which checks who and offers them on its own pages.
+    TRANSFER = "transfer"  # handed to a government department: back to a held draft
+    TRANSFER_TAKEN = "transfer_taken"  # the department took it over: the need ends here
+    TRANSFER_RETURNED = "transfer_returned"  # the department sent it back: a draft staff may publish
 
 
 _S = NeedStatus
@@ -88,6 +92,9 @@ MOVES: state.Moves[NeedAction, NeedStatus] = state.Moves(Need.status, {
     NeedAction.ISSUE_CODE: (OPEN_STATUSES, None),
     NeedAction.EDIT: ((_S.DRAFT, _S.PUBLISHED, _S.CLAIMED, _S.DELIVERED, _S.CLOSED, _S.EXPIRED), None),
     NeedAction.EXPIRE: ((_S.PUBLISHED,), _S.EXPIRED),
+    NeedAction.TRANSFER: ((_S.DRAFT, _S.PUBLISHED, _S.EXPIRED), _S.DRAFT),
+    NeedAction.TRANSFER_TAKEN: ((_S.DRAFT,), _S.CANCELLED),
+    NeedAction.TRANSFER_RETURNED: ((_S.DRAFT,), None),
 })
 
 # Who may take each action: staff of the need's region, the claiming organisation's members, or
@@ -134,6 +141,8 @@ def _has_proof(need: Need) -> bool:
 
 def _not_ready(action: NeedAction, need: Need) -> Any:
     """What about the need itself stops the action now: the refusal's message, or None."""
+    if need.transfer_open and action in (NeedAction.PUBLISH, NeedAction.CANCEL):
+        return _l("this need is with a government department: record its answer first")
     if action == NeedAction.PUBLISH:
         if need.kind == NeedKind.WISH and need.value_fen > settings.get("wish_cap_fen"):
             return _l("this micro-wish is worth more than the current cap")
@@ -415,3 +424,41 @@ def expire_overdue(today: date) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+def hand_to_department(need: Need, *, actor: User, department: str) -> None:
+    """Draft, published or expired → a held draft while a department has it (out of the public pool).
+
+    The conditional UPDATE also requires no transfer open: of two staff transferring at once, one wins.
+    """
+    if not covers(actor, need):
+        raise PermissionError("outside your region")
+    before = need.status
+    step = MOVES.table[NeedAction.TRANSFER]
+    won = state.move(need, Need.status.in_(step.sources), Need.transfer_open.is_(False),
+                     values={"status": step.target, "transfer_open": True, "updated_at": clock.now()})
+    if not won:
+        raise TransitionError(_l("only a need nobody has claimed, and not already with a department, can be "
+                                 "transferred"))
+    changes.touch(need.referral_id)
+    signals.need_moved.send(need)
+    _record("need.transfer", need, actor, before, department=department)
+
+
+def back_from_department(need: Need, *, actor: User, taken_over: bool, department: str) -> None:
+    """The department answered: taken over (the need ends, cancelled with the department named) or
+    returned (a draft again, which staff may publish or transfer elsewhere)."""
+    if not covers(actor, need):
+        raise PermissionError("outside your region")
+    action = NeedAction.TRANSFER_TAKEN if taken_over else NeedAction.TRANSFER_RETURNED
+    step = MOVES.table[action]
+    values: dict[str, Any] = {"transfer_open": False, "updated_at": clock.now()}
+    if step.target is not None:
+        values |= {"status": step.target, "last_reason": str(_l("taken over by %(department)s",
+                                                                department=department))}
+    won = state.move(need, Need.status.in_(step.sources), Need.transfer_open.is_(True), values=values)
+    if not won:
+        raise TransitionError(_l("this need is not with a department"))
+    changes.touch(need.referral_id)
+    signals.need_moved.send(need)
+    _record("need.transfer_end", need, actor, NeedStatus.DRAFT, department=department, taken_over=taken_over)

@@ -51,6 +51,12 @@ def _expire_vouchers(now: datetime) -> dict[str, Any]:
     return {"expired": expire_vouchers(now)}
 
 
+def _transfers_overdue(now: datetime) -> dict[str, Any]:
+    from marketplace.transfers.service import mark_overdue
+
+    return {"overdue": mark_overdue(now)}
+
+
 def _leaderboards(now: datetime) -> dict[str, Any]:
     from marketplace.leaderboards.publish import publish_due
 
@@ -98,6 +104,7 @@ def registry(scale: float = 1.0) -> list[Job]:
         Job("lights_full", every(3600), _lights_full),
         Job("expire_needs", every(300), _expire_needs),
         Job("expire_vouchers", every(300), _expire_vouchers),
+        Job("transfers_overdue", every(300), _transfers_overdue),
         Job("leaderboards", every(300), _leaderboards),
         Job("emails", every(60), _emails),
         # Hourly; each sends what is due once (a digest a day after 08:00, a reminder per claim and date).

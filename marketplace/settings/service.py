@@ -39,6 +39,12 @@ DEFINITIONS: dict[str, Definition] = {
                                              "days"),
     "light_renovation_yellow_days": Definition(7, 1, 60, _l("Renovation turns yellow this many days before a deadline"),
                                                "days"),
+    # Transfers to departments and community leads (docs/casework.md)
+    "transfer_due_days": Definition(10, 1, 90, _l("Days a department has to answer a transfer"), "days"),
+    "light_transfer_yellow_days": Definition(2, 0, 30, _l("Transfer turns yellow this many days before its answer "
+                                                          "is due"), "days"),
+    "light_lead_yellow_days": Definition(1, 0, 30, _l("Untriaged lead turns yellow after"), "days"),
+    "light_lead_red_days": Definition(3, 1, 60, _l("Untriaged lead turns red after"), "days"),
     # Meals (DESIGN.md §5)
     "meals_free_meals": Definition(3, 0, 100, _l("Free meals per phone number before an eligibility code is needed"),
                                    "meals"),

@@ -21,11 +21,13 @@ from marketplace.accounts.models import User
 from marketplace.accounts.scope import region_filter
 from marketplace.extensions import db
 from marketplace.households.models import Household, Referral, ReferralStatus
+from marketplace.leads.models import Lead, LeadStatus
 from marketplace.meals import pledges as meal_pledges
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.organisations import service as organisations
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.projects.models import Pledge, PledgeStatus, Project
+from marketplace.transfers.models import Transfer, TransferStatus
 
 SHOWN = 5  # items per section
 COUNT_CAP = 1000
@@ -81,6 +83,13 @@ def work_queue(user: User) -> list[Section]:
         .order_by(Referral.referred_at, Referral.id)
     )
     sections = [
+        _section("leads", _l("Leads to triage"),
+                 sa.select(Lead).where(Lead.status == LeadStatus.NEW,
+                                       region_filter(user, Lead.district_code, Lead.street_code))
+                 .order_by(Lead.created_at, Lead.id),
+                 lambda lead: Item(lead.description[:40], lead.place, lead.created_at,
+                                   url_for("leads.lead_detail", lead_id=lead.id)),
+                 url_for("leads.lead_list", status=LeadStatus.NEW)),
         _section("referrals", _l("Referrals to triage"), referrals,
                  lambda r: Item(r.title, r.household.place, r.referred_at,
                                 url_for("referrals.referral_detail", referral_id=r.id)),
@@ -95,6 +104,13 @@ def work_queue(user: User) -> list[Section]:
         _section("red", _l("Red lights"),
                  needs_here.where(Need.light == "red").order_by(Need.published_at, Need.id),
                  lambda n: _need_item(n, n.published_at), url_for("staff_needs.need_list", light="red")),
+        _section("transfers", _l("Transfers overdue"),
+                 sa.select(Transfer).where(Transfer.status == TransferStatus.OVERDUE,
+                                           region_filter(user, Transfer.district_code, Transfer.street_code))
+                 .order_by(Transfer.due_on, Transfer.id),
+                 lambda t: Item(f"{t.department.name} · {t.title}", t.place, t.requested_at,
+                                url_for("transfers.transfer_detail", transfer_id=t.id)),
+                 url_for("transfers.transfer_list", status=TransferStatus.OVERDUE)),
         _section("expired", _l("Needs that expired without a claim"),
                  needs_here.where(Need.status == NeedStatus.EXPIRED).order_by(Need.updated_at, Need.id),
                  lambda n: _need_item(n, n.updated_at), url_for("staff_needs.need_list", status=NeedStatus.EXPIRED)),

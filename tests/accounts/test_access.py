@@ -149,6 +149,23 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "second_factor.manage": ("GET", STAFF),
     "second_factor.disable": ("POST", STAFF),
     "second_factor.reset": ("POST", ADMIN),
+    # Transfers to departments (转办转介) and community leads (主动发现).
+    "transfers.transfer_list": ("GET", STAFF),
+    "transfers.transfer_export": ("GET", STAFF),
+    "transfers.transfer_detail": ("GET", STAFF),
+    "transfers.transfer_answer": ("POST", STAFF),
+    "transfers.transfer_need": ("GET", STAFF),
+    "transfers.transfer_referral": ("GET", STAFF),
+    "transfers.department_list": ("GET", ADMIN),
+    "transfers.department_new": ("GET", ADMIN),
+    "transfers.department_edit": ("GET", ADMIN),
+    "leads.report": ("GET", EVERYONE),
+    "leads.thanks": ("GET", EVERYONE),
+    "leads.lead_list": ("GET", STAFF),
+    "leads.lead_export": ("GET", STAFF),
+    "leads.lead_detail": ("GET", STAFF),
+    "leads.lead_refer": ("GET", STAFF),
+    "leads.lead_close": ("POST", STAFF),
 }
 
 
@@ -204,6 +221,7 @@ def test_matrix(app, role):
               "evidence_id": need.evidence[0].id, "source_id": api_keys.create("matrix-source")[0].source_id,
               "external_id": "GZ-1", "fmt": "csv", "project_id": 1, "pledge_id": 1, "photo_id": 1, "line_id": 1,
               "inspection_id": 1, "request_id": 1, "donation_id": 1, "token": "unknown", "action": "approve",
+              "transfer_id": 1, "department_id": 1, "lead_id": 1,
               **_meal_values()}
     client = app.test_client()
     if role != ANON:

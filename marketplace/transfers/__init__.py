@@ -1,0 +1,1 @@
+"""Transfers of needs and referrals to government departments (转办转介)."""
