@@ -42,7 +42,7 @@ def _init_extensions(app: Flask) -> None:
     from flask_babel import format_datetime, format_timedelta
 
     import marketplace.models  # noqa: F401  (every model registered before migrations run)
-    from marketplace import clock, money, state, unit_of_work
+    from marketplace import clock, money, state, storage, unit_of_work
     from marketplace.accounts import access, throttle
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -64,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
     register_web(app)
     unit_of_work.init_app(app)
     state.init_app(app)
+    storage.init_app(app)
     access.init_app(app)
     live_lights.init_app(app)
     light_reasons.init_app(app)
