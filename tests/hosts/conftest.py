@@ -77,16 +77,16 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (root / "s3.json").write_text(json.dumps(identities))
     (root / "data").mkdir()
     master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = free_ports(8)
-    log = (root / "weed.log").open("wb")
-    process = subprocess.Popen(
-        [weed, "server", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-         f"-master.port={master}", f"-master.port.grpc={master_grpc}", "-master.volumeSizeLimitMB=64",
-         f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=8",
-         "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
-         "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={root / 's3.json'}",
-         "-s3.port.iceberg=0", "-s3.port.lance=0", "-metricsPort=0"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    with (root / "weed.log").open("wb") as log:  # the server keeps its own copy of the handle
+        process = subprocess.Popen(
+            [weed, "server", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+             f"-master.port={master}", f"-master.port.grpc={master_grpc}", "-master.volumeSizeLimitMB=64",
+             f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=8",
+             "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
+             "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={root / 's3.json'}",
+             "-s3.port.iceberg=0", "-s3.port.lance=0", "-metricsPort=0"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     endpoint = f"http://127.0.0.1:{s3}"
     try:
         _wait_for_bucket(endpoint, process, root / "weed.log")
@@ -98,7 +98,6 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        log.close()
 
 
 def _wait_for_bucket(endpoint: str, process: subprocess.Popen, log: Path) -> None:
