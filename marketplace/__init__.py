@@ -86,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as auth
     from marketplace.admin.audit_views import bp as audit
     from marketplace.admin.office_views import bp as region_admin
+    from marketplace.admin.storage_cli import bp as storage_cli
     from marketplace.admin.users_cli import bp as users_cli
     from marketplace.admin.views import bp as admin
     from marketplace.api.views import register as register_api
@@ -121,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (second_factor,)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     blueprints += (passwords,)
+    blueprints += (storage_cli,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)

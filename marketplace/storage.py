@@ -21,6 +21,7 @@ import secrets
 import struct
 import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -66,6 +67,7 @@ class Store(Protocol):
 
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
     def get(self, key: str) -> bytes: ...  # FileNotFoundError when there is none
+    def stored_keys(self) -> Iterator[str]: ...  # every stored file's key
 
 
 class FolderStore:
@@ -84,6 +86,12 @@ class FolderStore:
         if not path.is_file():
             raise FileNotFoundError(key)
         return path.read_bytes()
+
+    def stored_keys(self) -> Iterator[str]:
+        """Every stored file's key (half-written temporary files are not stored files)."""
+        for path in sorted(upload_dir().iterdir()):
+            if KEY_SHAPE.fullmatch(path.name):
+                yield path.name
 
 
 class S3Store:
@@ -137,6 +145,15 @@ class S3Store:
             raise
         with answer["Body"] as body:
             return body.read()
+
+    def stored_keys(self) -> Iterator[str]:
+        """Every stored object's key under the prefix (listed a thousand at a time)."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+        for page in pages:
+            for item in page.get("Contents", []):
+                key = item["Key"][len(self.prefix):]
+                if KEY_SHAPE.fullmatch(key):
+                    yield key
 
 
 def init_app(app: Flask) -> None:
@@ -248,3 +265,52 @@ def read(key: str) -> bytes:
     if not KEY_SHAPE.fullmatch(key or ""):
         raise FileNotFoundError(key)
     return store().get(key)
+
+
+@dataclass(frozen=True)
+class Copied:
+    """What a backup or restore did: files copied, files the target already held."""
+
+    copied: int
+    kept: int
+
+
+def back_up(folder: Path) -> Copied:
+    """Copy every stored file that `folder` does not hold yet into it.
+
+    A stored file never changes (each photo gets a new random key), so a backup into the same
+    folder again copies only what was stored since; each file is written whole under a temporary
+    name first, so an interrupted backup leaves no half file behind under a real key.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = kept = 0
+    for key in store().stored_keys():
+        target = folder / key
+        if target.is_file():
+            kept += 1
+            continue
+        partial = folder / f".{key}.partial"
+        partial.write_bytes(store().get(key))
+        partial.replace(target)
+        copied += 1
+    return Copied(copied, kept)
+
+
+def restore(folder: Path) -> Copied:
+    """Put every file of a backup folder into the store that it does not hold yet.
+
+    Also the way from the folder store to a bucket: back the folder up (or name EVIDENCE_DIR
+    itself), set STORAGE_S3_*, restore. Only files named as we name them are read.
+    """
+    present = set(store().stored_keys())
+    types = {ext: content_type for content_type, ext in FORMATS.values()}
+    copied = kept = 0
+    for path in sorted(folder.iterdir()):
+        if not KEY_SHAPE.fullmatch(path.name):
+            continue
+        if path.name in present:
+            kept += 1
+            continue
+        store().put(path.name, path.read_bytes(), types[path.suffix.lstrip(".")])
+        copied += 1
+    return Copied(copied, kept)

@@ -18,7 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
+from marketplace import storage
 from tests.conftest import require
 
 ACCESS_KEY = "shanlian-test"
@@ -121,3 +123,17 @@ def _wait_for_bucket(endpoint: str, process: subprocess.Popen, log: Path) -> Non
             time.sleep(0.3)
     pytest.fail(f"SeaweedFS did not serve S3 within {START_SECONDS} s ({last}):\n"
                 f"{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture
+def bucket(app: Flask, s3_endpoint: str, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app storing in the test bucket (under a prefix of this test's own); yields the prefix."""
+    prefix = f"t{tmp_path.name[-12:]}/"
+    before = app.extensions[storage.EXTENSION], app.config["EVIDENCE_DIR"]
+    app.config.update(s3_config(s3_endpoint, prefix))
+    app.config["EVIDENCE_DIR"] = str(tmp_path / "local")  # must stay empty: nothing is written here
+    storage.init_app(app)
+    yield prefix
+    for key in list(s3_config(s3_endpoint)):
+        app.config.pop(key)
+    app.extensions[storage.EXTENSION], app.config["EVIDENCE_DIR"] = before

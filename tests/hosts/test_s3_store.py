@@ -6,11 +6,9 @@ from __future__ import annotations
 import io
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 from PIL import Image
 
 from marketplace import storage
@@ -18,21 +16,7 @@ from marketplace.accounts.models import Role
 from marketplace.extensions import db
 from marketplace.needs.models import Evidence
 from tests.conftest import make_need, make_org, make_user, sign_in, tiny_jpeg
-from tests.hosts.conftest import BUCKET, s3_client, s3_config
-
-
-@pytest.fixture
-def bucket(app: Flask, s3_endpoint: str, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The app storing in the test bucket (under a prefix of this test's own); yields the prefix."""
-    prefix = f"t{tmp_path.name[-12:]}/"
-    before = app.extensions[storage.EXTENSION], app.config["EVIDENCE_DIR"]
-    app.config.update(s3_config(s3_endpoint, prefix))
-    app.config["EVIDENCE_DIR"] = str(tmp_path / "local")  # must stay empty: nothing is written here
-    storage.init_app(app)
-    yield prefix
-    for key in list(s3_config(s3_endpoint)):
-        app.config.pop(key)
-    app.extensions[storage.EXTENSION], app.config["EVIDENCE_DIR"] = before
+from tests.hosts.conftest import BUCKET, s3_client
 
 
 def _upload(client, need_id: int, data: bytes):  # type: ignore[no-untyped-def]
