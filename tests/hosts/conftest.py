@@ -6,6 +6,7 @@ Missing `weed` skips locally and fails in CI (SHANLIAN_REQUIRE_ALL=1), like the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -68,11 +69,10 @@ def s3_client(endpoint: str, secret: str = SECRET_KEY):  # type: ignore[no-untyp
                         config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A SeaweedFS server (master, volume, filer and S3 gateway in one process) with the test bucket."""
-    weed = weed_binary()
-    root = tmp_path_factory.mktemp("seaweedfs")
+@contextlib.contextmanager
+def seaweedfs(weed: str, root: Path) -> Iterator[str]:
+    """A SeaweedFS server (master, volume, filer and S3 gateway in one process) keeping its data
+    under `root`, with the test bucket; yields its S3 endpoint and stops it afterwards."""
     identities = {"identities": [{"name": "shanlian", "credentials": [{"accessKey": ACCESS_KEY,
                                                                         "secretKey": SECRET_KEY}],
                                   "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
@@ -100,6 +100,13 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The test run's S3 server."""
+    with seaweedfs(weed_binary(), tmp_path_factory.mktemp("seaweedfs")) as endpoint:
+        yield endpoint
 
 
 def _wait_for_bucket(endpoint: str, process: subprocess.Popen, log: Path) -> None:
