@@ -42,7 +42,7 @@ def _init_extensions(app: Flask) -> None:
     from flask_babel import format_datetime, format_timedelta
 
     import marketplace.models  # noqa: F401  (every model registered before migrations run)
-    from marketplace import clock, money, state, unit_of_work
+    from marketplace import clock, money, state, storage, unit_of_work
     from marketplace.accounts import access, throttle
     from marketplace.db import render_migration_item
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -64,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
     register_web(app)
     unit_of_work.init_app(app)
     state.init_app(app)
+    storage.init_app(app)
     access.init_app(app)
     live_lights.init_app(app)
     light_reasons.init_app(app)
@@ -85,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as auth
     from marketplace.admin.audit_views import bp as audit
     from marketplace.admin.office_views import bp as region_admin
+    from marketplace.admin.storage_cli import bp as storage_cli
     from marketplace.admin.users_cli import bp as users_cli
     from marketplace.admin.views import bp as admin
     from marketplace.api.views import register as register_api
@@ -124,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (transfers, transfers_cli, leads)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     blueprints += (passwords,)
+    blueprints += (storage_cli,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)

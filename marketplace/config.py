@@ -47,7 +47,12 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "LANGUAGES": ["zh_Hans", "en"],
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Rate-limit and sign-in-throttle counts: in Redis when named (every worker and host counts
+        # together; REDIS_URL serves when RATELIMIT_STORAGE_URI is not given), else per process.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://",
+        # Several deployments sharing one Redis keep their counts apart by prefix.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", ""),
+        "SIGN_IN_THROTTLE_PREFIX": os.environ.get("SIGN_IN_THROTTLE_PREFIX", "shanlian-signin"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Forgot-password posts per client address and email, and per client address; password
         # changes per account; organisation registrations per client address.
@@ -63,6 +68,16 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MEAL_BOOKING_RATE_LIMIT": os.environ.get("MEAL_BOOKING_RATE_LIMIT", "10 per minute;100 per hour"),
         "MEAL_FIND_RATE_LIMIT": os.environ.get("MEAL_FIND_RATE_LIMIT", "5 per hour;20 per day"),
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", ""),
+        # Photos in S3-compatible object storage that every host reaches (docs/production.md); when
+        # STORAGE_S3_BUCKET is empty they stay in EVIDENCE_DIR, a folder of this host.
+        "STORAGE_S3_BUCKET": os.environ.get("STORAGE_S3_BUCKET", ""),
+        "STORAGE_S3_PREFIX": os.environ.get("STORAGE_S3_PREFIX", ""),
+        "STORAGE_S3_ENDPOINT_URL": os.environ.get("STORAGE_S3_ENDPOINT_URL", ""),
+        "STORAGE_S3_REGION": os.environ.get("STORAGE_S3_REGION", ""),
+        "STORAGE_S3_ACCESS_KEY": os.environ.get("STORAGE_S3_ACCESS_KEY", ""),
+        "STORAGE_S3_SECRET_KEY": os.environ.get("STORAGE_S3_SECRET_KEY", ""),
+        # "path" (bucket in the path: MinIO, SeaweedFS, most self-hosted stores) or "virtual" (AWS, OSS).
+        "STORAGE_S3_ADDRESSING": os.environ.get("STORAGE_S3_ADDRESSING", "path"),
         # The operator's office in every page's footer, and its ICP filing number (备案号).
         "OFFICE_NAME": os.environ.get("OFFICE_NAME", ""),
         "OFFICE_PHONE": os.environ.get("OFFICE_PHONE", ""),

@@ -1,5 +1,11 @@
 """Evidence files: only JPEG, PNG or WebP photos, rebuilt from their pixels alone, kept outside the web root.
 
+The bytes live in one of two stores, chosen by the settings: a folder on this host (EVIDENCE_DIR, or
+the instance folder: the embedded default, one host only), or, when STORAGE_S3_BUCKET is set, a
+bucket of S3-compatible object storage that every host reaches (docs/production.md). Either store
+only holds bytes under a random key: who may see a photo is decided by the views, which read it
+here and serve it themselves, so no object is ever handed out by the bucket's own address.
+
 A photo keeps nothing but what the eye sees: `clean_photo` turns the EXIF orientation into pixels,
 converts colours described by an embedded ICC profile to sRGB (the colour space a browser assumes for
 an untagged image, so the photo looks the same), then builds a new image from the raw pixel bytes.
@@ -10,13 +16,17 @@ or WebP metadata can be written out again, whatever the encoder would otherwise 
 from __future__ import annotations
 
 import io
+import re
 import secrets
 import struct
+import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
@@ -28,6 +38,8 @@ FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": (
 # A phone's JPEG with a depth map or preview is opened as MPO: its first picture is the photo.
 SAME_AS = {"MPO": "JPEG"}
 SRGB = ImageCms.createProfile("sRGB")
+EXTENSION = "shanlian_storage"
+KEY_SHAPE = re.compile(r"[0-9a-f]{32}\.(jpg|png|webp)")  # what store_photo makes; nothing else is read
 
 
 class PhotoError(DomainError):
@@ -44,10 +56,114 @@ class Stored:
 
 
 def upload_dir() -> Path:
-    """Where evidence files live (instance folder by default; EVIDENCE_DIR overrides)."""
+    """Where the folder store keeps files (instance folder by default; EVIDENCE_DIR overrides)."""
     path = Path(current_app.config.get("EVIDENCE_DIR") or Path(current_app.instance_path) / "evidence")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+class Store(Protocol):
+    """Where stored files' bytes are kept."""
+
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    def get(self, key: str) -> bytes: ...  # FileNotFoundError when there is none
+    def stored_keys(self) -> Iterator[str]: ...  # every stored file's key
+
+
+class FolderStore:
+    """Files in a folder of this host (EVIDENCE_DIR): the embedded default, for one host."""
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Write the file whole under a temporary name first, so a reader never sees half of it."""
+        target = upload_dir() / key
+        partial = target.with_name(f".{key}.{secrets.token_hex(4)}")
+        partial.write_bytes(data)
+        partial.replace(target)
+
+    def get(self, key: str) -> bytes:
+        """The file's bytes."""
+        path = upload_dir() / key
+        if not path.is_file():
+            raise FileNotFoundError(key)
+        return path.read_bytes()
+
+    def stored_keys(self) -> Iterator[str]:
+        """Every stored file's key (half-written temporary files are not stored files)."""
+        for path in sorted(upload_dir().iterdir()):
+            if KEY_SHAPE.fullmatch(path.name):
+                yield path.name
+
+
+class S3Store:
+    """Objects in a bucket of S3-compatible storage (AWS S3, MinIO, SeaweedFS, Ceph, OSS, COS …).
+
+    The boto3 client is made on first use in each process (gunicorn forks its workers after the app
+    is created, and a client must not cross a fork); boto3 clients are safe to share between threads.
+    Objects are written private (no ACL is granted), so only the app, with its keys, can read them.
+    """
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.bucket = config["STORAGE_S3_BUCKET"]
+        self.prefix = config.get("STORAGE_S3_PREFIX", "")
+        self._options = {
+            "endpoint_url": config.get("STORAGE_S3_ENDPOINT_URL") or None,
+            "region_name": config.get("STORAGE_S3_REGION") or None,
+            "aws_access_key_id": config.get("STORAGE_S3_ACCESS_KEY") or None,
+            "aws_secret_access_key": config.get("STORAGE_S3_SECRET_KEY") or None,
+        }
+        self._addressing = config.get("STORAGE_S3_ADDRESSING") or "path"
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        """This process's boto3 S3 client (made on first use: no network or import cost before)."""
+        with self._lock:
+            if self._client is None:
+                import boto3
+                from botocore.config import Config
+
+                self._client = boto3.client("s3", **self._options, config=Config(
+                    s3={"addressing_style": self._addressing}, signature_version="s3v4",
+                    connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"},
+                ))
+            return self._client
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Upload the object (one PUT: a photo is at most a few MB)."""
+        self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data, ContentType=content_type)
+
+    def get(self, key: str) -> bytes:
+        """The object's bytes; FileNotFoundError when the bucket has no such key."""
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                raise FileNotFoundError(key) from None
+            raise
+        with answer["Body"] as body:
+            return body.read()
+
+    def stored_keys(self) -> Iterator[str]:
+        """Every stored object's key under the prefix (listed a thousand at a time)."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+        for page in pages:
+            for item in page.get("Contents", []):
+                key = item["Key"][len(self.prefix):]
+                if KEY_SHAPE.fullmatch(key):
+                    yield key
+
+
+def init_app(app: Flask) -> None:
+    """Choose the app's store: the bucket when STORAGE_S3_BUCKET is set, else the folder."""
+    app.extensions[EXTENSION] = S3Store(app.config) if app.config.get("STORAGE_S3_BUCKET") else FolderStore()
+
+
+def store() -> Store:
+    """The current app's store."""
+    return current_app.extensions[EXTENSION]
 
 
 def clean_photo(data: bytes) -> tuple[bytes, str, str]:
@@ -135,16 +251,66 @@ def store_photo(data: bytes) -> Stored:
     """Clean and store a photo under a random name; returns what to record in the database."""
     cleaned, content_type, fmt = clean_photo(data)
     key = f"{secrets.token_hex(16)}.{FORMATS[fmt][1]}"
-    path = upload_dir() / key
-    path.write_bytes(cleaned)
+    store().put(key, cleaned, content_type)
     return Stored(key=key, content_type=content_type, size=len(cleaned))
 
 
-def open_file(key: str) -> Path:
-    """The stored file for a key (keys are generated by us: no path tricks possible)."""
-    if "/" in key or "\\" in key or key.startswith("."):
+def read(key: str) -> bytes:
+    """The stored file's bytes; FileNotFoundError for a key we did not make or that holds nothing.
+
+    Keys come from our database, but are checked anyway: no path or object-name tricks can reach
+    a file outside the store. Photos are small (at most 8 MB after re-encoding): read whole, so no
+    file handle or connection outlives the request.
+    """
+    if not KEY_SHAPE.fullmatch(key or ""):
         raise FileNotFoundError(key)
-    path = upload_dir() / key
-    if not path.is_file():
-        raise FileNotFoundError(key)
-    return path
+    return store().get(key)
+
+
+@dataclass(frozen=True)
+class Copied:
+    """What a backup or restore did: files copied, files the target already held."""
+
+    copied: int
+    kept: int
+
+
+def back_up(folder: Path) -> Copied:
+    """Copy every stored file that `folder` does not hold yet into it.
+
+    A stored file never changes (each photo gets a new random key), so a backup into the same
+    folder again copies only what was stored since; each file is written whole under a temporary
+    name first, so an interrupted backup leaves no half file behind under a real key.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = kept = 0
+    for key in store().stored_keys():
+        target = folder / key
+        if target.is_file():
+            kept += 1
+            continue
+        partial = folder / f".{key}.partial"
+        partial.write_bytes(store().get(key))
+        partial.replace(target)
+        copied += 1
+    return Copied(copied, kept)
+
+
+def restore(folder: Path) -> Copied:
+    """Put every file of a backup folder into the store that it does not hold yet.
+
+    Also the way from the folder store to a bucket: back the folder up (or name EVIDENCE_DIR
+    itself), set STORAGE_S3_*, restore. Only files named as we name them are read.
+    """
+    present = set(store().stored_keys())
+    types = {ext: content_type for content_type, ext in FORMATS.values()}
+    copied = kept = 0
+    for path in sorted(folder.iterdir()):
+        if not KEY_SHAPE.fullmatch(path.name):
+            continue
+        if path.name in present:
+            kept += 1
+            continue
+        store().put(path.name, path.read_bytes(), types[path.suffix.lstrip(".")])
+        copied += 1
+    return Copied(copied, kept)

@@ -162,8 +162,8 @@ def outlet_photo(outlet_id: int) -> Response:
     if not outlet.photo_key:
         abort(404)
     try:
-        path = storage.open_file(outlet.photo_key)
+        data = storage.read(outlet.photo_key)
     except FileNotFoundError:
         abort(404)
-    return Response(path.read_bytes(), mimetype=outlet.photo_type,
+    return Response(data, mimetype=outlet.photo_type,
                     headers={"Cache-Control": "public, max-age=3600"})

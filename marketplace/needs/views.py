@@ -171,11 +171,10 @@ def evidence_file(evidence_id: int) -> Response:
     if not visibility.may_see_evidence(current_user, item) or not item.file_key:
         abort(404)  # the same answer whether it exists or not
     try:
-        path = storage.open_file(item.file_key)
+        data = storage.read(item.file_key)
     except FileNotFoundError:
         abort(404)
-    # Photos are small (≤ 8 MB after re-encoding): read whole, so no file handle outlives the request.
-    return Response(path.read_bytes(), mimetype=item.content_type,
+    return Response(data, mimetype=item.content_type,
                     headers={"Cache-Control": "private, no-store", "Content-Disposition": "inline"})
 
 

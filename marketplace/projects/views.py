@@ -132,10 +132,10 @@ def photo(photo_id: int) -> Response:
     if not visibility.may_see_photo(current_user, item):
         abort(404)  # the same answer as for a photo that does not exist
     try:
-        path = storage.open_file(item.file_key)
+        data = storage.read(item.file_key)
     except FileNotFoundError:
         abort(404)
     # Private photos are never kept by a shared cache; a public one may be, briefly (it can be taken off).
     cache = "public, max-age=300" if item.is_public else "private, no-store"
-    return Response(path.read_bytes(), mimetype=item.content_type,
+    return Response(data, mimetype=item.content_type,
                     headers={"Cache-Control": cache, "Content-Disposition": "inline"})

@@ -52,7 +52,7 @@ def test_demo_loop_covers_every_group_and_state(loaded):
     assert len(set(claimants)) >= 5
     for need in db.session.scalars(sa.select(Need).where(Need.status.in_(["delivered", "closed"]))):
         photos = [e for e in need.evidence if e.kind == "photo"]
-        assert photos and storage.open_file(photos[0].file_key).read_bytes()[:2] == b"\xff\xd8"
+        assert photos and storage.read(photos[0].file_key)[:2] == b"\xff\xd8"
 
 
 def test_second_load_changes_nothing(loaded):
