@@ -91,7 +91,9 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.dashboard.views import bp as dashboard
     from marketplace.demo.cli import bp as demo_cli
     from marketplace.donations.views import bp as donations
+    from marketplace.households.cli import bp as households_cli
     from marketplace.households.import_views import bp as referral_import
+    from marketplace.households.merge_views import bp as household_merge
     from marketplace.households.views import bp as referrals
     from marketplace.leaderboards.views import bp as leaderboards
     from marketplace.main.views import bp as main
@@ -120,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (second_factor,)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     blueprints += (passwords,)
+    blueprints += (household_merge, households_cli)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)
