@@ -56,7 +56,7 @@ class ReferralStatusOut(TypedDict):
     id: str
     external_id: str
     household: Annotated[str, Field(description=N_(
-        "The household as this source knows it: the same for this source's referrals with one ID number, "
+        "The household as this source knows it: the same for referrals of this source with one ID number, "
         "whatever channel brought them in; it reveals nothing else."))]
     status: Literal[REFERRAL_STATUSES]
     light: Annotated[Light | None, Field(description=N_("The worst light of its needs."))]
