@@ -49,18 +49,22 @@ class DuplicatePair:
 
 
 def duplicate_pairs(actor: Any = None, *, limit: int = MOST_PAIRS) -> list[DuplicatePair]:
-    """Likely duplicates, both of each pair in the actor's scope (every region without an actor)."""
-    a, b = aliased(Household), aliased(Household)
-    same_id = sa.and_(a.id_number_hash.is_not(None), a.id_number_hash == b.id_number_hash)
-    same_name_phone = sa.and_(a.name_hash.is_not(None), a.phone_hash.is_not(None),
-                              a.name_hash == b.name_hash, a.phone_hash == b.phone_hash)
-    query = (sa.select(a, b, same_id.label("by_id")).join(b, sa.and_(a.id < b.id, sa.or_(same_id, same_name_phone)))
-             .order_by(a.id, b.id).limit(limit))
-    if actor is not None:
-        query = query.where(region_filter(actor, a.district_code, a.street_code),
-                            region_filter(actor, b.district_code, b.street_code))
-    return [DuplicatePair(first, second, SAME_ID_NUMBER if by_id else SAME_NAME_AND_PHONE)
-            for first, second, by_id in db.session.execute(query)]
+    """Likely duplicates, both of each pair in the actor's scope (every region without an actor).
+
+    Two equi-joins (each a hash or index join on the digest columns) rather than one join on an OR,
+    which would compare every household with every other."""
+    found: dict[tuple[int, int], DuplicatePair] = {}
+    for reason, keys in ((SAME_ID_NUMBER, ("id_number_hash",)), (SAME_NAME_AND_PHONE, ("name_hash", "phone_hash"))):
+        a, b = aliased(Household), aliased(Household)
+        same = [getattr(a, key) == getattr(b, key) for key in keys]
+        query = (sa.select(a, b).join(b, sa.and_(a.id < b.id, *same))
+                 .where(*(getattr(a, key).is_not(None) for key in keys)).order_by(a.id, b.id).limit(limit))
+        if actor is not None:
+            query = query.where(region_filter(actor, a.district_code, a.street_code),
+                                region_filter(actor, b.district_code, b.street_code))
+        for first, second in db.session.execute(query):
+            found.setdefault((first.id, second.id), DuplicatePair(first, second, reason))
+    return [found[pair] for pair in sorted(found)][:limit]
 
 
 def _pointers() -> list[sa.Column]:
