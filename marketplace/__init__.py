@@ -93,7 +93,9 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.dashboard.views import bp as dashboard
     from marketplace.demo.cli import bp as demo_cli
     from marketplace.donations.views import bp as donations
+    from marketplace.households.cli import bp as households_cli
     from marketplace.households.import_views import bp as referral_import
+    from marketplace.households.merge_views import bp as household_merge
     from marketplace.households.views import bp as referrals
     from marketplace.leaderboards.views import bp as leaderboards
     from marketplace.leads.views import bp as leads
@@ -127,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     blueprints += (passwords,)
     blueprints += (storage_cli,)
+    blueprints += (household_merge, households_cli)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)

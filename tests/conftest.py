@@ -262,8 +262,9 @@ def referral_payload(n: int | None = None, household: dict | None = None, **need
         "household": {
             "external_id": f"H-440104-{n:05d}", "category": "dibao", "group": "elderly_special_difficulty",
             "region_code": "440104", "street": "北京街道", "members": 1, "head_name": "李桂芳",
-            "phone": "13800138000", "address": "越秀区北京路88号", "id_number": "440104195201011234",
-            **(household or {}),
+            "phone": "13800138000", "address": "越秀区北京路88号",
+            # One household per ID number: a number of its own per call, as its household id is.
+            "id_number": f"4401041952{n:08d}", **(household or {}),
         },
         "need": {
             "kind": "wish", "category": "daily_living", "title": "一台电饭煲",

@@ -15,6 +15,7 @@ from typing_extensions import TypedDict
 
 from marketplace import clock
 from marketplace.households.contract import N_, NEED_KINDS
+from marketplace.households.identity import token as household_token
 from marketplace.households.models import Referral, ReferralStatus
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.transfers import service as transfers
@@ -65,6 +66,9 @@ class ReferralStatusOut(TypedDict):
 
     id: str
     external_id: str
+    household: Annotated[str, Field(description=N_(
+        "The household as this source knows it: the same for referrals of this source with one ID number, "
+        "whatever channel brought them in; it reveals nothing else."))]
     status: Literal[REFERRAL_STATUSES]
     light: Annotated[Light | None, Field(description=N_("The worst light of its needs."))]
     decline_reason: str | None
@@ -128,6 +132,7 @@ def status_object(referral: Referral) -> ReferralStatusOut:
     return ReferralStatusOut(
         id=str(referral.id),
         external_id=referral.external_id,
+        household=household_token(referral.source, referral.household_id),
         status=referral_status(referral),
         light=worst_light(referral.needs),
         decline_reason=referral.decline_reason or None,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from marketplace.accounts import service as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.demo import casework, loop
+from marketplace.demo import duplicates as duplicates_demo
 from marketplace.demo import meals as meals_demo
 from marketplace.demo import projects as projects_demo
 from marketplace.extensions import db
@@ -91,6 +92,7 @@ def load() -> list[DemoAccount]:
     shown += [DemoAccount(*row) for row in meals_demo.load_meals(staff["440104"], DEMO_PASSWORD)]
     projects_demo.load_projects(staff, admin)
     casework.load_casework(staff)
+    duplicates_demo.load_duplicates()
     _renew_passwords()
     return shown
 

@@ -130,3 +130,18 @@ class DeclineForm(FlaskForm):
     """Decline with a reason that goes back to the source."""
 
     reason = TextAreaField(_l("Reason for declining"), validators=[DataRequired(), Length(max=2000)])
+
+
+class MergeForm(FlaskForm):
+    """Of a likely-duplicate pair, the household to keep; the other is merged into it."""
+
+    kept = IntegerField(_l("Household to keep"), validators=[InputRequired(), NumberRange(1, 2**31 - 1)])
+    first = IntegerField(validators=[InputRequired(), NumberRange(1, 2**31 - 1)])
+    second = IntegerField(validators=[InputRequired(), NumberRange(1, 2**31 - 1)])
+    reason = StringField(_l("Why they are one household (for the audit log)"), validators=[Length(max=2000)])
+
+    @property
+    def merged(self) -> int | None:
+        """The other household of the pair, or None when the kept one is not of the pair."""
+        pair = (self.first.data, self.second.data)
+        return pair[1] if self.kept.data == pair[0] else pair[0] if self.kept.data == pair[1] else None

@@ -14,6 +14,7 @@ from marketplace.audit import service as audit
 from marketplace.changes import stamp as changes
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.households import identity
 from marketplace.households.contract import EXTERNAL_ID, Errors, Lookups, ReferralIn, validate
 from marketplace.households.models import Household, Referral
 
@@ -116,16 +117,5 @@ def _create(source: str, c: ReferralIn, payload: Any, digest: str) -> Referral:
 
 
 def _upsert_household(source: str, c: ReferralIn) -> Household:
-    """The source's household record, refreshed with the latest data it sent."""
-    sent = c.household
-    query = sa.select(Household).where(Household.source == source, Household.external_id == sent.external_id)
-    household = db.session.scalar(query)
-    if household is None:
-        household = Household(source=source, external_id=sent.external_id)
-        db.session.add(household)
-    household.category, household.group = sent.category, sent.group
-    household.district_code, household.street_code = sent.region_code, sent.street  # validated: the street's code
-    household.members, household.head_name = sent.members, sent.head_name
-    household.phone, household.address = sent.phone or "", sent.address or ""
-    household.id_number = sent.id_number or ""  # its keyed hashes follow at flush (households/search.py)
-    return household
+    """The household the referral joins (one per ID number: households/identity.py), refreshed with its data."""
+    return identity.household_for(source, c.household)

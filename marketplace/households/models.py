@@ -46,6 +46,11 @@ class Household(RegionScoped, db.Model):
     name_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, default=None)
     phone_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, default=None)
     id_number_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, default=None)
+    # One household per ID number (一户一档): the ID number's keyed hash, held by the one household that
+    # is the file of that number. UNIQUE, so concurrent referrals with one number make one household;
+    # NULL where no number is known, and on a duplicate that was on file before this rule (it still has
+    # its id_number_hash: the duplicates page finds it there, and a merge settles it).
+    identity_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True, default=None)
     light: Mapped[str | None] = mapped_column(sa.String(6), index=True, default=None)
     # Filled by the staff list's query (households/views.py): its open needs and when it was last helped.
     open_needs: Mapped[int | None] = query_expression()
@@ -68,6 +73,22 @@ class Household(RegionScoped, db.Model):
         self.name_hash = personal.digest(personal.NAME, self.head_name)
         self.phone_hash = personal.digest(personal.PHONE, self.phone)
         self.id_number_hash = personal.digest(personal.ID_NUMBER, self.id_number)
+
+
+class HouseholdMerge(db.Model):
+    """A household merged into another: its old number redirects, its source's id still finds the kept one."""
+
+    __tablename__ = "household_merges"
+
+    merged_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # the row itself is gone
+    kept_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id"), index=True)
+    source: Mapped[str] = mapped_column(sa.String(60))
+    external_id: Mapped[str] = mapped_column(sa.String(64))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    merged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    __table_args__ = (sa.Index("ix_household_merges_source_external_id", "source", "external_id"),)
 
 
 class ReferralStatus(StrEnum):

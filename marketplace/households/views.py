@@ -19,7 +19,7 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.scope import guard, in_scope, region_filter
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
-from marketplace.households import contract, intake, search, service
+from marketplace.households import contract, identity, intake, merge, search, service
 from marketplace.households.forms import DeclineForm, ReferralForm, TriageForm, yuan_to_fen
 from marketplace.households.models import STAFF_SOURCE, Household, Referral, ReferralStatus
 from marketplace.listing import Column, Sorting, sorted_by
@@ -173,7 +173,7 @@ def referral_detail(referral_id: int) -> str:
     return render_template(
         "referrals/detail.html", referral=referral,
         form=TriageForm.for_referral(referral, settings.get("claim_days")), decline_form=DeclineForm(),
-        wish_cap=settings.get("wish_cap_fen"),
+        wish_cap=settings.get("wish_cap_fen"), joined=identity.joined_existing(referral),
     )
 
 
@@ -283,12 +283,13 @@ def household_export(fmt: str) -> Response:
 
 
 def household_history(household: Household) -> list[AuditEvent]:
-    """Everything recorded about the household, its referrals and its needs, oldest first."""
+    """Everything recorded about the household (and those merged into it), its referrals and needs, oldest first."""
+    household_ids = [str(household.id), *(str(i) for i in merge.merged_into(household.id))]
     need_ids = [str(n.id) for n in household.needs]
     referral_ids = [str(r.id) for r in household.referrals]
     query = sa.select(AuditEvent).where(
         sa.or_(
-            sa.and_(AuditEvent.object_type == "households", AuditEvent.object_id == str(household.id)),
+            sa.and_(AuditEvent.object_type == "households", AuditEvent.object_id.in_(household_ids)),
             sa.and_(AuditEvent.object_type == "needs", AuditEvent.object_id.in_(need_ids)),
             sa.and_(AuditEvent.object_type == "referrals", AuditEvent.object_id.in_(referral_ids)),
         )
@@ -298,9 +299,16 @@ def household_history(household: Household) -> list[AuditEvent]:
 
 @bp.route("/households/<int:household_id>", methods=["GET", "POST"])
 @roles_required(*STAFF)
-def household_detail(household_id: int) -> str:
-    """A household's needs and history; personal data only after an explicit, audited "show"."""
-    household = db.get_or_404(Household, household_id)
+def household_detail(household_id: int) -> str | Response:
+    """A household's needs and history; personal data only after an explicit, audited "show".
+
+    The number of a household merged into another leads to the kept one."""
+    household = db.session.get(Household, household_id)
+    if household is None:
+        kept_id = identity.redirect_target(household_id)
+        if kept_id is None:
+            abort(404)
+        return redirect(url_for("referrals.household_detail", household_id=kept_id))
     if not service.may_see_personal_data(current_user, household):
         abort(403)
     personal = None

@@ -24,7 +24,7 @@ from marketplace.audit import service as audit
 from marketplace.changes import stamp as changes
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.households.models import Referral, ReferralStatus
+from marketplace.households.models import Household, Referral, ReferralStatus
 from marketplace.needs import privacy
 from marketplace.needs.models import Need, NeedKind, NeedStatus
 from marketplace.notifications import service as notices
@@ -170,6 +170,10 @@ def _not_ready(action: ProjectAction, project: Project) -> Any:
         if not project.lines:
             return _l("add the plan's lines first")
         if over_cap_wanted(project):
+            if household_plans_fen(project) > project.total_fen:
+                return _l("with the household's other renovation plans (%(total)s in all) this is above the standard "
+                          "per household: an admin must approve it (一事一议) first",
+                          total=money.show(household_plans_fen(project)))
             return _l("this plan is above the standard cap: an admin must approve it (一事一议) first")
     return None
 
@@ -399,14 +403,35 @@ def remove_line(project: Project, line: PlanLine, *, actor: User) -> None:
     _record("project.line_remove", project, actor, line_id=line.id, total_fen=project.total_fen)
 
 
+def window_start(today: date, years: int) -> date:
+    """The first day of the standard's window: the same date `years` ago (28 February for a 29th)."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+def household_plans_fen(project: Project) -> int:
+    """What the standard counts: this plan's total and the household's other approved plans (past
+    "surveyed") surveyed within the window (the renovation_window_years setting)."""
+    since = window_start(clock.today(), settings.get("renovation_window_years"))
+    others = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(PlanLine.amount_fen), 0))
+        .join(Project, PlanLine.project_id == Project.id)
+        .where(Project.household_id == project.household_id, Project.id != project.id,
+               Project.milestone != Milestone.SURVEYED, Project.surveyed_on >= since)
+    )
+    return project.total_fen + int(others or 0)
+
+
 def over_cap(project: Project) -> bool:
-    """Whether the plan's total is above the standard cap per household."""
-    return project.total_fen > settings.get("renovation_cap_fen")
+    """Whether the household's renovation plans in the window, this one included, are above the standard."""
+    return household_plans_fen(project) > settings.get("renovation_cap_fen")
 
 
 def over_cap_wanted(project: Project) -> bool:
-    """Whether the plan's total is above the cap and not yet approved (一事一议) at this total."""
-    return over_cap(project) and (project.over_cap_approved_fen or 0) < project.total_fen
+    """Whether the plans are above the standard and not yet approved (一事一议) at this household total."""
+    return over_cap(project) and (project.over_cap_approved_fen or 0) < household_plans_fen(project)
 
 
 def grant_over_cap(project: Project, *, actor: User, reason: str) -> None:
@@ -419,13 +444,13 @@ def grant_over_cap(project: Project, *, actor: User, reason: str) -> None:
         raise ProjectError(_l("this plan is within the standard cap"))
     if not over_cap_wanted(project):
         raise ProjectError(_l("this total is already approved"))
-    project.over_cap_approved_fen = project.total_fen
+    project.over_cap_approved_fen = household_plans_fen(project)
     project.over_cap_reason = reason.strip()[:2000]
     project.over_cap_approved_by_id = actor.id
     db.session.flush()
     audit.record("project.over_cap", actor=actor, obj=project, region_code=project.region_code,
-                 after={"total_fen": project.total_fen, "cap_fen": settings.get("renovation_cap_fen"),
-                        "reason": project.over_cap_reason})
+                 after={"total_fen": project.total_fen, "household_fen": project.over_cap_approved_fen,
+                        "cap_fen": settings.get("renovation_cap_fen"), "reason": project.over_cap_reason})
 
 
 def _advance(project: Project, action: ProjectAction, message: Any) -> None:
@@ -444,6 +469,9 @@ def _advance(project: Project, action: ProjectAction, message: Any) -> None:
 def approve_plan(project: Project, *, actor: User) -> None:
     """Surveyed → plan approved: a plan with lines, within the cap or approved 一事一议 at this total."""
     _authorise(ProjectAction.APPROVE, actor, project)
+    # The household's row is locked first, so two of its plans approved at the same moment are counted
+    # one after the other against the standard.
+    db.session.execute(sa.select(Household.id).where(Household.id == project.household_id).with_for_update())
     _refuse_unready(ProjectAction.APPROVE, project)
     _advance(project, ProjectAction.APPROVE, _l("only a surveyed project's plan is approved"))
     _record("project.plan_approved", project, actor, total_fen=project.total_fen)

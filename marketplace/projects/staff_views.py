@@ -155,6 +155,7 @@ def _detail_page(project: Project, text_form: TextForm | None = None) -> str:
         inspection_form=InspectionForm(), due_form=DueForm(), action_form=ActionForm(), caption_form=CaptionForm(),
         text_form=text_form or TextForm(formdata=None, title=project.title, story=project.story),
         cap_fen=settings.get("renovation_cap_fen"), over_cap=service.over_cap(project),
+        household_fen=service.household_plans_fen(project), window_years=settings.get("renovation_window_years"),
         history=audit.history("projects", project.id),
     )
 

@@ -27,6 +27,8 @@ class Definition:
 DEFINITIONS: dict[str, Definition] = {
     "wish_cap_fen": Definition(200_000, 100, 10_000_000, _l("Largest value of a micro-wish")),
     "renovation_cap_fen": Definition(8_000_000, 100_000, 100_000_000, _l("Standard renovation cap per household")),
+    "renovation_window_years": Definition(
+        5, 1, 20, _l("Years of a household's renovation plans counted against the standard"), "years"),
     "claim_days": Definition(14, 1, 365, _l("Days a published need stays open for a claim"), "days"),
     # Lights (DESIGN.md §6)
     "light_wish_yellow_days": Definition(3, 1, 180, _l("Unclaimed wish turns yellow after"), "days"),

@@ -50,6 +50,8 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "referrals.household_list": ("GET", STAFF),
     "referrals.household_export": ("GET", STAFF),
     "referrals.household_detail": ("GET", STAFF),
+    "households.duplicates": ("GET", STAFF),
+    "households.merge_pair": ("POST", STAFF),
     "referral_import.upload": ("GET", STAFF),
     "referral_import.template_csv": ("GET", STAFF),
     "referral_import.template_xlsx": ("GET", STAFF),

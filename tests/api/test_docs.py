@@ -28,6 +28,8 @@ KNOWN = {
     "1 to 500 referrals sent at once.": "一次发送的 1 至 500 个转介。",
     "Pass as `cursor` (alone) for the next page or later.": "作为 <code>cursor</code>（单独使用）传入",
     "The worst light of its needs.": "其各项需求中最严重的亮灯。",
+    "The household as this source knows it: the same for referrals of this source with one ID number, "
+    "whatever channel brought them in; it reveals nothing else.": "本来源所见的家庭标识",
     "The body of every error answer.": "所有错误应答的内容。",
 }
 CJK = re.compile(r"[\u3400-\u9fff]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -34,9 +35,10 @@ def test_201_with_location_then_the_status_object(app):
     assert response.headers["Location"] == f"{BASE}/referrals/{payload['external_id']}"
     status = api.client.get(response.headers["Location"], headers=api.headers(signed=False)).get_json()
     assert status == {
-        "id": body["id"], "external_id": payload["external_id"], "status": "received", "light": None,
-        "decline_reason": None, "needs": [], "updated_at": status["updated_at"],
+        "id": body["id"], "external_id": payload["external_id"], "household": status["household"],
+        "status": "received", "light": None, "decline_reason": None, "needs": [], "updated_at": status["updated_at"],
     }
+    assert re.fullmatch(r"h_[A-Z2-7]{24}", status["household"])
     assert status["updated_at"].endswith("+08:00")
 
 

@@ -126,3 +126,20 @@ def test_an_expired_need_reads_as_published_and_the_worst_light_shows(app):
     assert body["status"] == "published" and body["light"] == "yellow"
     assert [n["status"] for n in body["needs"]] == ["expired", "published"]
     assert [n["light"] for n in body["needs"]] == ["yellow", "green"]
+
+
+def test_household_is_one_opaque_value_per_source_and_id_number(app):
+    api, other = api_for(app), api_for(app, "district-system")
+    first, second = (referral_payload(household={"id_number": "440104197001015555"}) for _ in range(2))
+    stranger = referral_payload(household={"id_number": "440104197001016666"})
+    for payload in (first, second, stranger):
+        assert api.post("/referrals", payload).status_code == 201
+    elsewhere = referral_payload(household={"id_number": "440104197001015555"})
+    assert other.post("/referrals", elsewhere).status_code == 201
+    one, two, three = (_status(api, f"/referrals/{p['external_id']}")["household"] for p in (first, second, stranger))
+    theirs = _status(other, f"/referrals/{elsewhere['external_id']}")["household"]
+    assert one == two != three  # the same ID number, though sent as two households of the source
+    assert theirs != one  # another source's value for the same household tells it nothing
+    assert "5555" not in one and "440104" not in one and not one[2:].isdigit()
+    feed = api.get("/referrals", updated_since="2000-01-01T00:00:00Z").get_json()["referrals"]
+    assert {o["household"] for o in feed} == {one, three}

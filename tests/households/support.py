@@ -23,7 +23,7 @@ def row(n: int, **overrides: object) -> dict[str, object]:
         "household_external_id": f"HH-{n:04d}", "household_category": "dibao",
         "household_group": "elderly_special_difficulty", "region_code": "440104", "street": "北京街道",
         "members": "1", "head_name": "李桂芳", "phone": "13800138000", "address": "越秀区北京路88号",
-        "id_number": "440104195201011234", "need_kind": "wish", "need_category": "daily_living",
+        "id_number": f"44010419520201{n:04d}", "need_kind": "wish", "need_category": "daily_living",
         "title": "一台电饭煲", "description": "独居老人，原电饭煲损坏。", "quantity": "1",
         "estimated_value_fen": "29900", "urgency": "normal",
         "needed_by": (today_shanghai() + timedelta(days=40)).isoformat(),

@@ -14,7 +14,7 @@ from marketplace.households import intake
 from marketplace.households.models import Household
 from tests.conftest import make_need, make_org, make_user, referral_payload
 
-NAME, PHONE, ID_NUMBER = "李桂芳", "13800138000", "440104195201011234"
+NAME, PHONE, ID_NUMBER = "李桂芳", "13800138000", "440104195200000001"  # referral_payload(1)
 
 
 def _body(page: str) -> str:

@@ -180,7 +180,7 @@ def test_referral_form_errors_stay_beside_fields(as_role):
 
 
 def test_personal_data_only_for_region_staff_and_every_view_audited(as_role):
-    need = make_need("published")
+    need = make_need("published", household={"id_number": PERSONAL[3]})
     household_id = need.household_id
     staff = as_role(Role.STAFF, region="440104")
     page = staff.get(f"/staff/households/{household_id}").get_data(as_text=True)
