@@ -275,6 +275,11 @@ def _store_together(source: str, items: list[tuple[_Item, ReferralIn]], actor: A
 def _write_together(source: str, items: list[tuple[_Item, ReferralIn]], actor: Any,
                     actor_label: str | None) -> dict[int, BatchResult]:
     now, session = clock.now(), db.session
+    # The search documents first (segmenting is the batch's slowest Python): no lock is held yet.
+    documents = {item.index: document_of(
+        title=c.need.title, description=c.need.description, need_category=c.need.category, need_kind=c.need.kind,
+        district_code=c.household.region_code, street_code=c.household.street, source=source,
+        external_id=c.external_id) for item, c in items}
     # Households first, all in one statement, locked in key order: the lock order every batch shares.
     latest: dict[HouseholdKey, HouseholdIn] = {}
     for _item, clean in items:  # the last referral's data wins, as if the items had come one by one
@@ -314,9 +319,7 @@ def _write_together(source: str, items: list[tuple[_Item, ReferralIn]], actor: A
             continue
         referral_id = new_ids[c.external_id]
         results[item.index] = Accepted(referral_id, c.external_id, True)
-        document = document_of(title=c.need.title, description=c.need.description, need_category=c.need.category,
-                               need_kind=c.need.kind, district_code=c.household.region_code,
-                               street_code=c.household.street, source=source, external_id=c.external_id)
+        document = documents[item.index]
         search_rows.append({"referral_id": referral_id, "title_words": document.title_words,
                             "title_chars": document.title_chars, "body_words": document.body_words,
                             "body_chars": document.body_chars})
