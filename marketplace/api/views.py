@@ -93,13 +93,22 @@ def _receive(payload: Any, lookups: contract.Lookups) -> tuple[int, ReferralAcce
     source = g.api_source.name
     try:
         received = intake.receive(source, payload, actor_label=f"api:{source}", lookups=lookups)
-    except intake.ReferralConflict:
-        return 409, error_body(409)
-    except intake.ReferralInvalid as exc:
-        return 422, error_body(422, fields=dict(exc.errors))
+    except (intake.ReferralConflict, intake.ReferralInvalid) as refusal:
+        return _answer(refusal)
     referral = received.referral
-    body = ReferralAcceptedOut(id=str(referral.id), external_id=referral.external_id, status="received")
-    return (201 if received.created else 200), body
+    return _answer(intake.Accepted(referral.id, referral.external_id, received.created))
+
+
+def _answer(result: intake.BatchResult) -> tuple[int, ReferralAcceptedOut | ErrorOut]:
+    """The contract's (status, body) of one referral's outcome."""
+    if isinstance(result, intake.ReferralConflict):
+        return 409, error_body(409)
+    if isinstance(result, intake.ReferralInvalid):
+        return 422, error_body(422, fields=dict(result.errors))
+    if isinstance(result, intake.ReferralNotStored):
+        return 422, error_body(422, str(result))
+    body = ReferralAcceptedOut(id=str(result.id), external_id=result.external_id, status="received")
+    return (201 if result.created else 200), body
 
 
 @bp.post("/referrals")
@@ -118,15 +127,17 @@ def create_referral() -> Response:
 @bp.post("/referrals/batch")
 @public
 def batch() -> tuple[BatchResultsOut, int]:
-    """Up to 500 referrals, each handled as if sent alone, in a savepoint of its own."""
+    """Up to 500 referrals, each answered as if sent alone; one bad item never fails the others."""
     envelope, errors = contract.check(ReferralBatchIn, _json_body())
     if envelope is None:
         raise ApiError(422, fields=dict(errors))
-    lookups = contract.Lookups()  # the districts, streets and caps are read once for the whole batch
+    source = g.api_source.name
+    # The districts, streets and caps are read once for the whole batch.
+    outcomes = intake.receive_batch(source, envelope.referrals, actor_label=f"api:{source}",
+                                    lookups=contract.Lookups())
     results = []
-    for index, item in enumerate(envelope.referrals):
-        with db.session.begin_nested():
-            status, body = _receive(item, lookups)
+    for index, outcome in enumerate(outcomes):
+        status, body = _answer(outcome)
         results.append(BatchResultOut(index=index, status=status, body=body))
     return BatchResultsOut(results=results), 207
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from flask_login import current_user
 
 from marketplace import clock
 from marketplace.audit.models import AuditEvent
-from marketplace.db import declare_write
+from marketplace.db import declare_write, insert_rows
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.paging import paginate
@@ -65,6 +66,22 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_many(action: str, objects: Iterable[tuple[Any, str | None, dict[str, Any] | None]], *,
+                object_type: str, actor: Any = None, actor_label: str | None = None) -> None:
+    """Like `record`, for one action on many objects at once: one multi-row INSERT, no ORM objects.
+
+    `objects` holds (object id, region code, after) per object; the rows are in the caller's transaction.
+    """
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    common = {"action": action, "actor_id": getattr(actor, "id", None),
+              "actor_label": actor_label or _actor_label(actor), "object_type": object_type,
+              "before": None, "ip": request_ip(), "at": clock.now()}
+    rows = [{**common, "object_id": str(object_id), "region_code": region_code, "after": after}
+            for object_id, region_code, after in objects]
+    insert_rows(db.session, AuditEvent.__table__, rows)
 
 
 _users = sa.table("users", sa.column("id"), sa.column("email"))

@@ -70,9 +70,15 @@ class Household(RegionScoped, db.Model):
 
     def stamp_lookup_keys(self) -> None:
         """Recompute the keyed hashes after the personal data changed."""
-        self.name_hash = personal.digest(personal.NAME, self.head_name)
-        self.phone_hash = personal.digest(personal.PHONE, self.phone)
-        self.id_number_hash = personal.digest(personal.ID_NUMBER, self.id_number)
+        for name, value in self.lookup_keys(self.head_name, self.phone, self.id_number).items():
+            setattr(self, name, value)
+
+    @staticmethod
+    def lookup_keys(head_name: str, phone: str, id_number: str) -> dict[str, str | None]:
+        """The keyed hash columns of these values (also for rows written without ORM objects)."""
+        return {"name_hash": personal.digest(personal.NAME, head_name),
+                "phone_hash": personal.digest(personal.PHONE, phone),
+                "id_number_hash": personal.digest(personal.ID_NUMBER, id_number)}
 
 
 class HouseholdMerge(db.Model):
