@@ -15,6 +15,7 @@ from marketplace.donations.models import Donation, DonationAllocation, StripeEve
 from marketplace.households.models import Household, Referral, ReferralSearch  # noqa: F401
 from marketplace.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot  # noqa: F401
 from marketplace.lights.models import LightChange  # noqa: F401
+from marketplace.matching.models import NeedDismissal, Offer  # noqa: F401
 from marketplace.meals.models import EligibilityCode, MealDay, MealPledge, Outlet, Voucher  # noqa: F401
 from marketplace.needs.models import Claim, Evidence, Need, NeedSearch  # noqa: F401
 from marketplace.notifications.models import Notification  # noqa: F401
