@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.households.views import bp as referrals
     from marketplace.leaderboards.views import bp as leaderboards
     from marketplace.main.views import bp as main
+    from marketplace.matching.views import bp as matching
     from marketplace.meals.cli import bp as meals_cli
     from marketplace.meals.company_views import bp as company_meals
     from marketplace.meals.outlet_views import bp as outlet
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (second_factor,)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     blueprints += (passwords,)
+    blueprints += (matching,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)

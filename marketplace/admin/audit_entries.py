@@ -27,6 +27,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.donations.models import STATUS_LABELS as DONATION_STATUS_LABELS
 from marketplace.extensions import db
 from marketplace.households.models import REFERRAL_STATUS_LABELS
+from marketplace.matching.models import DECLINE_REASON_LABELS, OFFER_STATUS_LABELS
 from marketplace.meals.models import PLEDGE_STATUS_LABELS as MEAL_PLEDGE_STATUS_LABELS
 from marketplace.meals.models import WEEKDAY_LABELS
 from marketplace.needs.models import EVIDENCE_KIND_LABELS, NEED_STATUS_LABELS
@@ -50,6 +51,8 @@ STATES: dict[tuple[str, str], Mapping[str, Any]] = {
     ("meal_pledges", "status"): MEAL_PLEDGE_STATUS_LABELS,
     ("donations", "status"): DONATION_STATUS_LABELS,
     ("users", "role"): ROLE_LABELS,
+    ("needs", "offer_status"): OFFER_STATUS_LABELS,
+    ("needs", "offer_reason"): DECLINE_REASON_LABELS,
 }
 UNITS = {"days": lambda n: ngettext("%(num)d day", "%(num)d days", n),
          "meals": lambda n: ngettext("%(num)d meal", "%(num)d meals", n)}

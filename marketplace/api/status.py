@@ -16,6 +16,8 @@ from typing_extensions import TypedDict
 from marketplace import clock
 from marketplace.households.contract import N_, NEED_KINDS
 from marketplace.households.models import Referral, ReferralStatus
+from marketplace.matching import offers as routed_offers
+from marketplace.matching.models import DeclineReason, OfferStatus
 from marketplace.needs.models import Need, NeedStatus
 
 # How far a need has come, least advanced first; a referral stands where its slowest need stands.
@@ -35,6 +37,16 @@ Day = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
 Moment = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
+class OfferOut(TypedDict):
+    __doc__ = N_("The latest routed offer of the need to one organisation (HL7 FHIR Task statuses).")
+
+    to: Annotated[str, Field(description=N_("Public name of the organisation the need was offered to."))]
+    status: Literal[tuple(s.value for s in OfferStatus)]
+    due: Annotated[Moment, Field(description=N_("When the offer expires unanswered, in +08:00."))]
+    reason: Annotated[Literal[tuple(r.value for r in DeclineReason)] | None,
+                      Field(description=N_("Why a rejected offer was declined."))]
+
+
 class NeedStatusOut(TypedDict):
     __doc__ = N_("One need of the referral.")
 
@@ -47,6 +59,7 @@ class NeedStatusOut(TypedDict):
     closed_at: Moment | None
     rating: Annotated[int, Field(ge=1, le=5)] | None
     feedback: str | None
+    offer: OfferOut | None
 
 
 class ReferralStatusOut(TypedDict):
@@ -87,6 +100,15 @@ def worst_light(needs: list[Need]) -> str | None:
     return max(lights, key=LIGHT_ORDER.__getitem__) if lights else None
 
 
+def offer_object(need: Need) -> OfferOut | None:
+    """The need's latest offer as the contract's v1 additions give it, or None."""
+    offer = routed_offers.latest(need.id)
+    if offer is None:
+        return None
+    return OfferOut(to=offer.organisation.name, status=offer.status, due=rfc3339(offer.due_at),
+                    reason=offer.reason if offer.status == OfferStatus.REJECTED else None)
+
+
 def need_object(need: Need) -> NeedStatusOut:
     """One need as the source sees it: no household data, the helper's public name only."""
     return NeedStatusOut(
@@ -99,6 +121,7 @@ def need_object(need: Need) -> NeedStatusOut:
         closed_at=rfc3339(need.closed_at),
         rating=need.rating,
         feedback=need.feedback or None,
+        offer=offer_object(need),
     )
 
 
