@@ -206,8 +206,8 @@ def test_matrix(app, role):
               "referral_id": need.referral_id, "household_id": need.household_id,
               "evidence_id": need.evidence[0].id, "source_id": api_keys.create("matrix-source")[0].source_id,
               "external_id": "GZ-1", "fmt": "csv", "project_id": 1, "pledge_id": 1, "photo_id": 1, "line_id": 1,
-              "inspection_id": 1, "request_id": 1, "donation_id": 1, "token": "unknown", "action": "approve", "offer_id": 1,
-              **_meal_values()}
+              "inspection_id": 1, "request_id": 1, "donation_id": 1, "token": "unknown", "action": "approve",
+              "offer_id": 1, **_meal_values()}
     client = app.test_client()
     if role != ANON:
         sign_in(client, make_user(role, region="440104" if role == Role.STAFF else None))
