@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from marketplace import clock, taxonomy
 from marketplace.matching.models import DECLINE_REASON_LABELS
@@ -37,7 +37,7 @@ class DeclineForm(FlaskForm):
 
     reason = SelectField(_l("Why you decline"), choices=taxonomy.choices(DECLINE_REASON_LABELS),
                          validators=[InputRequired()])
-    text = TextAreaField(_l("In your words"), validators=[Optional(), Length(max=500)])
+    text = TextAreaField(_l("In your words"), validators=[Length(max=500)])
 
     def validate_text(self, field: TextAreaField) -> None:
         """"Other" says why."""
