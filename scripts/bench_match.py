@@ -89,7 +89,8 @@ def organisations(now: datetime, rows: int) -> dict[str, int]:
                          category_rows=[OrganisationCategory(category=c) for c in CATEGORIES])
     db.session.add_all([focused, broad])
     db.session.flush()
-    db.session.add_all([NeedDismissal(organisation_id=focused.id, need_id=i) for i in range(1, min(rows, 100_000) + 1, 100)])
+    db.session.add_all([NeedDismissal(organisation_id=focused.id, need_id=i)
+                        for i in range(1, min(rows, 100_000) + 1, 100)])
     db.session.commit()
     return {"focused (3 categories, 2 streets + 1 district)": focused.id,
             "broad (17 categories, 3 districts)": broad.id}

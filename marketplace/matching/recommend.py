@@ -25,7 +25,7 @@ from marketplace.audit import service as audit
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.matching import fit
-from marketplace.matching.models import NeedDismissal, Offer, OfferStatus
+from marketplace.matching.models import NeedDismissal
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.notifications import service as notices
 from marketplace.organisations.models import Organisation, OrgStatus
