@@ -141,7 +141,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--schema", default="bench_match", help="PostgreSQL scratch schema (dropped afterwards)")
     args = parser.parse_args()
+    schema = args.schema if args.schema.isidentifier() else "bench_match"
     results: dict[str, dict[str, object]] = {}
     if args.db in ("sqlite", "both"):
         path = Path("/tmp/shanlian-bench-match.db")
@@ -152,12 +154,12 @@ def main() -> None:
         base = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
         engine = sa.create_engine(base)
         with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS bench_match CASCADE; CREATE SCHEMA bench_match"))
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
         try:
-            results["PostgreSQL"] = run(f"{base}?options=-csearch_path%3Dbench_match", args.rows, args.repeat)
+            results["PostgreSQL"] = run(f"{base}?options=-csearch_path%3D{schema}", args.rows, args.repeat)
         finally:
             with engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA IF EXISTS bench_match CASCADE"))
+                conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
     print(f"\nRecommendations of one organisation, {args.rows:,} open needs, list of 20 with reasons, "
           f"{args.repeat} runs each\n")
     for name, r in results.items():
