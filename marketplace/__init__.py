@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.leaderboards.views import bp as leaderboards
     from marketplace.leads.views import bp as leads
     from marketplace.main.views import bp as main
+    from marketplace.matching.views import bp as matching
     from marketplace.meals.cli import bp as meals_cli
     from marketplace.meals.company_views import bp as company_meals
     from marketplace.meals.outlet_views import bp as outlet
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (passwords,)
     blueprints += (storage_cli,)
     blueprints += (household_merge, households_cli)
+    blueprints += (matching,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)

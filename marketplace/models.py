@@ -16,6 +16,7 @@ from marketplace.households.models import Household, Referral, ReferralSearch  #
 from marketplace.leaderboards.models import LeaderboardEntry, LeaderboardSnapshot  # noqa: F401
 from marketplace.leads.models import Lead  # noqa: F401
 from marketplace.lights.models import LightChange  # noqa: F401
+from marketplace.matching.models import NeedDismissal, Offer  # noqa: F401
 from marketplace.meals.models import EligibilityCode, MealDay, MealPledge, Outlet, Voucher  # noqa: F401
 from marketplace.needs.models import Claim, Evidence, Need, NeedSearch  # noqa: F401
 from marketplace.notifications.models import Notification  # noqa: F401

@@ -28,6 +28,7 @@ from marketplace.donations.models import STATUS_LABELS as DONATION_STATUS_LABELS
 from marketplace.extensions import db
 from marketplace.households.models import REFERRAL_STATUS_LABELS
 from marketplace.leads.models import CLOSE_REASON_LABELS, LEAD_STATUS_LABELS, REPORTER_KIND_LABELS
+from marketplace.matching.models import DECLINE_REASON_LABELS, OFFER_STATUS_LABELS
 from marketplace.meals.models import PLEDGE_STATUS_LABELS as MEAL_PLEDGE_STATUS_LABELS
 from marketplace.meals.models import WEEKDAY_LABELS
 from marketplace.needs.models import EVIDENCE_KIND_LABELS, NEED_STATUS_LABELS
@@ -57,6 +58,8 @@ STATES: dict[tuple[str, str], Mapping[str, Any]] = {
     ("leads", "status"): LEAD_STATUS_LABELS,
     ("leads", "reporter_kind"): REPORTER_KIND_LABELS,
     ("lead.close", "reason"): CLOSE_REASON_LABELS,
+    ("needs", "offer_status"): OFFER_STATUS_LABELS,
+    ("needs", "offer_reason"): DECLINE_REASON_LABELS,
 }
 UNITS = {"days": lambda n: ngettext("%(num)d day", "%(num)d days", n),
          "meals": lambda n: ngettext("%(num)d meal", "%(num)d meals", n)}

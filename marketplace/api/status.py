@@ -17,6 +17,8 @@ from marketplace import clock
 from marketplace.households.contract import N_, NEED_KINDS
 from marketplace.households.identity import token as household_token
 from marketplace.households.models import Referral, ReferralStatus
+from marketplace.matching import offers as routed_offers
+from marketplace.matching.models import DeclineReason, OfferStatus
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.transfers import service as transfers
 
@@ -44,6 +46,14 @@ class TransferOut(TypedDict):
     status: Literal["requested", "answered", "overdue"]
     due: Day
     answer: str | None
+class OfferOut(TypedDict):
+    __doc__ = N_("The latest routed offer of the need to one organisation (HL7 FHIR Task statuses).")
+
+    to: Annotated[str, Field(description=N_("Public name of the organisation the need was offered to."))]
+    status: Literal[tuple(s.value for s in OfferStatus)]
+    due: Annotated[Moment, Field(description=N_("When the offer expires unanswered, in +08:00."))]
+    reason: Annotated[Literal[tuple(r.value for r in DeclineReason)] | None,
+                      Field(description=N_("Why a rejected offer was declined."))]
 
 
 class NeedStatusOut(TypedDict):
@@ -59,6 +69,7 @@ class NeedStatusOut(TypedDict):
     rating: Annotated[int, Field(ge=1, le=5)] | None
     feedback: str | None
     transfer: Annotated[TransferOut | None, Field(description=N_("Null unless the need was transferred."))]
+    offer: OfferOut | None
 
 
 class ReferralStatusOut(TypedDict):
@@ -109,6 +120,13 @@ def transfer_object(need: Need) -> TransferOut | None:
         return None
     return TransferOut(department=latest.department.name, status=transfers.status_of(latest, clock.today()),
                        due=latest.due_on.isoformat(), answer=latest.answer or None)
+def offer_object(need: Need) -> OfferOut | None:
+    """The need's latest offer as the contract's v1 additions give it, or None."""
+    offer = routed_offers.latest(need.id)
+    if offer is None:
+        return None
+    return OfferOut(to=offer.organisation.name, status=offer.status, due=rfc3339(offer.due_at),
+                    reason=offer.reason if offer.status == OfferStatus.REJECTED else None)
 
 
 def need_object(need: Need) -> NeedStatusOut:
@@ -124,6 +142,7 @@ def need_object(need: Need) -> NeedStatusOut:
         rating=need.rating,
         feedback=need.feedback or None,
         transfer=transfer_object(need),
+        offer=offer_object(need),
     )
 
 

@@ -12,6 +12,7 @@ from marketplace.accounts import service as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.demo import casework, loop
 from marketplace.demo import duplicates as duplicates_demo
+from marketplace.demo import matching as matching_demo
 from marketplace.demo import meals as meals_demo
 from marketplace.demo import projects as projects_demo
 from marketplace.extensions import db
@@ -88,7 +89,9 @@ def load() -> list[DemoAccount]:
         .order_by(Organisation.id)
     )
     _ensure_offices()
-    loop.load_loop(staff, list(approved))
+    approved = list(approved)
+    loop.load_loop(staff, approved)
+    matching_demo.load_matching(staff, approved)
     shown += [DemoAccount(*row) for row in meals_demo.load_meals(staff["440104"], DEMO_PASSWORD)]
     projects_demo.load_projects(staff, admin)
     casework.load_casework(staff)

@@ -5,9 +5,8 @@ the preferences page offers a reader exactly the kinds meant for their role. Par
 with each notice (JSON), so the words are chosen in the reader's language when they read it; dates
 are stored as ISO strings and shown in the reader's locale.
 
-Still to come (issue 15, routed offers): `offer_routed` (an offer routed to an organisation → its
-members) and `offer_expiring` (an offer about to expire unanswered → the same), both for
-`Role.ORG_MEMBER`, linking to the offer; add them here when offers exist.
+Routed offers and recommendations (matching/): `offer_routed`, `offer_expiring` and
+`needs_recommended` for members, `offer_declined` and `offer_expired` for the need's region staff.
 """
 
 from __future__ import annotations
@@ -115,6 +114,26 @@ KINDS: dict[str, Kind] = {kind.code: kind for kind in (
          lambda p: _("Someone reported a household in %(street)s that may need help: triage the lead.",
                      street=p["street"]),
          "leads.lead_detail", "lead_id", STAFF),
+    # Recommendations and routed offers (matching/recommend.py, matching/offers.py).
+    Kind("needs_recommended", _l("New needs that fit us (daily)"),
+         lambda p: _("%(count)s new needs fit your organisation: %(titles)s", count=p["count"], titles=p["titles"]),
+         "organisations.mine", None, MEMBERS, default=Delivery.DIGEST),
+    Kind("offer_routed", _l("Staff routed a need to us"),
+         lambda p: _("Staff routed the need “%(title)s” to your organisation: please answer by %(date)s.",
+                     title=p["title"], date=_date(p["due"])),
+         "matching.offer_detail", "offer_id", MEMBERS),
+    Kind("offer_expiring", _l("An offer to us is about to expire"),
+         lambda p: _("The offer of “%(title)s” to your organisation expires soon: accept or decline it.",
+                     title=p["title"]),
+         "matching.offer_detail", "offer_id", MEMBERS),
+    Kind("offer_declined", _l("An organisation declined an offer"),
+         lambda p: _("%(organisation)s declined the offer of “%(title)s”.", organisation=p["organisation"],
+                     title=p["title"]),
+         "staff_needs.need_detail", "need_id", STAFF),
+    Kind("offer_expired", _l("An offer expired unanswered"),
+         lambda p: _("%(organisation)s did not answer the offer of “%(title)s” in time.",
+                     organisation=p["organisation"], title=p["title"]),
+         "staff_needs.need_detail", "need_id", STAFF),
     Kind("project_pledge_confirmed", _l("Our renovation pledge was confirmed"),
          lambda p: _("Staff confirmed your pledge to the renovation “%(title)s”: it now counts on the leaderboard.",
                      title=p["title"]),

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -13,7 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
 
 from marketplace import taxonomy
 from marketplace.accounts.password_forms import PASSWORD_HINT, StrongPassword
@@ -103,3 +104,35 @@ class RecommendationForm(FlaskForm):
     reason = TextAreaField(
         _l("Why (the deciding staff read it)"), validators=[DataRequired(message=_l("Say why.")), Length(max=2000)]
     )
+
+
+class CapabilityForm(FlaskForm):
+    """The organisation's capability profile: what, where, how much and how fast."""
+
+    categories = MultiCheckboxField(
+        _l("Care categories and services you provide"),
+        choices=taxonomy.choices(taxonomy.NEED_CATEGORIES),
+        validators=[DataRequired(message=_l("Choose at least one category."))],
+    )
+    regions = SelectMultipleField(
+        _l("Service regions"),
+        validators=[DataRequired(message=_l("Choose at least one region."))],
+        description=_l("Choose a whole district or single streets."),
+    )
+    capacity_open = IntegerField(_l("Open claims at once"), validators=[Optional(), NumberRange(0, 10_000)],
+                                 description=_l("Leave empty for no limit."))
+    capacity_month = IntegerField(_l("New claims per month"), validators=[Optional(), NumberRange(0, 100_000)],
+                                  description=_l("Leave empty for no limit."))
+    value_min = IntegerField(_l("Usual value from (yuan)"), validators=[Optional(), NumberRange(0, 10_000_000)])
+    value_max = IntegerField(_l("Usual value up to (yuan)"), validators=[Optional(), NumberRange(0, 10_000_000)])
+    response_hours = IntegerField(_l("We usually answer within (hours)"),
+                                  validators=[Optional(), NumberRange(1, 24 * 60)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.regions.choices = region_choices()
+
+    def validate_value_max(self, field: IntegerField) -> None:
+        """The range must not be upside down."""
+        if field.data is not None and self.value_min.data is not None and field.data < self.value_min.data:
+            raise ValidationError(_l("The largest usual value must not be below the smallest."))

@@ -85,6 +85,13 @@ class Organisation(db.Model):
         sa.ForeignKey("users.id", use_alter=True), default=None
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # The capability profile (docs/matching.md): with the categories and regions above, what the
+    # recommendations and routed offers read. None: not stated (no limit, no preference).
+    capacity_open: Mapped[int | None] = mapped_column(default=None)  # claims and offers open at once
+    capacity_month: Mapped[int | None] = mapped_column(default=None)  # claims taken per calendar month
+    value_min_fen: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
+    value_max_fen: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
+    response_hours: Mapped[int | None] = mapped_column(default=None)  # how fast it usually answers
 
     regions: Mapped[list[Region]] = relationship(secondary=organisation_regions, order_by=Region.code)
     category_rows: Mapped[list[OrganisationCategory]] = relationship(
@@ -103,6 +110,8 @@ class Organisation(db.Model):
     __table_args__ = (
         sa.CheckConstraint("kind IN ('charity', 'company', 'project')", name="kind"),
         sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+        sa.CheckConstraint("value_min_fen IS NULL OR value_max_fen IS NULL OR value_min_fen <= value_max_fen",
+                           name="value_range"),
     )
 
     @property

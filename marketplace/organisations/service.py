@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from marketplace import clock, state
+from marketplace import clock, state, taxonomy
 from marketplace.accounts import password_rule, passwords
 from marketplace.accounts import service as accounts
 from marketplace.accounts.models import Role, User
@@ -242,3 +242,49 @@ def ensure_may_act(org: Organisation | None) -> None:
     """Refuse any claim, pledge or redemption by an organisation that is not approved."""
     if org is None or not org.is_approved:
         raise OrganisationError(_l("only approved organisations may do this"))
+
+
+@dataclass
+class Capability:
+    """What an organisation says it provides (docs/matching.md): read by recommendations and offers."""
+
+    categories: list[str]
+    region_codes: list[str]
+    capacity_open: int | None = None
+    capacity_month: int | None = None
+    value_min_fen: int | None = None
+    value_max_fen: int | None = None
+    response_hours: int | None = None
+
+
+def update_capability(org: Organisation, cap: Capability, *, actor: User) -> None:
+    """A member of the organisation states its capability profile; audited with what changed."""
+    if actor.role != Role.ORG_MEMBER or actor.organisation_id != org.id:
+        raise PermissionError("only the organisation's members edit its profile")
+    categories = list(dict.fromkeys(c for c in cap.categories if c in taxonomy.NEED_CATEGORIES))
+    if not categories or len(categories) != len(set(cap.categories)):
+        raise OrganisationError(_l("choose at least one category or service from the list"))
+    regions = list(db.session.scalars(sa.select(Region).where(Region.code.in_(cap.region_codes))))
+    if not regions or len(regions) != len(set(cap.region_codes)):
+        raise OrganisationError(_l("choose at least one known service region"))
+    for number in (cap.capacity_open, cap.capacity_month, cap.value_min_fen, cap.value_max_fen, cap.response_hours):
+        if number is not None and number < 0:
+            raise OrganisationError(_l("numbers in the profile cannot be negative"))
+    if cap.value_min_fen is not None and cap.value_max_fen is not None and cap.value_min_fen > cap.value_max_fen:
+        raise OrganisationError(_l("the smallest usual value must not be above the largest"))
+    numbers = ("capacity_open", "capacity_month", "value_min_fen", "value_max_fen", "response_hours")
+    before: dict[str, Any] = {key: getattr(org, key) for key in numbers}
+    before |= {"categories": ",".join(org.categories), "regions": ",".join(r.code for r in org.regions)}
+    for key in numbers:
+        setattr(org, key, getattr(cap, key))
+    if set(org.categories) != set(categories):
+        org.category_rows = [OrganisationCategory(category=c) for c in categories]
+    if {r.code for r in org.regions} != {r.code for r in regions}:
+        org.regions = sorted(regions, key=lambda r: r.code)
+    db.session.flush()
+    after: dict[str, Any] = {key: getattr(org, key) for key in numbers}
+    after |= {"categories": ",".join(sorted(categories)), "regions": ",".join(sorted(r.code for r in regions))}
+    changed = {key for key in after if before.get(key) != after[key]}
+    if changed:
+        audit.record("organisation.capability", actor=actor, obj=org,
+                     before={k: before[k] for k in changed}, after={k: after[k] for k in changed})

@@ -15,7 +15,7 @@ from marketplace.accounts.models import Role
 from marketplace.extensions import db, limiter
 from marketplace.listing import Column, sorted_by
 from marketplace.organisations import service
-from marketplace.organisations.forms import RecommendationForm, RegistrationForm, ReviewForm
+from marketplace.organisations.forms import CapabilityForm, RecommendationForm, RegistrationForm, ReviewForm
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.paging import paginate
 from marketplace.unit_of_work import refusal
@@ -62,6 +62,39 @@ def mine() -> str:
     if org is None:
         abort(404)
     return render_template("organisations/mine.html", org=org)
+
+
+def _yuan(fen: int | None) -> int | None:
+    return None if fen is None else fen // 100
+
+
+def _fen(yuan: int | None) -> int | None:
+    return None if yuan is None else yuan * 100
+
+
+@bp.route("/org/capability", methods=["GET", "POST"])
+@roles_required(Role.ORG_MEMBER)
+def capability() -> str | Response:
+    """The organisation's capability profile: its members state it, the recommendations read it."""
+    org = current_user.organisation
+    if org is None:
+        abort(404)
+    form = CapabilityForm(data={
+        "categories": org.categories, "regions": [r.code for r in org.regions],
+        "capacity_open": org.capacity_open, "capacity_month": org.capacity_month,
+        "value_min": _yuan(org.value_min_fen), "value_max": _yuan(org.value_max_fen),
+        "response_hours": org.response_hours})
+    if form.validate_on_submit():
+        cap = service.Capability(
+            categories=form.categories.data, region_codes=form.regions.data, capacity_open=form.capacity_open.data,
+            capacity_month=form.capacity_month.data, value_min_fen=_fen(form.value_min.data),
+            value_max_fen=_fen(form.value_max.data), response_hours=form.response_hours.data)
+        with refusal() as refused:
+            service.update_capability(org, cap, actor=current_user)
+        if not refused:
+            flash(_("Your capability profile is saved: your recommendations follow it."), "success")
+            return redirect(url_for("organisations.mine"))
+    return render_template("organisations/capability.html", org=org, form=form)
 
 
 ORG_COLUMNS = (

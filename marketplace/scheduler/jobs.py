@@ -94,6 +94,18 @@ def _inspection_sampling(now: datetime) -> dict[str, Any]:
     return {"seed": sample.seed, "chosen": sample.chosen} if sample else {"chosen": []}
 
 
+def _offers(now: datetime) -> dict[str, Any]:
+    from marketplace.matching.offers import expire_due, remind_expiring
+
+    return {**expire_due(now), "reminded": remind_expiring(now)}
+
+
+def _match_digest(now: datetime) -> dict[str, Any]:
+    from marketplace.matching.recommend import send_digest
+
+    return send_digest(now)
+
+
 def registry(scale: float = 1.0) -> list[Job]:
     """All jobs; `scale` shrinks the intervals (tests run ticks of a second)."""
     def every(seconds: int) -> int:
@@ -112,6 +124,10 @@ def registry(scale: float = 1.0) -> list[Job]:
         Job("due_soon", every(3600), _due_soon),
         Job("dashboard", every(300), _dashboard),
         Job("inspection_sampling", every(7 * 86400), _inspection_sampling),
+        # Routed offers: expire those past their deadline, remind those about to expire.
+        Job("offers", every(300), _offers),
+        # Once a day: each organisation's new needs that fit (a notice; emailed in the morning digest).
+        Job("match_digest", every(86400), _match_digest),
     ]
 
 

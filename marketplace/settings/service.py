@@ -47,6 +47,14 @@ DEFINITIONS: dict[str, Definition] = {
                                                           "is due"), "days"),
     "light_lead_yellow_days": Definition(1, 0, 30, _l("Untriaged lead turns yellow after"), "days"),
     "light_lead_red_days": Definition(3, 1, 60, _l("Untriaged lead turns red after"), "days"),
+    # Routed offers (docs/matching.md)
+    "offer_days": Definition(2, 1, 30, _l("Days an organisation has to answer a routed offer"), "days"),
+    "offer_yellow_hours": Definition(24, 1, 720, _l("Unanswered offer turns yellow after"), "hours"),
+    "offer_red_hours": Definition(40, 1, 720, _l("Unanswered offer turns red after"), "hours"),
+    "offer_reminder_hours": Definition(8, 1, 240, _l("Remind the organisation this long before an offer expires"),
+                                       "hours"),
+    "offer_pass_on": Definition(0, 0, 1, _l("An expired offer goes on to the next suggested organisation "
+                                            "(1 = yes, 0 = back to the pool)"), "switch"),
     # Meals (DESIGN.md §5)
     "meals_free_meals": Definition(3, 0, 100, _l("Free meals per phone number before an eligibility code is needed"),
                                    "meals"),

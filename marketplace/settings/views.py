@@ -29,7 +29,9 @@ def settings_form() -> FlaskForm:
         pass
 
     for key, d in service.DEFINITIONS.items():
-        unit = {"fen": _("yuan"), "meals": _("meals"), "years": _("years")}.get(d.unit, _("days"))
+        units = {"fen": _("yuan"), "meals": _("meals"), "years": _("years"), "hours": _("hours"),
+                 "switch": _("0 or 1")}
+        unit = units.get(d.unit, _("days"))
         low, high = _shown(key, d.minimum), _shown(key, d.maximum)
         field = IntegerField(f"{d.label} ({unit})", validators=[InputRequired(), NumberRange(low, high)],
                              description=_("Default: %(value)s", value=_shown(key, d.default)))

@@ -16,12 +16,13 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from marketplace import taxonomy
+from marketplace import clock, taxonomy
 from marketplace.accounts.models import User
 from marketplace.accounts.scope import region_filter
 from marketplace.extensions import db
 from marketplace.households.models import Household, Referral, ReferralStatus
 from marketplace.leads.models import Lead, LeadStatus
+from marketplace.matching import offers
 from marketplace.meals import pledges as meal_pledges
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.organisations import service as organisations
@@ -111,6 +112,10 @@ def work_queue(user: User) -> list[Section]:
                  lambda t: Item(f"{t.department.name} · {t.title}", t.place, t.requested_at,
                                 url_for("transfers.transfer_detail", transfer_id=t.id)),
                  url_for("transfers.transfer_list", status=TransferStatus.OVERDUE)),
+        _section("offers", _l("Offers unanswered"), offers.unanswered_query(user, clock.now()),
+                 lambda o: Item(f"{o.need.title} · {o.organisation.name}", o.need.place, o.created_at,
+                                url_for("staff_needs.need_detail", need_id=o.need_id) + "#offers"),
+                 url_for("staff_needs.need_list", status=NeedStatus.PUBLISHED)),
         _section("expired", _l("Needs that expired without a claim"),
                  needs_here.where(Need.status == NeedStatus.EXPIRED).order_by(Need.updated_at, Need.id),
                  lambda n: _need_item(n, n.updated_at), url_for("staff_needs.need_list", status=NeedStatus.EXPIRED)),

@@ -26,6 +26,13 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "auth.logout": ("POST", SIGNED_IN),
     "organisations.register": ("GET", EVERYONE),
     "organisations.mine": ("GET", MEMBERS),
+    "organisations.capability": ("GET", {Role.ORG_MEMBER}),
+    "matching.dismiss": ("POST", {Role.ORG_MEMBER}),
+    "matching.offer_detail": ("GET", {Role.ORG_MEMBER}),
+    "matching.accept": ("POST", {Role.ORG_MEMBER}),
+    "matching.decline": ("POST", {Role.ORG_MEMBER}),
+    "matching.route": ("POST", STAFF),
+    "matching.cancel": ("POST", STAFF),
     "organisations.review_list": ("GET", STAFF),
     "organisations.review_export": ("GET", STAFF),
     "organisations.review": ("GET", STAFF),
@@ -223,7 +230,7 @@ def test_matrix(app, role):
               "evidence_id": need.evidence[0].id, "source_id": api_keys.create("matrix-source")[0].source_id,
               "external_id": "GZ-1", "fmt": "csv", "project_id": 1, "pledge_id": 1, "photo_id": 1, "line_id": 1,
               "inspection_id": 1, "request_id": 1, "donation_id": 1, "token": "unknown", "action": "approve",
-              "transfer_id": 1, "department_id": 1, "lead_id": 1,
+              "transfer_id": 1, "department_id": 1, "lead_id": 1, "offer_id": 1,
               **_meal_values()}
     client = app.test_client()
     if role != ANON:

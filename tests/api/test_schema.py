@@ -71,6 +71,16 @@ def _seed_referrals() -> list[str]:
         need = make_need(status)
         need.referral.source = SOURCE
         ids.append(need.referral.external_id)
+    # A routed offer, declined with its coded reason: `needs[].offer` of the v1 additions.
+    from marketplace.accounts.models import Role
+    from marketplace.matching import offers
+    from tests.conftest import make_org, make_user
+
+    need, org = make_need("published"), make_org()
+    offer = offers.route(need, organisation=org, actor=make_user(Role.ADMIN))
+    offers.decline(offer, actor=org.members[0], reason="no_capacity")
+    need.referral.source = SOURCE
+    ids.append(need.referral.external_id)
     return ids
 
 

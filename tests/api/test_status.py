@@ -53,7 +53,7 @@ def test_status_follows_triage_publish_claim_deliver_and_close(app):
     assert body["status"] == "triaged" and body["updated_at"] >= before
     assert body["needs"] == [{"id": str(need.id), "kind": "wish", "status": "draft", "light": None,
                               "claimed_by": None, "promised_by": None, "closed_at": None, "rating": None,
-                              "feedback": None, "transfer": None}]
+                              "feedback": None, "transfer": None, "offer": None}]
 
     transitions.publish(need, actor=staff)
     db.session.commit()

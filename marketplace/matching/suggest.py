@@ -1,0 +1,88 @@
+"""The organisations staff are offered for routing one need, best first (one query over organisations).
+
+Rank = the fit score (fit.py, the same expression as the recommendations, one need over many
+organisations) + up to `ON_TIME` points for the share of its completed claims delivered by the
+promised date + `ACTIVE` points when it took a claim in the last 30 days − `LOAD` points per claim
+or offer it holds open now. docs/matching.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from marketplace.extensions import db
+from marketplace.matching import fit
+from marketplace.matching.models import NeedDismissal, Offer
+from marketplace.needs.models import Claim, ClaimStatus, Need
+from marketplace.organisations.models import Organisation, OrgStatus
+
+ON_TIME = 10
+ACTIVE = 5
+LOAD = 2
+SHOWN = 8
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One organisation staff may route the need to, and the figures it was ranked by."""
+
+    organisation: Organisation
+    fit: int
+    rank: int
+    load: int
+    on_time: float | None  # share of completed claims delivered on time (None: none completed yet)
+    recent_claims: int
+    has_room: bool | None
+    dismissed: bool
+    offered_before: bool
+
+
+def suggestions(need: Need, now: datetime, *, limit: int = SHOWN,
+                exclude_offered: bool = False) -> list[Suggestion]:
+    """Approved organisations ranked for this need (one SELECT over the organisations table)."""
+    score = fit.score(fit.for_need(need, now), now)
+    load = fit.open_load(Organisation.id)
+    completed = sa.select(sa.func.count()).select_from(Claim).where(
+        Claim.organisation_id == Organisation.id, Claim.status == ClaimStatus.COMPLETED).scalar_subquery()
+    on_time = (sa.select(sa.func.count()).select_from(Claim).join(Need, Need.id == Claim.need_id)
+               .where(Claim.organisation_id == Organisation.id, Claim.status == ClaimStatus.COMPLETED,
+                      Need.delivered_at.is_not(None),
+                      # by the day (in UTC: a delivery after midnight in Guangzhou may count a day early)
+                      sa.func.date(Need.delivered_at) <= Claim.promised_by)
+               .scalar_subquery())
+    recent = sa.select(sa.func.count()).select_from(Claim).where(
+        Claim.organisation_id == Organisation.id, Claim.created_at >= now - timedelta(days=30)).scalar_subquery()
+    dismissed = sa.exists().where(NeedDismissal.organisation_id == Organisation.id, NeedDismissal.need_id == need.id)
+    offered = sa.exists().where(Offer.organisation_id == Organisation.id, Offer.need_id == need.id)
+    room = fit.has_room(Organisation.capacity_open, Organisation.capacity_month, Organisation.id, now)
+    on_time_points = sa.case((completed > 0, ON_TIME * on_time / sa.func.nullif(completed, 0)), else_=ON_TIME // 2)
+    rank = (score + sa.cast(on_time_points, sa.Integer) + sa.case((recent > 0, ACTIVE), else_=0) - LOAD * load)
+    query = (
+        sa.select(Organisation, score.label("fit"), rank.label("rank"), load.label("load"),
+                  completed.label("completed"), on_time.label("on_time"), recent.label("recent"),
+                  room.label("room"), dismissed.label("dismissed"), offered.label("offered"))
+        .where(Organisation.status == OrgStatus.APPROVED,
+               *([~offered] if exclude_offered else []))
+        .order_by(sa.desc("rank"), Organisation.id).limit(limit)
+    )
+    if need.claimed_by_id is not None:
+        query = query.where(Organisation.id != need.claimed_by_id)
+    found = []
+    for row in db.session.execute(query).all():
+        found.append(Suggestion(
+            organisation=row.Organisation, fit=int(row.fit), rank=int(row.rank), load=int(row.load),
+            on_time=(row.on_time / row.completed) if row.completed else None, recent_claims=int(row.recent),
+            has_room=None if row.room is None else bool(row.room), dismissed=bool(row.dismissed),
+            offered_before=bool(row.offered)))
+    return found
+
+
+def next_organisation(need: Need, now: datetime) -> Organisation | None:
+    """The best suggestion that was never offered this need, did not dismiss it and has room."""
+    for suggestion in suggestions(need, now, limit=20, exclude_offered=True):
+        if not suggestion.dismissed and suggestion.has_room is not False and suggestion.fit >= fit.CATEGORY:
+            return suggestion.organisation
+    return None
