@@ -112,6 +112,8 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.settings.views import bp as settings
     from marketplace.staff.cli import bp as privacy_cli
     from marketplace.staff.views import bp as staff
+    from marketplace.visits.followup_views import bp as followups
+    from marketplace.visits.views import bp as visits
 
     blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, referral_import, staff_needs,
                   needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli,
@@ -120,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (second_factor,)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     blueprints += (passwords,)
+    blueprints += (visits, followups)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)

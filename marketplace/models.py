@@ -32,3 +32,4 @@ from marketplace.projects.models import (  # noqa: F401
 from marketplace.regions.models import Region  # noqa: F401
 from marketplace.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from marketplace.settings.models import Setting  # noqa: F401
+from marketplace.visits.models import FollowUp, Visit, VisitPlan  # noqa: F401

@@ -88,6 +88,12 @@ def _inspection_sampling(now: datetime) -> dict[str, Any]:
     return {"seed": sample.seed, "chosen": sample.chosen} if sample else {"chosen": []}
 
 
+def _visits(now: datetime) -> dict[str, Any]:
+    from marketplace.visits.reminders import notify_overdue
+
+    return notify_overdue(now)
+
+
 def registry(scale: float = 1.0) -> list[Job]:
     """All jobs; `scale` shrinks the intervals (tests run ticks of a second)."""
     def every(seconds: int) -> int:
@@ -104,6 +110,8 @@ def registry(scale: float = 1.0) -> list[Job]:
         Job("digests", every(3600), _digests),
         Job("due_soon", every(3600), _due_soon),
         Job("dashboard", every(300), _dashboard),
+        # Visit plans follow the settings and new households; each missed visit is told once.
+        Job("visits", every(300), _visits),
         Job("inspection_sampling", every(7 * 86400), _inspection_sampling),
     ]
 

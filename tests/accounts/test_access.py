@@ -145,6 +145,15 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "second_factor.manage": ("GET", STAFF),
     "second_factor.disable": ("POST", STAFF),
     "second_factor.reset": ("POST", ADMIN),
+    # Visits and follow-ups (staff of the household's region: tests/visits/).
+    "visits.due_list": ("GET", STAFF),
+    "visits.due_export": ("GET", STAFF),
+    "visits.household": ("GET", STAFF),
+    "visits.assign": ("POST", STAFF),
+    "visits.record": ("GET", STAFF),
+    "followups.followup_list": ("GET", STAFF),
+    "followups.followup_export": ("GET", STAFF),
+    "followups.followup_record": ("GET", STAFF),
 }
 
 
