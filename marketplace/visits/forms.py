@@ -35,8 +35,8 @@ class VisitForm(FlaskForm):
     seen = TextAreaField(_l("What you saw"), validators=[Length(max=4000)],
                          description=_l("Internal: only staff of the region read this."))
     found_need = BooleanField(_l("The visit found a need: make it a draft need now"))
-    kind = SelectField(_l("Kind"), choices=taxonomy.choices(KIND_CHOICES))
-    category = SelectField(_l("Category"), choices=taxonomy.choices(taxonomy.NEED_CATEGORIES))
+    kind = SelectField(_l("Kind"), choices=taxonomy.choices(KIND_CHOICES), default="wish")
+    category = SelectField(_l("Category"), choices=taxonomy.choices(taxonomy.NEED_CATEGORIES), default="daily_living")
     title = StringField(_l("Public title"), validators=[Optional(), Length(max=100)])
     story = TextAreaField(
         _l("Public story"), validators=[Optional(), Length(min=10, max=2000)],

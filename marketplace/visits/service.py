@@ -119,6 +119,7 @@ def record(household: Household, report: VisitReport, *, actor: User) -> Visit:
 
 def _file_need(household: Household, visit: Visit, draft: households.NeedDraft, actor: User) -> Need:
     """The referral the visit files for the need it found, triaged at once into a draft need."""
+    households.check_draft(draft, household)  # refused before anything is filed
     body = f"{VISIT_SOURCE}:{visit.id}:{draft.title}:{draft.story}"
     referral = Referral(
         source=VISIT_SOURCE, external_id=f"V{visit.id}", household_id=household.id,
@@ -128,9 +129,8 @@ def _file_need(household: Household, visit: Visit, draft: households.NeedDraft, 
         urgency="urgent" if draft.is_urgent else "normal", needed_by=draft.fulfil_by,
         content_hash=hashlib.sha256(body.encode()).hexdigest(), created_by_id=actor.id,
     )
-    referral.household = household
-    households.check_draft(draft, household)  # refused before anything is filed
     db.session.add(referral)
+    referral.household = household
     db.session.flush()
     audit.record("referral.receive", actor=actor, obj=referral, region_code=household.region_code,
                  after={"source": VISIT_SOURCE, "external_id": referral.external_id})
