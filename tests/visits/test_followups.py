@@ -12,7 +12,7 @@ from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
 from marketplace.visits.models import FollowUp
-from tests.conftest import make_need, make_org, sign_in
+from tests.conftest import make_need, make_org, make_user, sign_in
 from tests.visits.conftest import DAY, planned_household
 
 
@@ -48,7 +48,8 @@ def test_reached_needs_a_satisfaction_and_an_unreached_household_needs_none(app,
     staff = as_role(Role.STAFF)
     assert staff.post(f"/staff/follow-ups/needs/{need.id}", data={"reached": "yes"}).status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) == 0
-    assert staff.post(f"/staff/follow-ups/needs/{need.id}", data={"reached": "no", "satisfaction": "1"}).status_code == 302
+    unreached = {"reached": "no", "satisfaction": "1"}
+    assert staff.post(f"/staff/follow-ups/needs/{need.id}", data=unreached).status_code == 302
     row = db.session.scalar(sa.select(FollowUp))
     assert (row.reached, row.satisfaction) == (False, None)
 
@@ -67,11 +68,8 @@ def test_ten_people_recording_one_follow_up_at_once_make_one(app):
     planned_household()
     clients = []
     for _ in range(10):
-        from marketplace.accounts.models import Role as R
-        from tests.conftest import make_user
-
         client = app.test_client()
-        sign_in(client, make_user(R.STAFF))
+        sign_in(client, make_user(Role.STAFF))
         clients.append(client)
     need_id = need.id
     start = threading.Barrier(len(clients))

@@ -100,7 +100,8 @@ def test_assign_to_a_caseworker_of_the_region_or_a_social_work_project(app, as_r
 
 def _visit_form(**extra: object) -> dict[str, object]:
     moment = clock.local(clock.now()).strftime("%Y-%m-%dT%H:%M")
-    return {"visited_at": moment, "visitors": "王社工、居委李主任", "met": "yes", "seen": "冰箱坏了，老人独居。", **extra}
+    return {"visited_at": moment, "visitors": "王社工、居委李主任", "met": "yes", "seen": "冰箱坏了，老人独居。",
+            **extra}
 
 
 def test_a_visit_that_found_a_need_makes_a_draft_need_in_one_step(app, as_role):
