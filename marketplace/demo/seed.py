@@ -13,6 +13,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.demo import loop
 from marketplace.demo import meals as meals_demo
 from marketplace.demo import projects as projects_demo
+from marketplace.demo import visits as visits_demo
 from marketplace.extensions import db
 from marketplace.organisations import credit_code
 from marketplace.organisations import service as organisations
@@ -90,6 +91,7 @@ def load() -> list[DemoAccount]:
     loop.load_loop(staff, list(approved))
     shown += [DemoAccount(*row) for row in meals_demo.load_meals(staff["440104"], DEMO_PASSWORD)]
     projects_demo.load_projects(staff, admin)
+    visits_demo.load_visits(staff)
     _renew_passwords()
     return shown
 

@@ -108,7 +108,7 @@ def followup_record(need_id: int) -> str | Response:
             satisfaction=int(form.satisfaction.data) if (form.satisfaction.data or "").isdigit() else None,
             comments=form.comments.data or "")
         with refusal() as refused:
-            followups.record(need, answer, actor=current_user)
+            followups.record_followup(need, answer, actor=current_user)
         if not refused:
             flash(_("Follow-up recorded."), "success")
             return redirect(url_for("followups.followup_record", need_id=need.id))

@@ -68,7 +68,7 @@ class Answer:
     comments: str
 
 
-def record(need: Need, answer: Answer, *, actor: User) -> FollowUp:
+def record_followup(need: Need, answer: Answer, *, actor: User) -> FollowUp:
     """Record the follow-up of a closed need, once; unreached households count as followed up."""
     if not covers(actor, need):
         raise PermissionError("outside your region")

@@ -85,7 +85,7 @@ class VisitReport:
     found: households.NeedDraft | None = None  # a need found on the visit, to make as a draft
 
 
-def record(household: Household, report: VisitReport, *, actor: User) -> Visit:
+def record_visit(household: Household, report: VisitReport, *, actor: User) -> Visit:
     """Record a visit (and the draft need it found); the household's plan counts from it."""
     _check(household, actor)
     now = clock.now()

@@ -223,7 +223,7 @@ def record(household_id: int) -> str | Response:
             visited_at=form.visited_at.data.replace(tzinfo=clock.SHANGHAI), visitors=form.visitors.data,
             met=form.met.data == "yes", seen=form.seen.data or "", found=_draft(form))
         with refusal(form=form) as refused:
-            visit = service.record(household, report, actor=current_user)
+            visit = service.record_visit(household, report, actor=current_user)
         if not refused:
             flash(_("Visit recorded, and the need it found is a draft to publish.") if visit.need_id
                   else _("Visit recorded."), "success")
