@@ -203,3 +203,37 @@ def test_the_caseworker_hears_once_per_missed_visit(app, as_role, at):
     assert (note.kind, note.object_id) == ("visit_overdue", household.id)
     db.session.execute(sa.update(VisitPlan).values(last_visit_at=start + 33 * DAY))
     assert reminders.notify_overdue(start + 64 * DAY)["notified"] == 1  # the next visit missed: told again
+
+
+def test_visits_recorded_at_once_make_one_plan_that_counts_from_the_latest(app):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import timedelta
+
+    from tests.conftest import make_need, sign_in
+
+    need = make_need("draft")  # no plan yet: the first visits make it
+    household_id = need.household_id
+    clients = []
+    for _ in range(8):
+        client = app.test_client()
+        sign_in(client, make_user(Role.STAFF))
+        clients.append(client)
+    start = threading.Barrier(len(clients))
+    now = clock.local(clock.now())
+
+    def record(numbered):
+        n, client = numbered
+        start.wait()
+        moment = (now - timedelta(hours=n)).strftime("%Y-%m-%dT%H:%M")
+        url = f"/staff/visits/households/{household_id}/new"
+        return client.post(url, data=_visit_form(visited_at=moment)).status_code
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        codes = list(pool.map(record, enumerate(clients)))
+    assert codes == [302] * len(clients)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == len(clients)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VisitPlan)) == 1
+    latest = db.session.scalar(sa.select(sa.func.max(Visit.visited_at)))
+    assert _plan(household_id).last_visit_at == latest
