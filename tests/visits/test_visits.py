@@ -16,7 +16,7 @@ from marketplace.notifications.models import Notification
 from marketplace.settings import service as settings
 from marketplace.visits import plans, reminders
 from marketplace.visits.models import Visit, VisitPlan
-from tests.conftest import make_org, make_user
+from tests.conftest import make_org, make_user, sign_in
 from tests.visits.conftest import DAY, planned_household
 
 
@@ -201,6 +201,10 @@ def test_the_caseworker_hears_once_per_missed_visit(app, as_role, at):
     db.session.commit()
     note = db.session.scalar(sa.select(Notification).where(Notification.user_id == caseworker.id))
     assert (note.kind, note.object_id) == ("visit_overdue", household.id)
+    inbox = app.test_client()
+    sign_in(inbox, caseworker)
+    page = inbox.get("/notifications/").get_data(as_text=True)
+    assert f"/staff/visits/households/{household.id}" in page and f"#{household.id}" in page
     db.session.execute(sa.update(VisitPlan).values(last_visit_at=start + 33 * DAY))
     assert reminders.notify_overdue(start + 64 * DAY)["notified"] == 1  # the next visit missed: told again
 
@@ -210,7 +214,7 @@ def test_visits_recorded_at_once_make_one_plan_that_counts_from_the_latest(app):
     from concurrent.futures import ThreadPoolExecutor
     from datetime import timedelta
 
-    from tests.conftest import make_need, sign_in
+    from tests.conftest import make_need
 
     need = make_need("draft")  # no plan yet: the first visits make it
     household_id = need.household_id
