@@ -4,6 +4,7 @@ draft need exists), then records a follow-up of a closed need. Every page fits t
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from marketplace.needs.models import Need
 from marketplace.visits import plans
 from marketplace.visits.models import FollowUp, Visit, VisitPlan
 from tests.browser.test_org_onboarding import assert_fits_phone, sign_in
+from tests.browser.test_wish_loop import shoot
 from tests.conftest import make_need, make_user
 
 pytestmark = pytest.mark.browser
@@ -31,7 +33,7 @@ def _fits_both(page: Page) -> None:
 
 
 def test_caseworker_records_a_visit_that_found_a_need_and_a_follow_up(
-    app: Flask, page: Page, server_errors: list[str]
+    app: Flask, page: Page, server_errors: list[str], screenshots: Path
 ) -> None:
     visited = make_need("draft")
     closed = make_need("closed")
@@ -50,6 +52,7 @@ def test_caseworker_records_a_visit_that_found_a_need_and_a_follow_up(
     expect(page.locator("#visits")).to_be_visible()
     page.goto("/staff/visits/due")
     expect(page.locator(".light-red").first).to_be_visible()
+    shoot(page, screenshots / "visits-due-360.png")
     _fits_both(page)
     page.click(f"a[href$='/staff/visits/households/{household_id}/new']")
     _fits_both(page)
@@ -61,6 +64,7 @@ def test_caseworker_records_a_visit_that_found_a_need_and_a_follow_up(
     page.fill("#title", "一台小冰箱")
     page.fill("#story", "独居长者，冰箱漏水已无法使用，夏天饭菜难以保存。")
     page.fill("#value_yuan", "900")
+    shoot(page, screenshots / "visit-record-360.png")
     page.click("form.visit-form button[type=submit]")
     expect(page.locator(".flash-success")).to_be_visible()
     assert page.url.endswith(f"/staff/visits/households/{household_id}")
