@@ -120,6 +120,8 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.staff.views import bp as staff
     from marketplace.transfers.cli import bp as transfers_cli
     from marketplace.transfers.views import bp as transfers
+    from marketplace.visits.followup_views import bp as followups
+    from marketplace.visits.views import bp as visits
 
     blueprints = (main, auth, organisations, staff, admin, audit, settings, referrals, referral_import, staff_needs,
                   needs, notifications, leaderboards, dashboard, users_cli, regions_cli, demo_cli, scheduler_cli,
@@ -132,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (storage_cli,)
     blueprints += (household_merge, households_cli)
     blueprints += (matching,)
+    blueprints += (visits, followups)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)

@@ -180,6 +180,14 @@ def insert_ignoring_duplicates(session: Any, model: Any, **values: Any) -> Any:
     return dialect.insert(model).values(**values).on_conflict_do_nothing()
 
 
+def insert_from_select_ignoring_duplicates(session: Any, table: Any, columns: list[str], select: Any) -> Any:
+    """INSERT … SELECT … ON CONFLICT DO NOTHING, in the dialect of the session's database."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).from_select(columns, select).on_conflict_do_nothing()
+
+
 def render_migration_item(type_: str, obj: object, _autogen_context: object) -> str | bool:
     """Write our column types into migration scripts as plain SQLAlchemy types."""
     if type_ == "type" and isinstance(obj, UTCDateTime):

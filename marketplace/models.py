@@ -35,3 +35,4 @@ from marketplace.regions.models import Region  # noqa: F401
 from marketplace.scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from marketplace.settings.models import Setting  # noqa: F401
 from marketplace.transfers.models import Department, Transfer  # noqa: F401
+from marketplace.visits.models import FollowUp, Visit, VisitPlan  # noqa: F401

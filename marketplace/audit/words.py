@@ -120,6 +120,9 @@ ACTIONS: dict[str, Any] = {
     "region.office": _l("changed an office's contact"),
     "audit.export": _l("exported the audit log"),
     "privacy.scan": _l("scanned the public texts for personal data"),
+    "visit.assign": _l("assigned the household's visits"),
+    "visit.record": _l("recorded a visit to the household"),
+    "followup.record": _l("recorded the follow-up of the need"),
 }
 
 # the part of an action name before the dot → the group the action filter shows it in
@@ -148,6 +151,8 @@ GROUPS: dict[str, Any] = {
     "region": _l("Offices"),
     "audit": _l("Audit log"),
     "privacy": _l("Privacy"),
+    "visit": _l("Visits"),
+    "followup": _l("Follow-ups"),
 }
 OTHER_GROUP = _l("Other actions")
 
@@ -326,6 +331,14 @@ FIELDS: dict[str, Field] = {
     "response_hours": Field(_l("Usually answers within (hours)"), "number"),
     "categories": Field(_l("Categories and services")),
     "regions": Field(_l("Regions served")),
+    "household_id": Field(_l("Household"), "ref"),
+    "visit_id": Field(_l("Visit"), "ref"),
+    "caseworker_id": Field(_l("Caseworker"), "user"),
+    "met": Field(_l("Met the household"), "flag"),
+    "visited_at": Field(_l("Visited at")),
+    "reached": Field(_l("Reached the household"), "flag"),
+    "solved": Field(_l("Solved"), "flag"),
+    "satisfaction": Field(_l("Satisfaction (1–5)"), "number"),
     # Personal data of a household: no event stores it today; should one ever, it is not shown.
     "head_name": Field(_l("Name"), "hidden"),
     "phone": Field(_l("Phone"), "hidden"),

@@ -6,13 +6,14 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace import spreadsheets
+from marketplace import clock, spreadsheets
 from marketplace.accounts.access import roles_required
 from marketplace.accounts.models import Role
 from marketplace.dashboard import charts, exports, queries
 from marketplace.dashboard.compute import ALL
 from marketplace.extensions import db
 from marketplace.regions.models import Region
+from marketplace.visits import report as visit_report
 
 bp = Blueprint("dashboard", __name__, url_prefix="/staff/dashboard")
 bp.context_processor(lambda: {"may_view_region": lambda code: queries.may_view(current_user, code)})
@@ -43,6 +44,7 @@ def show() -> str:
         child_data=child_data, overdue=queries.overdue(code), ALL=ALL,
         parent=db.session.get(Region, code).parent_code if code != ALL else None,
         trend=charts.trend(data), by_category=charts.categories(data), by_light=charts.lights(subregions, child_data),
+        visits=visit_report.for_region(code, clock.now()),
     )
 
 

@@ -15,6 +15,7 @@ from marketplace.demo import duplicates as duplicates_demo
 from marketplace.demo import matching as matching_demo
 from marketplace.demo import meals as meals_demo
 from marketplace.demo import projects as projects_demo
+from marketplace.demo import visits as visits_demo
 from marketplace.extensions import db
 from marketplace.organisations import credit_code
 from marketplace.organisations import service as organisations
@@ -96,6 +97,7 @@ def load() -> list[DemoAccount]:
     projects_demo.load_projects(staff, admin)
     casework.load_casework(staff)
     duplicates_demo.load_duplicates()
+    visits_demo.load_visits(staff)
     _renew_passwords()
     return shown
 

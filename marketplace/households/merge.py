@@ -21,6 +21,7 @@ from marketplace.audit import service as audit
 from marketplace.changes import stamp as changes
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.households import signals
 from marketplace.households.models import Household, HouseholdMerge, Referral
 from marketplace.needs.models import Need
 from marketplace.search import index
@@ -93,6 +94,7 @@ def merge(kept: Household, merged: Household, *, actor: Any, reason: str = "") -
     need_count = db.session.scalar(sa.select(sa.func.count(Need.id)).where(Need.household_id == merged_id))
     key, source, external_id = merged.identity_key, merged.source, merged.external_id
     db.session.flush()
+    signals.merging.send(merged_id, kept_id=kept_id)
     for column in _pointers():
         db.session.execute(sa.update(column.table).where(column == merged_id).values({column.name: kept_id})
                            .execution_options(synchronize_session=False))

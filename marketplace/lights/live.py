@@ -13,6 +13,7 @@ from flask import Flask
 
 from marketplace import clock
 from marketplace.needs.signals import need_moved
+from marketplace.visits.signals import household_visited
 
 
 def _refresh(need: Any, **_: Any) -> None:
@@ -21,6 +22,13 @@ def _refresh(need: Any, **_: Any) -> None:
     refresh([need.id], clock.now())
 
 
+def _refresh_household(household_id: int, **_: Any) -> None:
+    from marketplace.lights.recompute import refresh_households
+
+    refresh_households([household_id], clock.now())
+
+
 def init_app(app: Flask) -> None:
-    """Listen to need transitions (once per process; connecting twice is a no-op)."""
+    """Listen to need transitions and visits (once per process; connecting twice is a no-op)."""
     need_moved.connect(_refresh, weak=False)
+    household_visited.connect(_refresh_household, weak=False)

@@ -115,14 +115,19 @@ def _needs(result: RecomputeResult, t: rules.Thresholds, now: datetime, only: li
     changes.touch_many(db.session.scalars(referrals.distinct()))
 
 
-def _households(result: RecomputeResult, t: rules.Thresholds, now: datetime) -> None:
-    """Households of the needs that changed (or all, in a full run) take their worst need's light.
+def _households(result: RecomputeResult, t: rules.Thresholds, now: datetime, only: list[int] | None = None) -> None:
+    """Households of the needs that changed (or `only` these, or all in a full run) take their light.
 
-    The 60-day "waiting without help" rule depends on time alone, so it is applied by full runs
-    (the scheduler does one hourly); with the default thresholds such a need is red long before.
+    The rules that depend on time alone (a need waiting 60 days without help, an overdue visit,
+    nobody helping for 90 days) are applied by full runs (the scheduler does one hourly) and to
+    a household at once when a visit to it is recorded (`refresh_households`).
     """
     new = rules.household_light(t)
-    for ids in [None] if result.full else _chunks(_touched(result, Need.household_id)):
+    if result.full:
+        batches: list[list[int] | None] = [None]
+    else:
+        batches = list(_chunks(only if only is not None else _touched(result, Need.household_id)))
+    for ids in batches:
         households = sa.select(Household) if ids is None else sa.select(Household).where(Household.id.in_(ids))
         result.households += _stage(result, "household", households, Household.id, Household.light, new, now)
     _apply(result, "household", Household)
@@ -186,9 +191,10 @@ def recompute(now: datetime, *, full: bool = False) -> RecomputeResult:
     started = time.perf_counter()
     _needs(result, t, now)
     result.extra["needs_seconds"] = round(time.perf_counter() - started, 3)
+    # Projects first: their lights fold into their households' and organisations'.
+    _projects(result, t, now)
     _households(result, t, now)
     _organisations(result, now)
-    _projects(result, t, now)
     _transfers(result, t, now)
     _leads(result, now)
     result.notified = notify.notify_new_reds(result.batch, result.key, now)
@@ -210,4 +216,13 @@ def refresh(need_ids: list[int], now: datetime) -> RecomputeResult:
     if result.needs:
         _households(result, t, now)
         result.notified = notify.notify_new_reds(result.batch, result.key, now)
+    return result
+
+
+def refresh_households(household_ids: list[int], now: datetime) -> RecomputeResult:
+    """The lights of a few households by the same rules: after a visit, which changes no need's light."""
+    t = rules.Thresholds.at(now)
+    result = RecomputeResult(batch=db.session.scalar(sa.select(sa.func.max(LightChange.id))) or 0,
+                             key=-secrets.randbits(62) - 1)
+    _households(result, t, now, only=household_ids)
     return result

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from marketplace.clock import local_date
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.settings import service as settings
+from marketplace.visits import plans
+from marketplace.visits.models import Visit, VisitPlan
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,10 @@ class Thresholds:
     delivered_yellow_before: datetime
     delivered_red_before: datetime
     stale_before: datetime
+    # 穗救易: a household nobody has helped (no confirmed need, no visit) since this moment is red.
+    unhelped_before: datetime | None = None
+    # Visits (visits/plans.py): overdue lights yellow, overdue past the grace red.
+    visits: Any = None
 
     @classmethod
     def at(cls, now: datetime) -> Thresholds:
@@ -45,6 +51,8 @@ class Thresholds:
             delivered_yellow_before=now - days("light_delivered_yellow_days"),
             delivered_red_before=now - days("light_delivered_red_days"),
             stale_before=now - days("light_household_stale_days"),
+            unhelped_before=now - days("light_household_unhelped_days"),
+            visits=plans.Cutoffs.at(now),
         )
 
 
@@ -77,40 +85,67 @@ def need_light(t: Thresholds, needs: Any = Need) -> sa.ColumnElement:
 
 
 def household_light(t: Thresholds) -> sa.ColumnElement:
-    """A household's light: its worst open need's, and red while a need waits too long unclaimed.
+    """A household's light: the worst of its open needs', its renovation projects' and its visits'.
 
-    Evaluated per household as probes through the household index: a household has a handful of
-    needs, so a few lookups whatever the size of the table. Relies on the needs' lights being
-    current (the recompute brings them up to date first): only open needs have a light.
+    Red also while a need waits too long unclaimed, while a visit is overdue past the grace, and
+    when nobody has helped it (no need confirmed, no visit) for the unhelped period (穗救易); an
+    overdue visit is yellow. Evaluated per household as probes through the household indexes: a
+    household has a handful of needs, projects and visits, so a few lookups whatever the size of
+    the tables. Relies on the needs' and projects' lights being current (the recompute brings them
+    up to date first): only open ones have a light.
     """
     from marketplace.households.models import Household
+    from marketplace.projects.models import Project
 
     def has(*conditions: sa.ColumnElement) -> sa.ColumnElement:
         return sa.exists().where(Need.household_id == Household.id, *conditions)
 
-    stale = has(Need.status == NeedStatus.PUBLISHED, Need.published_at <= t.stale_before)
+    def has_project(light: str) -> sa.ColumnElement:
+        return sa.exists().where(Project.household_id == Household.id, Project.light == light)
+
+    red = [has(Need.light == "red"), has(Need.status == NeedStatus.PUBLISHED, Need.published_at <= t.stale_before),
+           has_project("red")]
+    yellow = [has(Need.light == "yellow"), has_project("yellow")]
+    if t.visits is not None:
+        def visit_plan(condition: sa.ColumnElement) -> sa.ColumnElement:
+            return sa.exists().where(VisitPlan.household_id == Household.id, condition)
+
+        red.append(visit_plan(t.visits.late()))
+        yellow.append(visit_plan(t.visits.overdue()))
+    if t.unhelped_before is not None:
+        red.append(sa.and_(
+            Household.created_at <= t.unhelped_before,
+            ~has(Need.status == NeedStatus.CLOSED, Need.closed_at > t.unhelped_before),
+            ~sa.exists().where(Visit.household_id == Household.id, Visit.visited_at > t.unhelped_before)))
     return sa.case(
-        (sa.or_(has(Need.light == "red"), stale), "red"),
-        (has(Need.light == "yellow"), "yellow"),
-        (has(Need.light == "green"), "green"),
+        (sa.or_(*red), "red"),
+        (sa.or_(*yellow), "yellow"),
+        (sa.or_(has(Need.light == "green"), has_project("green")), "green"),
         else_=sa.null(),
     )
 
 
 def organisation_light() -> sa.ColumnElement:
-    """An organisation's light: the worst light of the needs it holds claimed (none without claims).
+    """An organisation's light: the worst light of the needs it holds claimed and of the renovation
+    projects it has open pledges to (none without either).
 
     Probes on the (claimed_by_id, status, light) index: an organisation may hold hundreds of claims.
     """
     from marketplace.organisations.models import Organisation
+    from marketplace.projects.models import Pledge, PledgeStatus, Project
 
     def has(*conditions: sa.ColumnElement) -> sa.ColumnElement:
         return sa.exists().where(Need.claimed_by_id == Organisation.id, Need.status == NeedStatus.CLAIMED, *conditions)
 
+    def pledged(*conditions: sa.ColumnElement) -> sa.ColumnElement:
+        # A renovation the organisation has pledged to and not yet seen confirmed folds into its light.
+        return sa.exists().where(Pledge.organisation_id == Organisation.id, Pledge.project_id == Project.id,
+                                 Pledge.status.in_((PledgeStatus.PLEDGED, PledgeStatus.DELIVERED)), *conditions)
+
     return sa.case(
-        (has(Need.light == "red"), "red"),
-        (has(Need.light == "yellow"), "yellow"),
-        (has(), "green"),
+        (sa.or_(has(Need.light == "red"), pledged(Project.light == "red")), "red"),
+        (sa.or_(has(Need.light == "yellow"), pledged(Project.light == "yellow")), "yellow"),
+        (sa.or_(has(), pledged(Project.light.is_not(None))), "green"),
         else_=sa.null(),
     )
 

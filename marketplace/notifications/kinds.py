@@ -138,6 +138,10 @@ KINDS: dict[str, Kind] = {kind.code: kind for kind in (
          lambda p: _("Staff confirmed your pledge to the renovation “%(title)s”: it now counts on the leaderboard.",
                      title=p["title"]),
          "projects.project_detail", "project_id", MEMBERS),
+    # Visits (visits/reminders.py): the caseworker the household's visits are assigned to.
+    Kind("visit_overdue", _l("A household I visit is overdue for a visit"),
+         lambda p: _("Household #%(household)s is overdue for a visit.", household=p["household"]),
+         "visits.household", "household_id", STAFF),
 )}
 
 
@@ -151,3 +155,4 @@ def for_user(user: Any) -> list[Kind]:
     org = getattr(user, "organisation", None)
     return [kind for kind in KINDS.values() if user.role in kind.audience
             and (kind.org_kinds is None or (org is not None and org.kind in kind.org_kinds))]
+

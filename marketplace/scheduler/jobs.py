@@ -104,6 +104,10 @@ def _match_digest(now: datetime) -> dict[str, Any]:
     from marketplace.matching.recommend import send_digest
 
     return send_digest(now)
+def _visits(now: datetime) -> dict[str, Any]:
+    from marketplace.visits.reminders import notify_overdue
+
+    return notify_overdue(now)
 
 
 def registry(scale: float = 1.0) -> list[Job]:
@@ -123,6 +127,8 @@ def registry(scale: float = 1.0) -> list[Job]:
         Job("digests", every(3600), _digests),
         Job("due_soon", every(3600), _due_soon),
         Job("dashboard", every(300), _dashboard),
+        # Visit plans follow the settings and new households; each missed visit is told once.
+        Job("visits", every(300), _visits),
         Job("inspection_sampling", every(7 * 86400), _inspection_sampling),
         # Routed offers: expire those past their deadline, remind those about to expire.
         Job("offers", every(300), _offers),

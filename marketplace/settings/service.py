@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from marketplace import taxonomy
 from marketplace.audit import service as audit
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -55,6 +56,22 @@ DEFINITIONS: dict[str, Definition] = {
                                        "hours"),
     "offer_pass_on": Definition(0, 0, 1, _l("An expired offer goes on to the next suggested organisation "
                                             "(1 = yes, 0 = back to the pool)"), "switch"),
+    "light_household_unhelped_days": Definition(90, 7, 730, _l("Household turns red when nobody has helped it for"),
+                                                "days"),
+    # Visits and follow-ups (docs/visits.md): a household is visited every N days of its category
+    # or its group, whichever is more often; 0 asks for no regular visit.
+    **{f"visit_days_{code}": Definition(days, 0, 366, _l("Visit households of “%(what)s” every (0: no regular visit)",
+                                                           what=taxonomy.HOUSEHOLD_CATEGORIES[code]), "days")
+       for code, days in (("tekun", 30), ("dibao", 90), ("dibao_edge", 90), ("expenditure", 90), ("temporary", 0))},
+    **{f"visit_days_{code}": Definition(days, 0, 366, _l("Visit households of “%(what)s” every (0: no regular visit)",
+                                                           what=taxonomy.HOUSEHOLD_GROUPS[code]), "days")
+       for code, days in (("severe_illness_disability", 30), ("elderly_special_difficulty", 30),
+                          ("child_in_difficulty", 30), ("homeless_vagrant", 30), ("student_in_hardship", 0),
+                          ("unemployed_working_age", 0), ("housing_difficulty", 0))},
+    "visit_due_soon_days": Definition(7, 0, 60, _l("A visit shows as due this many days before its date"), "days"),
+    "visit_grace_days": Definition(14, 1, 180, _l("An overdue visit turns the household red after a grace of"),
+                                   "days"),
+    "followup_days": Definition(14, 1, 180, _l("A follow-up falls due this many days after a need closes"), "days"),
     # Meals (DESIGN.md §5)
     "meals_free_meals": Definition(3, 0, 100, _l("Free meals per phone number before an eligibility code is needed"),
                                    "meals"),

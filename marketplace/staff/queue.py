@@ -29,6 +29,8 @@ from marketplace.organisations import service as organisations
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.projects.models import Pledge, PledgeStatus, Project
 from marketplace.transfers.models import Transfer, TransferStatus
+from marketplace.visits import followups, plans
+from marketplace.visits.models import VisitPlan
 
 SHOWN = 5  # items per section
 COUNT_CAP = 1000
@@ -139,4 +141,32 @@ def work_queue(user: User) -> list[Section]:
                                 url_for("organisations.review", org_id=o.id)),
                  url_for("organisations.review_list", status=OrgStatus.PENDING)),
     ]
+    sections += _visit_sections(user)
     return sections
+
+
+def _visit_sections(user: User) -> list[Section]:
+    """Visits due (the staff member's own first: assigned to them, overdue first) and follow-ups due."""
+    now = clock.now()
+    cut = plans.Cutoffs.at(now)
+    visits = (
+        sa.select(VisitPlan).join(VisitPlan.household)
+        .where(region_filter(user, Household.district_code, Household.street_code), VisitPlan.interval_days > 0,
+               cut.due())
+        .order_by(sa.case((VisitPlan.caseworker_id == user.id, 0), else_=1), cut.rank(), plans.seen_since(),
+                  VisitPlan.id)
+    )
+    due = (
+        followups.due_query(now).where(region_filter(user, Need.district_code, Need.street_code))
+        .order_by(Need.closed_at, Need.id)
+    )
+    return [
+        _section("visits", _l("Visits due"), visits,
+                 lambda p: Item(f"#{p.household_id} · {taxonomy.HOUSEHOLD_GROUPS.get(p.household.group, '')}",
+                                p.household.place, p.seen_since,
+                                url_for("visits.household", household_id=p.household_id)),
+                 url_for("visits.due_list")),
+        _section("followups", _l("Follow-ups due"), due,
+                 lambda n: Item(n.title, n.place, n.closed_at, url_for("followups.followup_record", need_id=n.id)),
+                 url_for("followups.followup_list")),
+    ]

@@ -175,6 +175,15 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "leads.lead_detail": ("GET", STAFF),
     "leads.lead_refer": ("GET", STAFF),
     "leads.lead_close": ("POST", STAFF),
+    # Visits and follow-ups (staff of the household's region: tests/visits/).
+    "visits.due_list": ("GET", STAFF),
+    "visits.due_export": ("GET", STAFF),
+    "visits.household": ("GET", STAFF),
+    "visits.assign": ("POST", STAFF),
+    "visits.record": ("GET", STAFF),
+    "followups.followup_list": ("GET", STAFF),
+    "followups.followup_export": ("GET", STAFF),
+    "followups.followup_record": ("GET", STAFF),
 }
 
 

@@ -151,3 +151,22 @@ def test_the_command_line_reports_duplicates_without_personal_data(app):
     assert result.exit_code == 0, result.output
     assert f"#{kept.household_id}\t#{other.household_id}\tid_number" in result.output
     assert "1 likely duplicate pair(s)" in result.output and ID_NUMBER not in result.output
+
+
+def test_merging_two_planned_households_keeps_one_visit_plan_with_the_later_visit(app):
+    from datetime import timedelta
+
+    from marketplace import clock
+    from marketplace.visits import plans
+    from marketplace.visits.models import VisitPlan
+
+    kept, other = _pair()
+    now = clock.now()
+    for household, days_ago in ((kept.household, 40), (other.household, 3)):
+        plans.plan_for(household, now).last_visit_at = now - timedelta(days=days_ago)
+    db.session.commit()
+    merge.merge(kept.household, other.household, actor=make_user(Role.ADMIN))
+    db.session.commit()
+    rows = db.session.scalars(sa.select(VisitPlan)).all()
+    assert [r.household_id for r in rows] == [kept.household_id]  # one plan per household, no unique clash
+    assert clock.local(rows[0].last_visit_at).date() == clock.local(now - timedelta(days=3)).date()
