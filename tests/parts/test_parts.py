@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
@@ -12,6 +13,13 @@ from tests.conftest import make_org, make_user
 from tests.parts.conftest import deliver_part, soon
 
 T = transitions.TransitionError
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    """The refusals are read in English here (the pages' Chinese is checked by the page tests)."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture
@@ -135,3 +143,28 @@ def test_staff_confirm_needs_a_part_when_several_await(need120, orgs):
     with pytest.raises(T, match="choose which part"):
         transitions.confirm_by_caseworker(need120, actor=staff, rating=5, feedback="")
     assert db.session.scalar(db.select(db.func.count()).select_from(Claim).where(Claim.status == "completed")) == 0
+
+
+def test_points_count_per_confirmed_part(need120, orgs):
+    from datetime import timedelta
+
+    from marketplace import clock
+    from marketplace.leaderboards import points
+
+    staff = make_user(Role.STAFF, region="440104")
+    need120.value_fen = 1_200_000  # ¥12,000 for 120 kits: ¥100 each
+    db.session.commit()
+    a, b = orgs[0].members[0], orgs[1].members[0]
+    pa = transitions.claim(need120, actor=a, promised_by=soon(), quantity=90)
+    transitions.claim(need120, actor=b, promised_by=soon(), quantity=30)
+    deliver_part(need120, a)
+    transitions.confirm_by_caseworker(need120, actor=staff, rating=5, feedback="", part=pa)
+    now = clock.now()
+    board = orgs[0].kind
+    scores = {s.participant_id: s.points for s in points.rank(board, now - timedelta(days=1), now + timedelta(days=1))}
+    # The confirmed part counts at once, for its share (¥9,000: 90 points) and 10; the open one not yet.
+    assert scores == {orgs[0].id: 10 + 90}
+    deliver_part(need120, b)
+    transitions.confirm_by_caseworker(need120, actor=staff, rating=5, feedback="")
+    scores = {s.participant_id: s.points for s in points.rank(board, now - timedelta(days=1), now + timedelta(days=1))}
+    assert scores == {orgs[0].id: 100, orgs[1].id: 10 + 30}
