@@ -56,6 +56,8 @@ ACTIONS: dict[str, Any] = {
     "need.reject": _l("sent the delivery back"),
     "need.recipient_code": _l("issued the recipient's confirmation code"),
     "need.rewrite": _l("rewrote the need's public text"),
+    "need.parts_settle": _l("the need's parts moved it on"),
+    "need.project_accepted": _l("closed the need with its project's acceptance"),
     "project.create": _l("started the renovation project"),
     "project.photo": _l("added a project photo"),
     "project.photo_public": _l("showed a photo on the project's public page"),
@@ -274,6 +276,8 @@ FIELDS: dict[str, Field] = {
     "replaced": Field(_l("Replaced an earlier one"), "flag"),
     "recovery_codes": Field(_l("Recovery codes issued"), "number"),
     "left": Field(_l("Recovery codes left"), "number"),
+    "quantity": Field(_l("Quantity"), "number"),
+    "decline_code": Field(_l("Why declined")),
     # Personal data of a household: no event stores it today; should one ever, it is not shown.
     "head_name": Field(_l("Name"), "hidden"),
     "phone": Field(_l("Phone"), "hidden"),

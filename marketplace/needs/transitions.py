@@ -639,6 +639,22 @@ def confirm_by_recipient(code: str, *, rating: int, feedback: str) -> Need:
     return need
 
 
+def close_renovation(need: Need, *, actor: User) -> None:
+    """A renovation project's acceptance (竣工验收) closes its need: the project was the need's
+    public face, its works the delivery and the acceptance the confirmation, so the referral's
+    status and outcome follow as for any closed need."""
+    if need.kind != NeedKind.RENOVATION:
+        raise TransitionError(_l("only a renovation need closes with its project"))
+    before = need.status
+    if not state.move(need, Need.status.in_(OPEN_STATUSES + (NeedStatus.DRAFT,)),
+                      values={"status": NeedStatus.CLOSED, "closed_at": clock.now(), "updated_at": clock.now(),
+                              "confirmed_via": ConfirmedVia.CASEWORKER, "confirmed_by_id": actor.id,
+                              "recipient_code_hash": None}):
+        raise TransitionError(_l("this need is no longer open"))
+    _moved(need)
+    _record("need.project_accepted", need, actor, before)
+
+
 def expire_overdue(today: date) -> int:
     """Published needs past their claim deadline become expired, each with its audit record.
 
