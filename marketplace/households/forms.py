@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from marketplace import clock, money, taxonomy
 from marketplace.forms import region_choices
@@ -133,7 +133,7 @@ class DeclineForm(FlaskForm):
     # The contract's coded reason (the outcome's `reason`); a form posted without one is "other".
     code = SelectField(_l("Why"), choices=[SelectChoice(c.value, label) for c, label in DECLINE_CODE_LABELS.items()],
                        default=DeclineCode.OTHER)
-    reason = TextAreaField(_l("Reason for declining"), validators=[Optional(), Length(max=2000)],
+    reason = TextAreaField(_l("Reason for declining"), validators=[Length(max=2000)],
                            description=_l("Required for “other”; sent back to the source."))
 
     def validate_reason(self, field: TextAreaField) -> None:
