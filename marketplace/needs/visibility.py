@@ -35,8 +35,8 @@ def viewers_claim(need: Need, user: Any) -> Claim | None:
     """
     if not getattr(user, "is_authenticated", False) or user.role != Role.ORG_MEMBER:
         return None
-    if need.is_split or any(c.quantity < need.quantity for c in need.claims if c.organisation_id == user.organisation_id):
-        own = [c for c in need.claims if c.organisation_id == user.organisation_id]
+    own = [c for c in need.claims if c.organisation_id == user.organisation_id]
+    if need.is_split or any(c.quantity < need.quantity for c in own):
         return own[-1] if own and own[-1].status in HOLDING else None
     claim = current_claim(need)
     return claim if claim is not None and claim.organisation_id == user.organisation_id else None

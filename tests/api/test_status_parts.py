@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-
 from marketplace.accounts.models import Role
 from marketplace.api import status as status_module
 from marketplace.clock import today as today_shanghai

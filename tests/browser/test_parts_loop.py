@@ -3,7 +3,6 @@ proves and delivers its part, staff confirm both parts and the need is closed (3
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 
