@@ -16,10 +16,10 @@ from typing_extensions import TypedDict
 from marketplace import clock
 from marketplace.households.contract import N_, NEED_KINDS
 from marketplace.households.identity import token as household_token
-from marketplace.households.models import Referral, ReferralStatus
+from marketplace.households.models import DeclineCode, Referral, ReferralStatus
 from marketplace.matching import offers as routed_offers
 from marketplace.matching.models import DeclineReason, OfferStatus
-from marketplace.needs.models import Need, NeedStatus
+from marketplace.needs.models import OPEN_STATUSES, Claim, Need, NeedStatus
 from marketplace.transfers import service as transfers
 
 # How far a need has come, least advanced first; a referral stands where its slowest need stands.
@@ -56,6 +56,28 @@ class OfferOut(TypedDict):
                       Field(description=N_("Why a rejected offer was declined."))]
 
 
+PART_STATUSES = ("claimed", "delivered", "closed", "released")
+OUTCOME_CODES = ("helped", "partly_helped", "not_helped", "declined", "transferred")
+
+
+class PartOut(TypedDict):
+    __doc__ = N_("One organisation's part of a need: a need taken whole has one part covering its quantity.")
+
+    claimed_by: Annotated[str, Field(description=N_("Public name of the organisation."))]
+    quantity: Annotated[int, Field(ge=1)]
+    status: Literal[PART_STATUSES]
+    promised_by: Day
+
+
+class OutcomeOut(TypedDict):
+    __doc__ = N_("How the referral ended: null while any of its needs is open.")
+
+    code: Literal[OUTCOME_CODES]
+    reason: Annotated[Literal[tuple(c.value for c in DeclineCode)] | None,
+                      Field(description=N_("The coded reason of a decline; null for the other codes."))]
+    at: Annotated[Moment, Field(description=N_("When the outcome was reached, in +08:00."))]
+
+
 class NeedStatusOut(TypedDict):
     __doc__ = N_("One need of the referral.")
 
@@ -70,6 +92,8 @@ class NeedStatusOut(TypedDict):
     feedback: str | None
     transfer: Annotated[TransferOut | None, Field(description=N_("Null unless the need was transferred."))]
     offer: OfferOut | None
+    quantity: Annotated[int, Field(ge=1)]
+    parts: Annotated[list[PartOut], Field(description=N_("Who took how much, oldest first."))]
 
 
 class ReferralStatusOut(TypedDict):
@@ -83,6 +107,7 @@ class ReferralStatusOut(TypedDict):
     status: Literal[REFERRAL_STATUSES]
     light: Annotated[Light | None, Field(description=N_("The worst light of its needs."))]
     decline_reason: str | None
+    outcome: OutcomeOut | None
     needs: list[NeedStatusOut]
     updated_at: Annotated[Moment, Field(description=N_("Last change, in +08:00."))]
 
@@ -129,6 +154,39 @@ def offer_object(need: Need) -> OfferOut | None:
                     reason=offer.reason if offer.status == OfferStatus.REJECTED else None)
 
 
+def part_object(part: Claim) -> PartOut:
+    """One part as the source sees it: the organisation's public name, never who acted."""
+    return PartOut(claimed_by=part.organisation.name, quantity=part.quantity, status=part.part_status,
+                   promised_by=_day(part.promised_by))
+
+
+def referral_outcome(referral: Referral, *, transferred_at: datetime | None = None) -> OutcomeOut | None:
+    """The contract's `outcome`: derived from the referral and its needs each time it is read, so a
+    need re-planned (open again) puts it back to null by itself.
+
+    `transferred_at` is the hook for transfers to a government department (the `transfers`
+    feature): when the referral was handed over, and none of its needs was closed by a
+    confirmation, the outcome is `transferred` at that time once no need is open any more.
+    """
+    if transferred_at is not None and referral.status == ReferralStatus.DECLINED:
+        # A department took the whole referral over: handed on, not refused.
+        return OutcomeOut(code="transferred", reason=None, at=rfc3339(transferred_at))
+    if referral.status == ReferralStatus.DECLINED:
+        at = referral.declined_at or referral.changed_at
+        return OutcomeOut(code="declined", reason=referral.decline_code or DeclineCode.OTHER, at=rfc3339(at))
+    if referral.status != ReferralStatus.TRIAGED or not referral.needs:
+        return None
+    needs = list(referral.needs)
+    if any(n.status in OPEN_STATUSES or n.status == NeedStatus.DRAFT for n in needs):
+        return None
+    closed = [n for n in needs if n.status == NeedStatus.CLOSED]
+    at = max((n.closed_at if n.status == NeedStatus.CLOSED and n.closed_at else n.updated_at) for n in needs)
+    if transferred_at is not None and not closed:
+        return OutcomeOut(code="transferred", reason=None, at=rfc3339(transferred_at))
+    code = "helped" if len(closed) == len(needs) else "partly_helped" if closed else "not_helped"
+    return OutcomeOut(code=code, reason=None, at=rfc3339(at))
+
+
 def need_object(need: Need) -> NeedStatusOut:
     """One need as the source sees it: no household data, the helper's public name only."""
     return NeedStatusOut(
@@ -143,11 +201,14 @@ def need_object(need: Need) -> NeedStatusOut:
         feedback=need.feedback or None,
         transfer=transfer_object(need),
         offer=offer_object(need),
+        quantity=need.quantity,
+        parts=[part_object(c) for c in need.claims],
     )
 
 
 def status_object(referral: Referral) -> ReferralStatusOut:
     """The whole status object of the contract."""
+    transferred_at = transfers.transferred_at(referral)
     return ReferralStatusOut(
         id=str(referral.id),
         external_id=referral.external_id,
@@ -155,6 +216,7 @@ def status_object(referral: Referral) -> ReferralStatusOut:
         status=referral_status(referral),
         light=worst_light(referral.needs),
         decline_reason=referral.decline_reason or None,
+        outcome=referral_outcome(referral, transferred_at=transferred_at),
         needs=[need_object(n) for n in referral.needs],
         updated_at=rfc3339(referral.changed_at),
     )

@@ -65,6 +65,8 @@ ACTIONS: dict[str, Any] = {
     "offer.cancel": _l("cancelled the offer of the need"),
     "offer.expire": _l("let the offer of the need expire (unanswered by its deadline)"),
     "offer.end": _l("ended the offer: the need left the pool another way"),
+    "need.parts_settle": _l("the need's parts moved it on"),
+    "need.project_accepted": _l("closed the need with its project's acceptance"),
     "project.create": _l("started the renovation project"),
     "project.photo": _l("added a project photo"),
     "project.photo_public": _l("showed a photo on the project's public page"),
@@ -339,6 +341,8 @@ FIELDS: dict[str, Field] = {
     "reached": Field(_l("Reached the household"), "flag"),
     "solved": Field(_l("Solved"), "flag"),
     "satisfaction": Field(_l("Satisfaction (1–5)"), "number"),
+    "quantity": Field(_l("Quantity"), "number"),
+    "decline_code": Field(_l("Why declined")),
     # Personal data of a household: no event stores it today; should one ever, it is not shown.
     "head_name": Field(_l("Name"), "hidden"),
     "phone": Field(_l("Phone"), "hidden"),

@@ -14,6 +14,7 @@ from marketplace.demo import casework, loop
 from marketplace.demo import duplicates as duplicates_demo
 from marketplace.demo import matching as matching_demo
 from marketplace.demo import meals as meals_demo
+from marketplace.demo import parts as parts_demo
 from marketplace.demo import projects as projects_demo
 from marketplace.demo import visits as visits_demo
 from marketplace.extensions import db
@@ -85,14 +86,15 @@ def load() -> list[DemoAccount]:
     db.session.flush()
     staff = {region: accounts.find_by_email(email) for email, _role, region, _name in STAFF if region}
     codes = [demo_credit_code(row[0], index, row[2]) for index, row in enumerate(ORGANISATIONS, start=1)]
-    approved = db.session.scalars(
+    approved = list(db.session.scalars(
         db.select(Organisation).where(Organisation.credit_code.in_(codes), Organisation.status == "approved")
         .order_by(Organisation.id)
-    )
+    ))
     _ensure_offices()
     approved = list(approved)
     loop.load_loop(staff, approved)
     matching_demo.load_matching(staff, approved)
+    parts_demo.load_parts(staff, approved)
     shown += [DemoAccount(*row) for row in meals_demo.load_meals(staff["440104"], DEMO_PASSWORD)]
     projects_demo.load_projects(staff, admin)
     casework.load_casework(staff)

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from marketplace import clock, money, taxonomy
 from marketplace.forms import region_choices
 from marketplace.households.contract import HouseholdIn, NeedIn, limits
+from marketplace.households.models import DECLINE_CODE_LABELS, DeclineCode
 
 KIND_CHOICES = {"wish": _l("Micro-wish"), "service": _l("Service")}
 HTML_LIMITS = {"ge": "min", "le": "max", "max_length": "maxlength", "required": "required"}
@@ -129,7 +130,16 @@ class TriageForm(FlaskForm):
 class DeclineForm(FlaskForm):
     """Decline with a reason that goes back to the source."""
 
-    reason = TextAreaField(_l("Reason for declining"), validators=[DataRequired(), Length(max=2000)])
+    # The contract's coded reason (the outcome's `reason`); a form posted without one is "other".
+    code = SelectField(_l("Why"), choices=[SelectChoice(c.value, label) for c, label in DECLINE_CODE_LABELS.items()],
+                       default=DeclineCode.OTHER)
+    reason = TextAreaField(_l("Reason for declining"), validators=[Length(max=2000)],
+                           description=_l("Required for “other”; sent back to the source."))
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        """"Other" says what it is."""
+        if self.code.data == DeclineCode.OTHER and not (field.data or "").strip():
+            raise ValidationError(_l("a decline needs a reason"))
 
 
 class MergeForm(FlaskForm):

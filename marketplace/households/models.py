@@ -109,6 +109,23 @@ REFERRAL_STATUS_LABELS = {ReferralStatus.RECEIVED: _l("waiting for triage"), Ref
                           ReferralStatus.DECLINED: _l("declined")}
 
 
+class DeclineCode(StrEnum):
+    """Why staff declined a referral, in the contract's codes (the outcome's `reason`)."""
+
+    DUPLICATE = "duplicate"
+    NOT_ELIGIBLE = "not_eligible"
+    OUT_OF_AREA = "out_of_area"
+    MET_ELSEWHERE = "met_elsewhere"
+    OTHER = "other"
+
+
+DECLINE_CODE_LABELS = {DeclineCode.DUPLICATE: _l("a duplicate of another referral"),
+                       DeclineCode.NOT_ELIGIBLE: _l("not eligible"),
+                       DeclineCode.OUT_OF_AREA: _l("outside our area"),
+                       DeclineCode.MET_ELSEWHERE: _l("already met elsewhere"),
+                       DeclineCode.OTHER: _l("other (write the reason)")}
+
+
 class Referral(db.Model):
     """One inbound referral, idempotent by (source, external id)."""
 
@@ -122,6 +139,9 @@ class Referral(db.Model):
     referred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(sa.String(10), default=ReferralStatus.RECEIVED)
     decline_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # The coded reason of a decline (DeclineCode), given back to the source as the outcome's reason.
+    decline_code: Mapped[str | None] = mapped_column(sa.String(20), default=None)
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # What was asked for, as received; triage turns it into one or more needs.
     need_kind: Mapped[str] = mapped_column(sa.String(12))
     need_category: Mapped[str] = mapped_column(sa.String(30))
@@ -152,6 +172,7 @@ class Referral(db.Model):
         sa.Index("ix_referrals_queue", "district_code", "status", "referred_at"),
         sa.Index("ix_referrals_feed", "source", "change_seq", "id"),
         enum_check("status", ReferralStatus),
+        enum_check("decline_code", DeclineCode),
     )
 
     @property

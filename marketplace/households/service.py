@@ -17,7 +17,7 @@ from marketplace.audit import service as audit
 from marketplace.changes import stamp as changes
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.households.models import Household, Referral, ReferralStatus
+from marketplace.households.models import DeclineCode, Household, Referral, ReferralStatus
 from marketplace.needs import privacy
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.search import personal
@@ -84,19 +84,23 @@ def find_households(query: sa.Select, typed: str, *, actor: User) -> sa.Select:
     return query.where(sa.or_(*keys))
 
 
-def decline(referral: Referral, *, actor: User, reason: str) -> None:
-    """Decline a received referral; the reason flows back to the source."""
+def decline(referral: Referral, *, actor: User, reason: str, code: str = DeclineCode.OTHER) -> None:
+    """Decline a received referral with one of the contract's coded reasons (`other` needs words);
+    the code and the words flow back to the source as the referral's outcome."""
     _check(referral, actor)
     reason = (reason or "").strip()
-    if not reason:
+    if code not in set(DeclineCode):
+        raise TriageError(_l("choose why the referral is declined"))
+    if not reason and code == DeclineCode.OTHER:
         raise TriageError(_l("a decline needs a reason"))
     if not REFERRAL_MOVES.allows(ReferralAction.DECLINE, referral.status):
         raise TriageError(_l("only a referral waiting for triage can be declined"))
-    referral.status, referral.decline_reason = ReferralStatus.DECLINED, reason
+    referral.status, referral.decline_reason = ReferralStatus.DECLINED, reason or code
+    referral.decline_code, referral.declined_at = code, clock.now()
     referral.triaged_by_id = actor.id
     changes.touch(referral.id)
     audit.record("referral.decline", actor=actor, obj=referral, region_code=referral.district_code,
-                 before={"status": "received"}, after={"status": "declined", "reason": reason})
+                 before={"status": "received"}, after={"status": "declined", "reason": reason, "decline_code": code})
 
 
 @dataclass

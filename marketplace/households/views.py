@@ -210,7 +210,7 @@ def referral_decline(referral_id: int) -> str | Response:
     form = DeclineForm()
     if form.validate_on_submit():
         with refusal() as refused:
-            service.decline(referral, actor=current_user, reason=form.reason.data)
+            service.decline(referral, actor=current_user, reason=form.reason.data or "", code=form.code.data)
         if not refused:
             flash(_("Referral declined."), "success")
         return redirect(url_for("referrals.referral_detail", referral_id=referral.id))

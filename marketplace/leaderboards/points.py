@@ -18,7 +18,7 @@ from marketplace.extensions import db
 from marketplace.needs.models import Claim, ClaimStatus, Need, NeedStatus
 from marketplace.organisations.models import Organisation
 
-NEED_POINTS = 10  # per confirmed need
+NEED_POINTS = 10  # per confirmed need, or confirmed part of a need taken in parts
 YUAN_PER_POINT_FEN = 10_000  # and one point per full ¥100 of its value
 
 
@@ -47,14 +47,18 @@ Source = Callable[[str, datetime, datetime], list[Row]]
 
 
 def confirmed_needs(board: str, start: datetime, end: datetime) -> list[Row]:
-    """Organisations whose claims were confirmed (need closed) in the period."""
-    points = sa.func.sum(NEED_POINTS + Need.value_fen // YUAN_PER_POINT_FEN)  # a full ¥100 per point
+    """Organisations whose claims were confirmed in the period: a need taken whole when it closed,
+    each part of a need taken in parts when that part was confirmed, for its share of the value."""
+    whole = Claim.quantity >= Need.quantity
+    share = (Need.value_fen * Claim.quantity) // Need.quantity  # the whole value for a need taken whole
+    points = sa.func.sum(NEED_POINTS + share // YUAN_PER_POINT_FEN)  # a full ¥100 per point
+    confirmed_at = sa.case((whole, Need.closed_at), else_=Claim.ended_at)
     query = (
-        sa.select(Claim.organisation_id, sa.cast(points, sa.BigInteger), sa.func.count(), sa.func.max(Need.closed_at))
+        sa.select(Claim.organisation_id, sa.cast(points, sa.BigInteger), sa.func.count(), sa.func.max(confirmed_at))
         .join(Need, Need.id == Claim.need_id)
         .join(Organisation, Organisation.id == Claim.organisation_id)
-        .where(Claim.status == ClaimStatus.COMPLETED, Need.status == NeedStatus.CLOSED,
-               Need.closed_at >= start, Need.closed_at < end, Organisation.kind == board)
+        .where(Claim.status == ClaimStatus.COMPLETED, sa.or_(~whole, Need.status == NeedStatus.CLOSED),
+               confirmed_at >= start, confirmed_at < end, Organisation.kind == board)
         .group_by(Claim.organisation_id)
     )
     return [tuple(row) for row in db.session.execute(query)]  # type: ignore[misc]

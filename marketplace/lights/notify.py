@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from marketplace.accounts.models import Role, User
 from marketplace.lights.models import LightChange
-from marketplace.needs.models import Need
+from marketplace.needs.models import Claim, Need
 from marketplace.notifications import service as notices
 
 RED_KINDS = ("need_red", "needs_red_digest")
@@ -35,6 +35,16 @@ def notify_new_reds(batch: int, key: int, now: datetime) -> int:
         .join(User, Need.claimed_by_id == User.organisation_id)
         .where(_newly_red(batch, key, "need"), User.role == Role.ORG_MEMBER, User.is_enabled.is_(True))
     )
+    # A need held in parts has no single claimer: each organisation hears of its own part turning red.
+    part_members = (
+        sa.select(User.id.label("user_id"), Need.id.label("object_id"))
+        .select_from(LightChange)
+        .join(Claim, LightChange.object_id == Claim.id)
+        .join(Need, Need.id == Claim.need_id)
+        .join(User, Claim.organisation_id == User.organisation_id)
+        .where(_newly_red(batch, key, "claim"), Need.claimed_by_id.is_(None), User.role == Role.ORG_MEMBER,
+               User.is_enabled.is_(True))
+    )
     staff = (
         sa.select(User.id.label("user_id"), sa.func.count().label("count"))
         .select_from(LightChange)
@@ -44,4 +54,5 @@ def notify_new_reds(batch: int, key: int, now: datetime) -> int:
         .group_by(User.id)
     )
     return (notices.notify_from("need_red", members, object_type="needs", now=now)
+            + notices.notify_from("need_red", part_members, object_type="needs", now=now)
             + notices.notify_from("needs_red_digest", staff, object_type="needs", now=now))

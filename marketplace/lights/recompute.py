@@ -23,7 +23,7 @@ from marketplace.extensions import db
 from marketplace.households.models import Household
 from marketplace.lights import notify, rules
 from marketplace.lights.models import LightChange
-from marketplace.needs.models import Need
+from marketplace.needs.models import Claim, ClaimStatus, Need
 from marketplace.organisations.models import Organisation
 
 
@@ -115,6 +115,17 @@ def _needs(result: RecomputeResult, t: rules.Thresholds, now: datetime, only: li
     changes.touch_many(db.session.scalars(referrals.distinct()))
 
 
+def _parts(result: RecomputeResult, t: rules.Thresholds, now: datetime, only: list[int] | None = None) -> None:
+    """Each part (claim) of a need takes its own light: active claims, and those still showing one."""
+    new = rules.part_light(t)
+    scanned = sa.select(Claim).where(sa.or_(Claim.status == ClaimStatus.ACTIVE, Claim.light.is_not(None)))
+    if only is not None:
+        scanned = scanned.where(Claim.need_id.in_(only))
+    result.extra["parts"] = _stage(result, "claim", scanned, Claim.id, Claim.light, new, now)
+    if result.extra["parts"]:
+        _apply(result, "claim", Claim)
+
+
 def _households(result: RecomputeResult, t: rules.Thresholds, now: datetime, only: list[int] | None = None) -> None:
     """Households of the needs that changed (or `only` these, or all in a full run) take their light.
 
@@ -189,6 +200,7 @@ def recompute(now: datetime, *, full: bool = False) -> RecomputeResult:
     t = rules.Thresholds.at(now)
     result = RecomputeResult(batch=db.session.scalar(sa.select(sa.func.max(LightChange.id))) or 0, full=full)
     started = time.perf_counter()
+    _parts(result, t, now)
     _needs(result, t, now)
     result.extra["needs_seconds"] = round(time.perf_counter() - started, 3)
     # Projects first: their lights fold into their households' and organisations'.
@@ -212,6 +224,7 @@ def refresh(need_ids: list[int], now: datetime) -> RecomputeResult:
     # A negative key of its own: never a periodic run's (those are history ids), nor another refresh's.
     result = RecomputeResult(batch=db.session.scalar(sa.select(sa.func.max(LightChange.id))) or 0,
                              key=-secrets.randbits(62) - 1)
+    _parts(result, t, now, only=need_ids)
     _needs(result, t, now, only=need_ids)
     if result.needs:
         _households(result, t, now)

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from marketplace.clock import local_date
-from marketplace.needs.models import Need, NeedStatus
+from marketplace.needs.models import OPEN_STATUSES, Claim, ClaimStatus, Need, NeedStatus
 from marketplace.settings import service as settings
 from marketplace.visits import plans
 from marketplace.visits.models import Visit, VisitPlan
@@ -70,7 +70,22 @@ def need_light(t: Thresholds, needs: Any = Need) -> sa.ColumnElement:
     """green/yellow/red for an open need, NULL for any other state (over `needs`: the model, or its
     `light_columns`)."""
     n = needs if needs is Need else needs.c
+    # Held in parts (some quantity held, no single claimer): the worst of its open parts, and of its
+    # waiting for the rest while it is still published. Read from two columns, so the test costs
+    # nothing for the other needs; only these probe the claims.
+    split = sa.and_(n.claimed_quantity > 0, n.claimed_by_id.is_(None), n.status.in_(OPEN_STATUSES))
+
+    def part(*conditions: sa.ColumnElement) -> sa.ColumnElement:
+        return sa.exists().where(Claim.need_id == n.id, Claim.status == ClaimStatus.ACTIVE, *conditions)
+
+    waiting = n.status == NeedStatus.PUBLISHED
+    split_light = sa.case(
+        (sa.or_(part(part_is(t, "red")), sa.and_(waiting, n.published_at <= t.wish_red_before)), "red"),
+        (sa.or_(part(part_is(t, "yellow")), sa.and_(waiting, n.published_at <= t.wish_yellow_before)), "yellow"),
+        else_="green",
+    )
     return sa.case(
+        (split, split_light),
         (n.status == NeedStatus.PUBLISHED, sa.case(
             (n.published_at <= t.wish_red_before, "red"),
             (n.published_at <= t.wish_yellow_before, "yellow"), else_="green")),
@@ -81,6 +96,27 @@ def need_light(t: Thresholds, needs: Any = Need) -> sa.ColumnElement:
             (n.delivered_at <= t.delivered_red_before, "red"),
             (n.delivered_at <= t.delivered_yellow_before, "yellow"), else_="green")),
         else_=sa.null(),
+    )
+
+
+def part_is(t: Thresholds, light: str, claims: Any = Claim) -> sa.ColumnElement:
+    """Whether an active part is at `light` or worse: by its promise until delivered, then by how
+    long its delivery has waited for confirmation (the rules of a need taken whole)."""
+    c = claims if claims is Claim else claims.c
+    promise_by, delivered_by = ((t.today, t.delivered_red_before) if light == "red"
+                                else (t.claim_yellow_until + timedelta(days=1), t.delivered_yellow_before))
+    return sa.or_(sa.and_(c.delivered_at.is_(None), c.promised_by < promise_by),
+                  sa.and_(c.delivered_at.is_not(None), c.delivered_at <= delivered_by))
+
+
+def part_light(t: Thresholds, claims: Any = Claim) -> sa.ColumnElement:
+    """A part's (an active claim's) light; NULL once it is confirmed, released or revoked."""
+    c = claims if claims is Claim else claims.c
+    return sa.case(
+        (c.status != ClaimStatus.ACTIVE, sa.null()),
+        (part_is(t, "red", claims), "red"),
+        (part_is(t, "yellow", claims), "yellow"),
+        else_="green",
     )
 
 
@@ -142,10 +178,16 @@ def organisation_light() -> sa.ColumnElement:
         return sa.exists().where(Pledge.organisation_id == Organisation.id, Pledge.project_id == Project.id,
                                  Pledge.status.in_((PledgeStatus.PLEDGED, PledgeStatus.DELIVERED)), *conditions)
 
+    def part(*conditions: sa.ColumnElement) -> sa.ColumnElement:
+        # Its parts of needs held in parts, not yet delivered (probes on ix_claims_org_light).
+        return sa.exists().where(Claim.organisation_id == Organisation.id, Claim.status == ClaimStatus.ACTIVE,
+                                 Claim.delivered_at.is_(None), *conditions)
+
     return sa.case(
-        (sa.or_(has(Need.light == "red"), pledged(Project.light == "red")), "red"),
-        (sa.or_(has(Need.light == "yellow"), pledged(Project.light == "yellow")), "yellow"),
-        (sa.or_(has(), pledged(Project.light.is_not(None))), "green"),
+        (sa.or_(has(Need.light == "red"), pledged(Project.light == "red"), part(Claim.light == "red")), "red"),
+        (sa.or_(has(Need.light == "yellow"), pledged(Project.light == "yellow"), part(Claim.light == "yellow")),
+         "yellow"),
+        (sa.or_(has(), pledged(Project.light.is_not(None)), part()), "green"),
         else_=sa.null(),
     )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace import clock
 
@@ -17,6 +17,8 @@ class ClaimForm(FlaskForm):
     """Claim with the date the organisation promises to deliver by."""
 
     promised_by = DateField(_l("We will deliver by"), validators=[InputRequired()])
+    # Only on a need of quantity > 1: how many the organisation takes (empty: all that is left).
+    quantity = IntegerField(_l("How many we take"), validators=[Optional(), NumberRange(min=1, max=1000)])
 
     def validate_promised_by(self, field: DateField) -> None:
         """Not in the past (the upper bound, the need's fulfil-by date, is checked by the domain)."""

@@ -78,6 +78,9 @@ class Need(RegionScoped, db.Model):
     title: Mapped[str] = mapped_column(sa.String(100))
     story: Mapped[str] = mapped_column(sa.Text)
     quantity: Mapped[int] = mapped_column(default=1)
+    # How much of `quantity` the parts hold (active and completed claims): one conditional UPDATE
+    # adds a part's quantity only while it fits, so parts never add up to more (docs/parts.md).
+    claimed_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
     value_fen: Mapped[int] = mapped_column(sa.BigInteger)
     is_urgent: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(sa.String(10), default=NeedStatus.DRAFT)  # NeedStatus
@@ -128,7 +131,27 @@ class Need(RegionScoped, db.Model):
         enum_check("confirmed_via", ConfirmedVia),
         sa.CheckConstraint("value_fen >= 0", name="value_not_negative"),
         sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+        sa.CheckConstraint("claimed_quantity BETWEEN 0 AND quantity", name="claimed_within_quantity"),
     )
+
+    @property
+    def left(self) -> int:
+        """How much of the quantity no part holds yet."""
+        return max(self.quantity - (self.claimed_quantity or 0), 0)
+
+    @property
+    def parts(self) -> list[Claim]:
+        """The parts that hold or held the need (active or completed claims), oldest first."""
+        return [c for c in self.claims if c.status in (ClaimStatus.ACTIVE, ClaimStatus.COMPLETED)]
+
+    @property
+    def is_split(self) -> bool:
+        """Taken (or being taken) in parts: no single claim holds the whole quantity."""
+        return any(c.quantity < self.quantity for c in self.parts)
+
+    def part_of(self, organisation_id: int | None) -> Claim | None:
+        """The active part of this organisation, if it holds one."""
+        return next((c for c in self.claims if c.is_active and c.organisation_id == organisation_id), None)
 
     @property
     def status_label(self) -> str:
@@ -185,6 +208,12 @@ class Claim(db.Model):
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(10), default=ClaimStatus.ACTIVE)  # ClaimStatus
     promised_by: Mapped[date] = mapped_column(sa.Date)
+    # A part of its need: how much of the need's quantity it takes (the whole, for a need taken whole).
+    quantity: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The part's own delivery and confirmation (a need taken whole mirrors them on the need).
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    confirmed_via: Mapped[str | None] = mapped_column(sa.String(12), default=None)  # ConfirmedVia
+    light: Mapped[str | None] = mapped_column(sa.String(6), default=None)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -194,12 +223,16 @@ class Claim(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
     __table_args__ = (
-        # The database itself guarantees at most one active claim per need.
+        # A need may be held in parts by several organisations, but by each in one part at a time.
         sa.Index(
-            "uq_claims_one_active_per_need", "need_id", unique=True,
+            "uq_claims_one_active_part_per_org", "need_id", "organisation_id", unique=True,
             sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'"),
         ),
+        # An organisation's light probes its active parts (lights/rules.py).
+        sa.Index("ix_claims_org_light", "organisation_id", "status", "light"),
         enum_check("status", ClaimStatus),
+        enum_check("confirmed_via", ConfirmedVia),
+        sa.CheckConstraint("quantity >= 1", name="part_quantity_positive"),
     )
 
     @property
@@ -211,6 +244,24 @@ class Claim(db.Model):
     def status_label(self) -> str:
         """The state in the reader's language."""
         return str(CLAIM_STATUS_LABELS[ClaimStatus(self.status)])
+
+    @property
+    def part_status(self) -> str:
+        """The part's state as the API names it: claimed, delivered, closed or released."""
+        if self.status == ClaimStatus.COMPLETED:
+            return "closed"
+        if self.status != ClaimStatus.ACTIVE:
+            return "released"
+        return "delivered" if self.delivered_at is not None else "claimed"
+
+    @property
+    def part_status_label(self) -> str:
+        """The part's state in the reader's language."""
+        return str(PART_STATUS_LABELS[self.part_status])
+
+
+PART_STATUS_LABELS = {"claimed": _l("claimed"), "delivered": _l("delivered, awaiting confirmation"),
+                      "closed": _l("confirmed"), "released": _l("released")}
 
 
 class ClaimReminder(db.Model):

@@ -35,7 +35,10 @@ def remind_due_soon(now: datetime) -> dict[str, int]:
     due = (
         sa.select(Claim.id, Claim.promised_by, sa.literal(now, UTCDateTime))
         .join(Need, Need.id == Claim.need_id)
-        .where(Claim.status == ClaimStatus.ACTIVE, Need.status == NeedStatus.CLAIMED,
+        # A part of a need taken in parts is reminded while it is undelivered, whatever its need's state.
+        .where(Claim.status == ClaimStatus.ACTIVE,
+               sa.or_(Need.status == NeedStatus.CLAIMED,
+                      sa.and_(Need.claimed_by_id.is_(None), Claim.delivered_at.is_(None))),
                Claim.promised_by >= today, Claim.promised_by <= today + timedelta(days=DAYS_BEFORE),
                Claim.created_at < start_of_today, ~sa.exists(reminded))
     )

@@ -24,7 +24,7 @@ from marketplace.needs import browse as browsing
 from marketplace.needs import transitions
 from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, ReassignForm, ReplanForm, TextForm
 from marketplace.needs.light_reasons import need_reason as light_reason
-from marketplace.needs.models import NEED_STATUS_LABELS, Need
+from marketplace.needs.models import NEED_STATUS_LABELS, Claim, Need
 from marketplace.organisations.models import Organisation, OrgStatus
 from marketplace.paging import paginate
 from marketplace.regions import offices
@@ -191,11 +191,20 @@ def replan(need_id: int) -> str | Response:
         n, actor=current_user, claim_deadline=f.claim_deadline.data, fulfil_by=f.fulfil_by.data), _("Published again."))
 
 
+def _chosen_part(need: Need) -> Claim | None:
+    """The part a staff form acts on (its hidden `part` field), for a need held in parts."""
+    raw = request.form.get("part", "")
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    return next((c for c in need.claims if c.id == int(raw)), None)
+
+
 @bp.route("/<int:need_id>/release", methods=["POST"])
 @roles_required(*STAFF)
 def release(need_id: int) -> str | Response:
     """Take the claim away and publish the need again."""
-    return _act(need_id, ReasonForm(), lambda n, f: transitions.release(n, actor=current_user, reason=f.reason.data),
+    return _act(need_id, ReasonForm(), lambda n, f: transitions.release(n, actor=current_user, reason=f.reason.data,
+                                                                  part=_chosen_part(n)),
                 _("Claim released; the need is open again."))
 
 
@@ -215,15 +224,21 @@ def reassign(need_id: int) -> str | Response:
 @roles_required(*STAFF)
 def confirm(need_id: int) -> str | Response:
     """Delivered → closed after the caseworker's visit."""
-    return _act(need_id, ConfirmForm(), lambda n, f: transitions.confirm_by_caseworker(
-        n, actor=current_user, rating=int(f.rating.data), feedback=f.feedback.data or ""), _("Confirmed and closed."))
+    def operation(need: Need, form: ConfirmForm) -> None:
+        transitions.confirm_by_caseworker(need, actor=current_user, rating=int(form.rating.data),
+                                          feedback=form.feedback.data or "", part=_chosen_part(need))
+
+    need = _need_or_404(need_id)
+    done = _("Part confirmed.") if need.is_split else _("Confirmed and closed.")
+    return _act(need_id, ConfirmForm(), operation, done)
 
 
 @bp.route("/<int:need_id>/reject", methods=["POST"])
 @roles_required(*STAFF)
 def reject(need_id: int) -> str | Response:
     """Delivered → claimed again, with the reason."""
-    return _act(need_id, ReasonForm(), lambda n, f: transitions.reject(n, actor=current_user, reason=f.reason.data),
+    return _act(need_id, ReasonForm(), lambda n, f: transitions.reject(n, actor=current_user, reason=f.reason.data,
+                                                                       part=_chosen_part(n)),
                 _("Delivery rejected; the organisation has been told why."))
 
 

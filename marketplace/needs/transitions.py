@@ -108,8 +108,11 @@ BY_ANY_MEMBER = frozenset({NeedAction.CLAIM})
 
 
 def _claimer_org(user: Any, need: Need) -> Organisation | None:
+    """The user's organisation when it holds the need whole, or an active part of it."""
     org = user.organisation if user.role == Role.ORG_MEMBER else None
-    return org if org is not None and need.claimed_by_id == org.id else None
+    if org is None:
+        return None
+    return org if need.claimed_by_id == org.id or need.part_of(org.id) is not None else None
 
 
 def _who(action: NeedAction, user: Any, need: Need) -> bool:
@@ -132,10 +135,13 @@ def _offered(need: Need) -> frozenset[NeedAction]:
     return offered
 
 
-def _has_proof(need: Need) -> bool:
+def _has_proof(need: Need, part: Claim | None = None) -> bool:
+    """A photo or receipt of the active claim (of `part`, when the need is held in parts)."""
     proofs = sa.select(sa.func.count()).select_from(Evidence).join(Claim, Evidence.claim_id == Claim.id).where(
         Evidence.need_id == need.id, Claim.status == ClaimStatus.ACTIVE, Evidence.kind.in_(PROOF_KINDS)
     )
+    if part is not None:
+        proofs = proofs.where(Claim.id == part.id)
     return bool(db.session.scalar(proofs))
 
 
@@ -166,8 +172,37 @@ def allowed(need: Need, user: Any) -> state.Allowed[NeedAction]:
     actions = {action for action in offered if _who(action, user, need)}
     if NeedAction.CLAIM in actions and not (user.organisation and user.organisation.is_approved):
         actions.discard(NeedAction.CLAIM)
+    if need.claimed_quantity and need.status == NeedStatus.PUBLISHED:
+        actions.discard(NeedAction.CANCEL)  # parts are held: they are released first
     why = {action: message for action in actions if (message := _not_ready(action, need)) is not None}
+    if need.is_split:
+        own = need.part_of(user.organisation_id) if user.role == Role.ORG_MEMBER else None
+        if own is not None:
+            actions.discard(NeedAction.CLAIM)  # one part per organisation at a time
+        actions -= {NeedAction.RELEASE, NeedAction.ADD_EVIDENCE, NeedAction.DELIVER, NeedAction.REASSIGN,
+                    NeedAction.CONFIRM, NeedAction.REJECT}
+        why.pop(NeedAction.DELIVER, None)
+        actions |= _part_actions(need, user, own)
+        if own is not None and own.delivered_at is None and not _has_proof(need, own):
+            why[NeedAction.DELIVER] = _l("add a photo or a receipt before marking the need delivered")
     return state.Allowed(NeedAction, actions, offered, why)
+
+
+def _part_actions(need: Need, user: Any, own: Claim | None) -> set[NeedAction]:
+    """What a user may do to the parts of a need held in parts: its own part's moves for a claimer,
+    confirming and rejecting delivered parts and releasing open ones for the region's staff."""
+    actions: set[NeedAction] = set()
+    if own is not None:
+        actions.add(NeedAction.ADD_EVIDENCE)
+        if own.delivered_at is None:
+            actions |= {NeedAction.RELEASE, NeedAction.DELIVER}
+    if covers(user, need):
+        active = [p for p in need.parts if p.is_active]
+        if any(p.delivered_at is not None for p in active):
+            actions |= {NeedAction.CONFIRM, NeedAction.REJECT}
+        if any(p.delivered_at is None for p in active):
+            actions.add(NeedAction.RELEASE)
+    return actions
 
 
 def _move(need: Need, action: NeedAction, values: dict[str, Any], message: Any) -> None:
@@ -202,6 +237,8 @@ def cancel(need: Need, *, actor: User, reason: str) -> None:
     if not (reason or "").strip():
         raise TransitionError(_l("a cancellation needs a reason"))
     before = need.status
+    if need.claimed_quantity:
+        raise TransitionError(_l("a claimed need cannot be cancelled: release or reassign the claim first"))
     _move(need, NeedAction.CANCEL, {"last_reason": reason.strip()},
           _l("a claimed need cannot be cancelled: release or reassign the claim first"))
     _record("need.cancel", need, actor, before, reason=reason.strip())
@@ -235,8 +272,14 @@ def rewrite(need: Need, *, actor: User, title: str, story: str) -> None:
     audit.record("need.rewrite", actor=actor, obj=need, region_code=need.region_code, after=changed)
 
 
-def claim(need: Need, *, actor: User, promised_by: date) -> Claim:
-    """Published → claimed by the actor's approved organisation; exactly one claimant wins."""
+def claim(need: Need, *, actor: User, promised_by: date, quantity: int | None = None) -> Claim:
+    """The actor's approved organisation takes the need whole, or `quantity` of it as one part.
+
+    `quantity` defaults to what is left. Taken whole: published → claimed, exactly one claimant
+    wins. A part: one conditional UPDATE adds its quantity to what the parts hold only while it
+    fits, so parts never add up to more than the need's quantity; the need is claimed once they
+    cover it.
+    """
     if actor.role != Role.ORG_MEMBER or actor.organisation is None:
         raise PermissionError("only organisation members claim")
     org = actor.organisation
@@ -249,35 +292,134 @@ def claim(need: Need, *, actor: User, promised_by: date) -> Claim:
         raise TransitionError(_l("promise a date between today and %(date)s", date=need.fulfil_by.isoformat()))
     if MOVES.allows(NeedAction.CLAIM, need.status) and NeedAction.CLAIM not in _offered(need):
         raise TransitionError(_l("the claim deadline of this need has passed"))
-    try:
-        # A reason staff gave an earlier claimer belongs to that claim: the new claimer starts clean.
-        _move(need, NeedAction.CLAIM, {"claimed_by_id": org.id, "promised_by": promised_by, "last_reason": ""},
-              _l("Sorry, this need was just taken by another organisation."))
-    except TransitionError:
+    if need.part_of(org.id) is not None:
+        raise TransitionError(_l("your organisation already holds a part of this need"))
+    wanted = need.left if quantity is None else quantity
+    if quantity is not None and not 1 <= quantity <= need.quantity:
+        raise TransitionError(_l("choose a quantity from 1 to %(left)s", left=max(need.left, 1)))
+    if wanted < 1:  # nothing left as we read it: the move below refuses as a lost race
+        wanted = need.quantity
+    whole = wanted == need.quantity
+    after = Need.claimed_quantity + wanted
+    values: dict[str, Any] = {
+        "claimed_quantity": after, "updated_at": clock.now(),
+        Need.status.key: sa.case((after == Need.quantity, NeedStatus.CLAIMED), else_=NeedStatus.PUBLISHED),
+    }
+    if whole:  # a reason staff gave an earlier claimer belongs to that claim: the new claimer starts clean
+        values.update(claimed_by_id=org.id, promised_by=promised_by, last_reason="")
+    if not state.move(need, Need.status == NeedStatus.PUBLISHED, after <= Need.quantity, values=values):
         if need.status in (NeedStatus.CLAIMED, NeedStatus.DELIVERED, NeedStatus.CLOSED):
-            raise
-        raise TransitionError(_l("this need is not open for claims")) from None
-    record = Claim(organisation_id=org.id, promised_by=promised_by, created_by_id=actor.id)
-    need.claims.append(record)
-    db.session.flush()
+            raise TransitionError(_l("Sorry, this need was just taken by another organisation."))
+        if need.status == NeedStatus.PUBLISHED and need.left < wanted:
+            raise TransitionError(_l("Sorry, only %(left)s of %(quantity)s are left: claim %(left)s or fewer.",
+                                     left=need.left, quantity=need.quantity))
+        raise TransitionError(_l("this need is not open for claims"))
+    record = Claim(organisation_id=org.id, promised_by=promised_by, created_by_id=actor.id, quantity=wanted)
+    try:
+        with db.session.begin_nested():  # the one-part-per-organisation index: a double post loses here
+            need.claims.append(record)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise TransitionError(_l("your organisation already holds a part of this need")) from None
+    _sync_split(need)
+    _moved(need)
+    extra = {} if whole else {"quantity": wanted}
     _record("need.claim", need, actor, NeedStatus.PUBLISHED, organisation_id=org.id,
-            promised_by=promised_by.isoformat())
+            promised_by=promised_by.isoformat(), **extra)
     return record
 
 
-def _end_claim(need: Need, status: ClaimStatus, reason: str) -> None:
+def _moved(need: Need) -> None:
+    """What every move of a need tells: the referral's feed, and the listeners (its light)."""
+    changes.touch(need.referral_id)
+    signals.need_moved.send(need)
+
+
+def _sync_split(need: Need) -> None:
+    """A need held in parts shows the earliest promise of its open parts, and no single claimer."""
+    if not need.is_split:
+        return
+    open_parts = [p for p in need.parts if p.is_active]
+    need.claimed_by_id = None
+    need.promised_by = min((p.promised_by for p in open_parts), default=None)
+    db.session.flush()
+
+
+def _lock(need: Need) -> None:
+    """Hold the need's row for the rest of the unit, so two part moves of one need queue.
+
+    A part moves on its own claim row, but what the need becomes (delivered once every part is,
+    closed once every part is confirmed) depends on its sibling parts: two staff confirming two
+    parts at once must not each see the other's part still open. On PostgreSQL the UPDATE takes
+    the row lock (the second waits, then reads what the first committed); SQLite writers already
+    queue on the write lock.
+    """
+    db.session.execute(sa.update(Need).where(Need.id == need.id).values(updated_at=clock.now())
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(need)
+    for part in need.claims:
+        db.session.refresh(part)
+
+
+def _part(need: Need, actor: Any, part: Claim | None, *, delivered: bool | None) -> Claim:
+    """The part a move is for: the claimer's own, or the one staff chose (the only fitting one if
+    they chose none); `delivered` says whether it must be awaiting confirmation (None: either)."""
+    if part is None:
+        own = need.part_of(actor.organisation_id) if getattr(actor, "role", None) == Role.ORG_MEMBER else None
+        fitting = [p for p in need.parts if p.is_active
+                   and (delivered is None or (p.delivered_at is not None) == delivered)]
+        part = own or (fitting[0] if len(fitting) == 1 else None)
+    if part is None or part.need_id != need.id:
+        raise TransitionError(_l("choose which part of the need"))
+    if not part.is_active or (delivered is not None and (part.delivered_at is not None) != delivered):
+        raise TransitionError(_l("this part has moved on: reload the page"))
+    return part
+
+
+def _settle(need: Need, actor: Any, before: str) -> None:
+    """After a part moved, the need takes the state its parts add up to (the need row is locked)."""
+    open_parts = [p for p in need.parts if p.is_active]
+    covered = need.claimed_quantity >= need.quantity
+    if covered and not open_parts:
+        target = NeedStatus.CLOSED
+    elif covered and all(p.delivered_at is not None for p in open_parts):
+        target = NeedStatus.DELIVERED
+    elif covered:
+        target = NeedStatus.CLAIMED
+    else:
+        target = NeedStatus.PUBLISHED
+    values: dict[str, Any] = {"status": target, "updated_at": clock.now()}
+    if target == NeedStatus.DELIVERED and need.status != NeedStatus.DELIVERED:
+        values["delivered_at"] = clock.now()
+    elif target in (NeedStatus.CLAIMED, NeedStatus.PUBLISHED):
+        values["delivered_at"] = None
+    if target == NeedStatus.CLOSED:
+        values.update(closed_at=clock.now(), recipient_code_hash=None)
+    state.move(need, Need.id == need.id, values=values)
+    _sync_split(need)
+    _moved(need)
+    if target != before:
+        audit.record("need.parts_settle", actor=actor, obj=need, region_code=need.region_code,
+                     before={"status": before}, after={"status": target})
+
+
+def _end_claim(need: Need, status: ClaimStatus, reason: str, **values: Any) -> None:
     """The need's active claim ends (its need has just moved on, so no one else can end it)."""
     active = db.session.scalar(sa.select(Claim).where(Claim.need_id == need.id, Claim.status == ClaimStatus.ACTIVE))
     if active is not None:
         state.move(active, Claim.status == ClaimStatus.ACTIVE,
-                   values={"status": status, "ended_at": clock.now(), "end_reason": reason})
+                   values={"status": status, "ended_at": clock.now(), "end_reason": reason, **values})
 
 
-def release(need: Need, *, actor: User, reason: str = "") -> None:
-    """Claimed → published again, by the claiming organisation or by staff."""
+def release(need: Need, *, actor: User, reason: str = "", part: Claim | None = None) -> None:
+    """Claimed → published again, by the claiming organisation or by staff; a part of a need held in
+    parts is released alone and its quantity goes back to what is left."""
+    if need.is_split:
+        _release_part(need, actor=actor, reason=reason, part=part)
+        return
     _authorise(NeedAction.RELEASE, actor, need)
     claimer, by_claimer = need.claimed_by_id, _claimer_org(actor, need) is not None
-    _move(need, NeedAction.RELEASE, {"claimed_by_id": None, "promised_by": None},
+    _move(need, NeedAction.RELEASE, {"claimed_by_id": None, "promised_by": None, "claimed_quantity": 0},
           _l("only a claimed need that is not yet delivered can be released"))
     _end_claim(need, ClaimStatus.RELEASED, reason.strip())
     _record("need.release", need, actor, NeedStatus.CLAIMED, reason=reason.strip())
@@ -285,9 +427,31 @@ def release(need: Need, *, actor: User, reason: str = "") -> None:
         _notify(claimer, "claim_released", need, reason=reason.strip())
 
 
+def _release_part(need: Need, *, actor: User, reason: str, part: Claim | None) -> None:
+    _lock(need)
+    part = _part(need, actor, part, delivered=False)
+    by_claimer = getattr(actor, "role", None) == Role.ORG_MEMBER and part.organisation_id == actor.organisation_id
+    if not (by_claimer or covers(actor, need)):
+        raise PermissionError("release is not for this account")
+    before = need.status
+    if not state.move(part, Claim.status == ClaimStatus.ACTIVE, Claim.delivered_at.is_(None),
+                      values={"status": ClaimStatus.RELEASED, "ended_at": clock.now(), "end_reason": reason.strip()}):
+        raise TransitionError(_l("only a claimed need that is not yet delivered can be released"))
+    state.move(need, Need.id == need.id, values={"claimed_quantity": Need.claimed_quantity - part.quantity})
+    _settle(need, actor, before)
+    audit.record("need.release", actor=actor, obj=need, region_code=need.region_code, before={"status": before},
+                 after={"status": need.status, "reason": reason.strip(), "quantity": part.quantity,
+                        "organisation_id": part.organisation_id})
+    if not by_claimer:
+        _notify(part.organisation_id, "claim_released", need, reason=reason.strip())
+
+
 def reassign(need: Need, *, actor: User, organisation: Organisation, promised_by: date) -> Claim:
     """Staff move a claimed need to another approved organisation."""
     _authorise(NeedAction.REASSIGN, actor, need)
+    if need.is_split:
+        raise TransitionError(_l("a need held in parts is not reassigned: release the part, and another "
+                                 "organisation can claim it"))
     try:
         ensure_may_act(organisation)
     except OrganisationError as exc:
@@ -301,7 +465,8 @@ def reassign(need: Need, *, actor: User, organisation: Organisation, promised_by
                                       "last_reason": ""},
           _l("only a claimed need can be reassigned"))
     _end_claim(need, ClaimStatus.REVOKED, f"reassigned by {actor.email}")
-    record = Claim(organisation_id=organisation.id, promised_by=promised_by, created_by_id=actor.id)
+    record = Claim(organisation_id=organisation.id, promised_by=promised_by, created_by_id=actor.id,
+                   quantity=need.quantity)
     need.claims.append(record)
     db.session.flush()
     _record("need.reassign", need, actor, NeedStatus.CLAIMED, from_organisation=previous,
@@ -314,11 +479,12 @@ def reassign(need: Need, *, actor: User, organisation: Organisation, promised_by
 def add_evidence(need: Need, *, actor: User, kind: str, note: str = "", stored: Any = None) -> Evidence:
     """The claiming organisation adds a photo, receipt or note while the need is claimed or delivered."""
     _authorise(NeedAction.ADD_EVIDENCE, actor, need)
-    if not MOVES.allows(NeedAction.ADD_EVIDENCE, need.status):
+    own = need.part_of(actor.organisation_id) if need.is_split else None
+    if not (own is not None or (not need.is_split and MOVES.allows(NeedAction.ADD_EVIDENCE, need.status))):
         raise TransitionError(_l("evidence can be added only while the need is claimed or delivered"))
     if kind == EvidenceKind.NOTE and not note.strip():
         raise TransitionError(_l("write the note"))
-    claim_row = need.active_claim
+    claim_row = own or need.active_claim
     item = Evidence(need_id=need.id, claim_id=claim_row.id if claim_row else None, kind=kind, note=note.strip(),
                     created_by_id=actor.id)
     if stored is not None:
@@ -331,42 +497,109 @@ def add_evidence(need: Need, *, actor: User, kind: str, note: str = "", stored: 
 
 
 def deliver(need: Need, *, actor: User) -> None:
-    """Claimed → delivered, once the claim has at least one photo or receipt."""
+    """Claimed → delivered, once the claim has at least one photo or receipt (a part: the actor's
+    part is delivered; the need is delivered once the parts cover it and every one is)."""
     _authorise(NeedAction.DELIVER, actor, need)
+    if need.is_split:
+        _deliver_part(need, actor=actor)
+        return
     _refuse_unready(NeedAction.DELIVER, need)
     _move(need, NeedAction.DELIVER, {"delivered_at": clock.now()}, _l("only a claimed need can be marked delivered"))
+    if need.active_claim is not None:
+        state.move(need.active_claim, Claim.status == ClaimStatus.ACTIVE, values={"delivered_at": need.delivered_at})
     _record("need.deliver", need, actor, NeedStatus.CLAIMED)
     claimer = need.claimed_by
     notices.notify_region_staff(need.district_code, need.street_code, "delivery_awaiting", "needs", need.id,
                                 {"title": need.title, "organisation": claimer.name if claimer else ""})
 
 
-def _close(need: Need, *, via: ConfirmedVia, actor: Any, rating: int, feedback: str) -> None:
+def _deliver_part(need: Need, *, actor: User) -> None:
+    _lock(need)
+    part = _part(need, actor, None, delivered=None)
+    if part.delivered_at is not None:
+        raise TransitionError(_l("only a claimed need can be marked delivered"))
+    if not _has_proof(need, part):
+        raise TransitionError(_l("add a photo or a receipt before marking the need delivered"))
+    before = need.status
+    if not state.move(part, Claim.status == ClaimStatus.ACTIVE, Claim.delivered_at.is_(None),
+                      values={"delivered_at": clock.now()}):
+        raise TransitionError(_l("only a claimed need can be marked delivered"))
+    _settle(need, actor, before)
+    audit.record("need.deliver", actor=actor, obj=need, region_code=need.region_code, before={"status": before},
+                 after={"status": need.status, "quantity": part.quantity, "organisation_id": part.organisation_id})
+    notices.notify_region_staff(need.district_code, need.street_code, "delivery_awaiting", "needs", need.id,
+                                {"title": need.title, "organisation": part.organisation.name})
+
+
+def _close_part(need: Need, *, via: ConfirmedVia, actor: Any, rating: int, feedback: str,
+                part: Claim | None) -> None:
+    """One part's delivery confirmed: the part is completed; the need closes with its last part."""
+    if not 1 <= rating <= 5:
+        raise TransitionError(_l("choose a rating from 1 to 5"))
+    _lock(need)
+    part = _part(need, actor, part, delivered=True)
+    before = need.status
+    if not state.move(part, Claim.status == ClaimStatus.ACTIVE, Claim.delivered_at.is_not(None),
+                      values={"status": ClaimStatus.COMPLETED, "ended_at": clock.now(), "confirmed_via": via}):
+        raise TransitionError(_l("only a delivered need can be confirmed"))
+    # The need keeps the latest confirmation's rating and words; each part's confirmation is audited.
+    state.move(need, Need.id == need.id, values={
+        "rating": rating, "feedback": feedback.strip()[:2000], "confirmed_via": via,
+        "confirmed_by_id": getattr(actor, "id", None),
+        **({"recipient_code_hash": None} if via == ConfirmedVia.RECIPIENT else {})})
+    _settle(need, actor, before)
+    audit.record("need.confirm", actor=actor, obj=need, region_code=need.region_code, before={"status": before},
+                 after={"status": need.status, "via": via, "rating": rating, "quantity": part.quantity,
+                        "organisation_id": part.organisation_id})
+    _notify(part.organisation_id, "delivery_confirmed", need)
+
+
+def _close(need: Need, *, via: ConfirmedVia, actor: Any, rating: int, feedback: str,
+           part: Claim | None = None) -> None:
+    if need.is_split:
+        _close_part(need, via=via, actor=actor, rating=rating, feedback=feedback, part=part)
+        return
     if not 1 <= rating <= 5:
         raise TransitionError(_l("choose a rating from 1 to 5"))
     _move(need, NeedAction.CONFIRM,
           {"closed_at": clock.now(), "confirmed_via": via, "rating": rating, "feedback": feedback.strip()[:2000],
            "confirmed_by_id": getattr(actor, "id", None), "recipient_code_hash": None},
           _l("only a delivered need can be confirmed"))
-    _end_claim(need, ClaimStatus.COMPLETED, "")
+    _end_claim(need, ClaimStatus.COMPLETED, "", confirmed_via=via)
     _record("need.confirm", need, actor, NeedStatus.DELIVERED, via=via, rating=rating)
     _notify(need.claimed_by_id, "delivery_confirmed", need)
 
 
-def confirm_by_caseworker(need: Need, *, actor: User, rating: int, feedback: str) -> None:
-    """Delivered → closed, after the caseworker's visit."""
+def confirm_by_caseworker(need: Need, *, actor: User, rating: int, feedback: str, part: Claim | None = None) -> None:
+    """Delivered → closed, after the caseworker's visit (a need held in parts: `part`, or the one
+    part awaiting confirmation; the need closes with its last part)."""
     _authorise(NeedAction.CONFIRM, actor, need)
-    _close(need, via=ConfirmedVia.CASEWORKER, actor=actor, rating=rating, feedback=feedback)
+    _close(need, via=ConfirmedVia.CASEWORKER, actor=actor, rating=rating, feedback=feedback, part=part)
 
 
-def reject(need: Need, *, actor: User, reason: str) -> None:
+def reject(need: Need, *, actor: User, reason: str, part: Claim | None = None) -> None:
     """Delivered → claimed again, with the reason the organisation must act on."""
     _authorise(NeedAction.REJECT, actor, need)
     if not (reason or "").strip():
         raise TransitionError(_l("a rejection needs a reason"))
     privacy.refuse_leaks(need.household, reason=reason)  # the claiming organisation reads it
+    if need.is_split:
+        _lock(need)
+        part = _part(need, actor, part, delivered=True)
+        before = need.status
+        if not state.move(part, Claim.status == ClaimStatus.ACTIVE, Claim.delivered_at.is_not(None),
+                          values={"delivered_at": None}):
+            raise TransitionError(_l("only a delivered need can be rejected"))
+        state.move(need, Need.id == need.id, values={"last_reason": reason.strip()})
+        _settle(need, actor, before)
+        audit.record("need.reject", actor=actor, obj=need, region_code=need.region_code, before={"status": before},
+                     after={"status": need.status, "reason": reason.strip(), "organisation_id": part.organisation_id})
+        _notify(part.organisation_id, "delivery_rejected", need, reason=reason.strip())
+        return
     _move(need, NeedAction.REJECT, {"delivered_at": None, "last_reason": reason.strip()},
           _l("only a delivered need can be rejected"))
+    if need.active_claim is not None:
+        state.move(need.active_claim, Claim.status == ClaimStatus.ACTIVE, values={"delivered_at": None})
     _record("need.reject", need, actor, NeedStatus.DELIVERED, reason=reason.strip())
     _notify(need.claimed_by_id, "delivery_rejected", need, reason=reason.strip())
 
@@ -398,10 +631,37 @@ def confirm_by_recipient(code: str, *, rating: int, feedback: str) -> Need:
     need = db.session.scalar(sa.select(Need).where(Need.recipient_code_hash == digest))
     if need is None:
         raise TransitionError(_l("This code is not valid. Check it against your slip."))
+    if need.is_split:
+        # The code confirms the one part whose delivery awaits confirmation; with several awaiting,
+        # the recipient cannot say which they received, so the caseworker confirms them.
+        awaiting = [p for p in need.parts if p.is_active and p.delivered_at is not None]
+        if not awaiting:
+            raise TransitionError(_l("The helper has not marked this need delivered yet. Try again after delivery."))
+        if len(awaiting) > 1:
+            raise TransitionError(_l("Several deliveries of this need await confirmation: the caseworker will "
+                                     "confirm them."))
+        _close(need, via=ConfirmedVia.RECIPIENT, actor=None, rating=rating, feedback=feedback, part=awaiting[0])
+        return need
     if not MOVES.allows(NeedAction.CONFIRM, need.status):
         raise TransitionError(_l("The helper has not marked this need delivered yet. Try again after delivery."))
     _close(need, via=ConfirmedVia.RECIPIENT, actor=None, rating=rating, feedback=feedback)
     return need
+
+
+def close_renovation(need: Need, *, actor: User) -> None:
+    """A renovation project's acceptance (竣工验收) closes its need: the project was the need's
+    public face, its works the delivery and the acceptance the confirmation, so the referral's
+    status and outcome follow as for any closed need."""
+    if need.kind != NeedKind.RENOVATION:
+        raise TransitionError(_l("only a renovation need closes with its project"))
+    before = need.status
+    if not state.move(need, Need.status.in_(OPEN_STATUSES + (NeedStatus.DRAFT,)),
+                      values={"status": NeedStatus.CLOSED, "closed_at": clock.now(), "updated_at": clock.now(),
+                              "confirmed_via": ConfirmedVia.CASEWORKER, "confirmed_by_id": actor.id,
+                              "recipient_code_hash": None}):
+        raise TransitionError(_l("this need is no longer open"))
+    _moved(need)
+    _record("need.project_accepted", need, actor, before)
 
 
 def expire_overdue(today: date) -> int:
@@ -411,7 +671,8 @@ def expire_overdue(today: date) -> int:
     """
     now = clock.now()
     expire = MOVES.table[NeedAction.EXPIRE]
-    overdue = sa.and_(Need.status.in_(expire.sources), Need.claim_deadline < today)
+    # A need partly held in parts keeps them: its organisations are at work (docs/parts.md).
+    overdue = sa.and_(Need.status.in_(expire.sources), Need.claim_deadline < today, Need.claimed_quantity == 0)
     columns = ["at", "actor_label", "action", "object_type", "object_id", "region_code", "ip"]
     rows = sa.select(
         sa.literal(now, UTCDateTime), sa.literal("system"), sa.literal("need.expire"), sa.literal("needs"),

@@ -67,7 +67,8 @@ def _is_claimer(need: Need) -> bool:
 def detail(need_id: int) -> str:
     """A need's public story and state; its claimer also sees its own claim's evidence and delivery actions."""
     need = _public_need_or_404(need_id)
-    claim_form = ClaimForm(promised_by=min(need.fulfil_by, need.claim_deadline) if need.fulfil_by else None)
+    claim_form = ClaimForm(promised_by=min(need.fulfil_by, need.claim_deadline) if need.fulfil_by else None,
+                           quantity=need.left or None)
     return render_template(
         "needs/detail.html", need=need, is_claimer=_is_claimer(need), claim_form=claim_form,
         evidence=visibility.evidence_for(need, current_user),
@@ -86,11 +87,17 @@ def claim(need_id: int) -> Response:
     need = _public_need_or_404(need_id)
     form = ClaimForm()
     if not form.validate_on_submit():
-        flash(" ".join(str(e) for e in form.promised_by.errors) or _("Choose a date."), "error")
+        errors = [*form.promised_by.errors, *form.quantity.errors]
+        flash(" ".join(str(e) for e in errors) or _("Choose a date."), "error")
         return _back(need)
     with refusal() as refused:
-        transitions.claim(need, actor=current_user, promised_by=form.promised_by.data)
+        part = transitions.claim(need, actor=current_user, promised_by=form.promised_by.data,
+                                 quantity=form.quantity.data)
     if refused:
+        return _back(need)
+    if part.quantity < need.quantity:
+        flash(_("Claimed %(part)s of %(quantity)s. Thank you! Deliver by %(date)s and add a photo or receipt.",
+                part=part.quantity, quantity=need.quantity, date=part.promised_by), "success")
         return _back(need)
     flash(_("Claimed. Thank you! Deliver by %(date)s and add a photo or receipt.", date=need.promised_by), "success")
     return _back(need)

@@ -28,9 +28,16 @@ def current_claim(need: Need) -> Claim | None:
 
 
 def viewers_claim(need: Need, user: Any) -> Claim | None:
-    """The need's current claim when it is the viewing member's organisation's; else None."""
+    """The need's current claim when it is the viewing member's organisation's; else None.
+
+    A need held in parts has a current claim per organisation: its latest part, while that part is
+    active or completed (a released part's evidence is no longer its organisation's to see).
+    """
     if not getattr(user, "is_authenticated", False) or user.role != Role.ORG_MEMBER:
         return None
+    own = [c for c in need.claims if c.organisation_id == user.organisation_id]
+    if need.is_split or any(c.quantity < need.quantity for c in own):
+        return own[-1] if own and own[-1].status in HOLDING else None
     claim = current_claim(need)
     return claim if claim is not None and claim.organisation_id == user.organisation_id else None
 

@@ -26,6 +26,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.models import Household, Referral, ReferralStatus
 from marketplace.needs import privacy
+from marketplace.needs import transitions as need_transitions
 from marketplace.needs.models import Need, NeedKind, NeedStatus
 from marketplace.notifications import service as notices
 from marketplace.organisations.service import OrganisationError, ensure_may_act
@@ -527,6 +528,8 @@ def accept(project: Project, *, actor: User) -> None:
     _authorise(ProjectAction.ACCEPT, actor, project)
     _advance(project, ProjectAction.ACCEPT, _l("only an inspected project is accepted"))
     _record("project.accepted", project, actor)
+    if project.need.status != NeedStatus.CLOSED:  # a need closed before this rule stays as it is
+        need_transitions.close_renovation(project.need, actor=actor)
 
 
 def _result(passed: bool) -> InspectionResult:

@@ -290,6 +290,14 @@ def ended_by_transfer(referral: Referral) -> bool:
     return bool(needs) and ended and not any(n.status == NeedStatus.CLOSED for n in needs)
 
 
+def transferred_at(referral: Referral) -> datetime | None:
+    """When the referral ended by transfer (the latest take-over's answer), or None if it did not."""
+    if not ended_by_transfer(referral):
+        return None
+    return db.session.scalar(sa.select(sa.func.max(Transfer.answered_at)).where(
+        Transfer.referral_id == referral.id, Transfer.outcome == TransferOutcome.TAKEN_OVER))
+
+
 def status_of(transfer: Transfer, today: date) -> str:
     """The contract's status: an open transfer past its date reads overdue even before the job ran."""
     if transfer.status == TransferStatus.REQUESTED and transfer.due_on < today:

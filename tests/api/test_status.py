@@ -53,7 +53,8 @@ def test_status_follows_triage_publish_claim_deliver_and_close(app):
     assert body["status"] == "triaged" and body["updated_at"] >= before
     assert body["needs"] == [{"id": str(need.id), "kind": "wish", "status": "draft", "light": None,
                               "claimed_by": None, "promised_by": None, "closed_at": None, "rating": None,
-                              "feedback": None, "transfer": None, "offer": None}]
+                              "feedback": None, "transfer": None, "offer": None, "quantity": 1, "parts": []}]
+    assert body["outcome"] is None
 
     transitions.publish(need, actor=staff)
     db.session.commit()
@@ -65,6 +66,9 @@ def test_status_follows_triage_publish_claim_deliver_and_close(app):
     body = _status(api, path)
     assert body["status"] == "claimed"
     assert body["needs"][0]["claimed_by"] == "越秀爱心协会" and body["needs"][0]["promised_by"] == promised.isoformat()
+    # A need taken whole has one part covering its quantity.
+    assert body["needs"][0]["parts"] == [{"claimed_by": "越秀爱心协会", "quantity": 1, "status": "claimed",
+                                          "promised_by": promised.isoformat()}]
 
     transitions.add_evidence(need, actor=member, kind="photo", stored=storage.store_photo(tiny_jpeg()))
     transitions.deliver(need, actor=member)
@@ -78,6 +82,8 @@ def test_status_follows_triage_publish_claim_deliver_and_close(app):
     assert body["status"] == "closed"
     assert (closed["status"], closed["rating"], closed["feedback"]) == ("closed", 4, "送货及时，老人很满意")
     assert closed["closed_at"].endswith("+08:00") and closed["claimed_by"] == "越秀爱心协会"
+    assert [p["status"] for p in closed["parts"]] == ["closed"]
+    assert body["outcome"] == {"code": "helped", "reason": None, "at": closed["closed_at"]}
 
 
 def test_declined_with_the_reason(app):
@@ -86,6 +92,8 @@ def test_declined_with_the_reason(app):
     db.session.commit()
     body = _status(api, path)
     assert (body["status"], body["decline_reason"], body["needs"]) == ("declined", "已由街道直接救助", [])
+    assert body["outcome"]["code"] == "declined" and body["outcome"]["reason"] == "other"
+    assert body["outcome"]["at"].endswith("+08:00")
 
 
 def test_the_least_advanced_live_need_sets_the_status_and_all_cancelled_is_cancelled(app):

@@ -81,6 +81,7 @@ def test_taken_over_the_need_ends_and_the_referral_ended_by_transfer(app, as_rol
     assert status_object(referral)["needs"][0]["transfer"]["answer"] == "残联已安排适配轮椅，12月10日上门。"
     assert status_object(referral)["needs"][0]["transfer"]["status"] == "answered"
     assert service.ended_by_transfer(referral)
+    assert status_object(referral)["outcome"]["code"] == "transferred"  # what the source is told
     page = staff.get(f"/staff/transfers/{transfer.id}").get_data(as_text=True)
     assert "残联已安排适配轮椅" in page and f"/staff/transfers/{transfer.id}/answer" not in page
     # Answered once: a second answer is refused.
@@ -154,6 +155,8 @@ def test_a_referral_waiting_for_triage_is_transferred_whole(app, as_role, depart
     referral = db.session.get(Referral, received.referral.id)
     assert referral.status == "declined" and "人社局" in referral.decline_reason
     assert service.ended_by_transfer(referral)
+    assert status_object(referral)["outcome"] == {"code": "transferred", "reason": None,
+                                                  "at": status_object(referral)["outcome"]["at"]}
 
 
 def test_staff_of_another_region_cannot_transfer_or_answer(app, as_role, departments):
