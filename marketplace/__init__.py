@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.regions.cli import bp as regions_cli
     from marketplace.scheduler.runner import bp as scheduler_cli
     from marketplace.settings.views import bp as settings
+    from marketplace.simulation.cli import bp as simulation_cli
     from marketplace.staff.cli import bp as privacy_cli
     from marketplace.staff.views import bp as staff
 
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (second_factor,)
     blueprints += (meals, outlet, company_meals, staff_meals, meal_codes, meals_cli)
     blueprints += (passwords,)
+    blueprints += (simulation_cli,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)
