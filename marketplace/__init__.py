@@ -116,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.regions.cli import bp as regions_cli
     from marketplace.scheduler.runner import bp as scheduler_cli
     from marketplace.settings.views import bp as settings
+    from marketplace.simulation.cli import bp as simulation_cli
     from marketplace.staff.cli import bp as privacy_cli
     from marketplace.staff.views import bp as staff
     from marketplace.transfers.cli import bp as transfers_cli
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (household_merge, households_cli)
     blueprints += (matching,)
     blueprints += (visits, followups)
+    blueprints += (simulation_cli,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_api(app)

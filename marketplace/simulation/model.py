@@ -1,0 +1,159 @@
+"""The district simulation's model: who acts, how often, and the distributions they are drawn from.
+
+Every figure here is documented in docs/matching.md, "The district simulation"; every draw comes from the one
+`random.Random(seed)` the run owns, in a fixed order, so one seed gives one history.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from marketplace import taxonomy
+
+DISTRICT = "440104"  # 越秀区
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+
+# Referrals: Poisson arrivals per day, during office hours (08:00–18:00 Guangzhou).
+REFERRALS_PER_DAY = 8.0
+WISH_SHARE = 0.7  # the rest are services
+URGENT_SHARE = 0.15
+MULTI_QUANTITY_SHARE = 0.1  # quantity 2–6 (e.g. a set of fall-prevention rails)
+
+# The taxonomy's mix: weights of the care categories (wishes) and social services (services).
+WISH_CATEGORY_WEIGHTS = {"daily_living": 40, "medical": 15, "education": 15, "housing": 12, "employment": 8,
+                         "visit": 10}
+SERVICE_CATEGORY_WEIGHTS = {"cleaning": 12, "meals": 14, "medical_escort": 12, "mobility": 8, "emergency": 4,
+                            "childcare": 6, "counselling": 8, "companionship": 14, "rehab_nursing": 10,
+                            "home_safety": 8, "life_skills": 4}
+
+# Staff: delays (days, exponential) from arrival to triage, triage to publish, delivery to confirmation.
+TRIAGE_MEAN_DAYS = 0.5
+PUBLISH_MEAN_DAYS = 0.3
+CONFIRM_MEAN_DAYS = 2.0
+REPLAN_MEAN_DAYS = 1.0  # an expired need is re-planned with new dates
+CLAIM_WINDOW_DAYS = 14  # claim deadline after triage (urgent: 5)
+URGENT_CLAIM_WINDOW_DAYS = 5
+FULFIL_AFTER_DEADLINE_DAYS = 21
+
+# Organisations.
+ORGANISATIONS = 60
+ORG_KIND_WEIGHTS = {"charity": 50, "company": 30, "project": 20}
+CATEGORIES_PER_ORG = (1, 4)  # uniform, inclusive
+DISTRICT_WIDE_SHARE = 0.4  # the rest serve 1–3 streets
+LOOK_MEAN_DAYS = 1.5  # an organisation looks at the marketplace every Exp(1.5 days), in office hours
+CAPACITY_EXTRA_MEAN = 2.0  # open claims at once: 1 + Poisson(2)
+DELIVERY_MEDIAN_DAYS = 4.0  # delivery takes LogNormal(median 4 days, sigma 0.6)
+DELIVERY_SIGMA = 0.6
+PROMISE_FACTOR = 1.5  # promise = ceil(the organisation's usual delivery time × 1.5)
+BROWSE_PAGE = 20  # the public list's page size (needs/browse.PAGE_SIZE)
+
+# The scheduler's jobs run on the simulated clock; one simulated step is this long.
+STEP = 3 * HOUR  # the lights and expiry jobs run every step (JOB_HOURS in run.py)
+
+
+def weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    """A key drawn by weight, in the dict's written order (never a set's)."""
+    keys = list(weights)
+    return rng.choices(keys, weights=[weights[k] for k in keys], k=1)[0]
+
+
+def poisson(rng: random.Random, mean: float) -> int:
+    """Knuth's method: small means only (a day's referrals), exact and deterministic."""
+    limit, k, p = math.exp(-mean), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def office_hours(rng: random.Random) -> timedelta:
+    """A moment between 08:00 and 18:00 of a day, as an offset from local midnight."""
+    return timedelta(hours=8) + timedelta(seconds=rng.randrange(10 * 3600))
+
+
+@dataclass
+class ReferralDraw:
+    """One referral as the outside assistance system sends it."""
+
+    n: int
+    kind: str
+    category: str
+    urgent: bool
+    quantity: int
+    value_fen: int
+    street_code: str
+    street_name: str
+
+
+def draw_referral(rng: random.Random, n: int, streets: list[tuple[str, str]]) -> ReferralDraw:
+    """A referral of the taxonomy's mix: mostly wishes, some urgent, some of several items."""
+    kind = "wish" if rng.random() < WISH_SHARE else "service"
+    category = weighted(rng, WISH_CATEGORY_WEIGHTS if kind == "wish" else SERVICE_CATEGORY_WEIGHTS)
+    urgent = rng.random() < URGENT_SHARE
+    quantity = rng.randint(2, 6) if rng.random() < MULTI_QUANTITY_SHARE else 1
+    value = rng.randrange(50, 1500) * 100 * quantity  # ¥50–¥1,500 each, under the wish cap
+    code, name = streets[rng.randrange(len(streets))]
+    return ReferralDraw(n, kind, category, urgent, quantity, min(value, 200_000), code, name)
+
+
+@dataclass
+class OrgAgent:
+    """An organisation of the simulation: what it does, where, how much at once, how fast."""
+
+    index: int
+    kind: str
+    categories: list[str]
+    streets: list[str]  # empty: the whole district
+    capacity: int
+    delivery_median_days: float
+    org_id: int = 0
+    user_id: int = 0
+    open_claims: set[int] = field(default_factory=set)
+
+    def serves(self, category: str, street_code: str | None) -> bool:
+        """Whether a need is one this organisation would take."""
+        return category in self.categories and (not self.streets or street_code in self.streets)
+
+    @property
+    def free(self) -> int:
+        """Claims it can still take now."""
+        return self.capacity - len(self.open_claims)
+
+
+def draw_org(rng: random.Random, index: int, streets: list[str]) -> OrgAgent:
+    """An organisation with drawn capabilities, capacity and speed."""
+    kind = weighted(rng, ORG_KIND_WEIGHTS)
+    pool = {**WISH_CATEGORY_WEIGHTS, **SERVICE_CATEGORY_WEIGHTS}
+    wanted = rng.randint(*CATEGORIES_PER_ORG)
+    categories: list[str] = []
+    while len(categories) < wanted:
+        pick = weighted(rng, pool)
+        if pick not in categories:
+            categories.append(pick)
+    served: list[str] = []
+    if rng.random() >= DISTRICT_WIDE_SHARE:
+        served = sorted(rng.sample(streets, rng.randint(1, 3)))
+    capacity = 1 + poisson(rng, CAPACITY_EXTRA_MEAN)
+    speed = DELIVERY_MEDIAN_DAYS * math.exp(rng.gauss(0, 0.3))  # organisations differ in their usual speed
+    assert all(c in taxonomy.NEED_CATEGORIES for c in categories)
+    return OrgAgent(index, kind, categories, served, capacity, speed)
+
+
+def delivery_days(rng: random.Random, org: OrgAgent) -> float:
+    """How long this delivery takes (log-normal around the organisation's usual time)."""
+    return org.delivery_median_days * math.exp(rng.gauss(0, DELIVERY_SIGMA))
+
+
+def promise_days(org: OrgAgent) -> int:
+    """The date an organisation promises: its usual time with a margin, in whole days."""
+    return max(1, math.ceil(org.delivery_median_days * PROMISE_FACTOR))
+
+
+def exp_days(rng: random.Random, mean: float) -> timedelta:
+    """An exponential delay with the given mean, in days."""
+    return timedelta(days=rng.expovariate(1 / mean))
