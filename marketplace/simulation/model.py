@@ -1,6 +1,6 @@
 """The district simulation's model: who acts, how often, and the distributions they are drawn from.
 
-Every figure here is documented in docs/matching.md, "The district simulation"; every draw comes from the one
+Every figure here is documented in docs/matching.md ("The district simulation"); every draw comes from one
 `random.Random(seed)` the run owns, in a fixed order, so one seed gives one history.
 """
 
