@@ -696,7 +696,8 @@ def hand_to_department(need: Need, *, actor: User, department: str) -> None:
         raise PermissionError("outside your region")
     before = need.status
     step = MOVES.table[NeedAction.TRANSFER]
-    won = state.move(need, Need.status.in_(step.sources), Need.transfer_open.is_(False),
+    # Nobody holds a part of it either: an organisation that took some of it has promised them.
+    won = state.move(need, Need.status.in_(step.sources), Need.transfer_open.is_(False), Need.claimed_quantity == 0,
                      values={"status": step.target, "transfer_open": True, "updated_at": clock.now()})
     if not won:
         raise TransitionError(_l("only a need nobody has claimed, and not already with a department, can be "

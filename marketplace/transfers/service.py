@@ -133,7 +133,7 @@ def of_referral(referral: Referral) -> list[Transfer]:
 def may_transfer_need(need: Need, user: Any) -> bool:
     """Whether the page offers this user the transfer form: staff of the region, a need nobody claimed
     and not already with a department."""
-    return covers(user, need) and need.status in TRANSFERABLE and not need.transfer_open
+    return covers(user, need) and need.status in TRANSFERABLE and not need.transfer_open and not need.claimed_quantity
 
 
 def may_transfer_referral(referral: Referral, user: Any) -> bool:

@@ -223,3 +223,20 @@ def test_concurrent_transfers_of_one_need_make_one(app, departments):
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Transfer)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "need.transfer")) == 1
+
+
+def test_a_need_an_organisation_holds_a_part_of_is_not_transferred(app, as_role, departments):
+    from marketplace.needs import transitions
+    from tests.conftest import make_org
+    from tests.parts.conftest import big_need, soon
+
+    need = big_need(120)
+    transitions.claim(need, actor=make_org().members[0], promised_by=soon(), quantity=40)
+    db.session.commit()
+    staff = as_role(Role.STAFF)
+    assert f"/staff/transfers/new/need/{need.id}" not in staff.get(f"/staff/needs/{need.id}").get_data(as_text=True)
+    _transfer(staff, need, departments["残联"])
+    db.session.rollback()
+    need = db.session.get(Need, need.id)
+    assert need.status == "published" and not need.transfer_open and need.claimed_quantity == 40
+    assert db.session.scalars(sa.select(Transfer)).all() == []
