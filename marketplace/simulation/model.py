@@ -17,8 +17,10 @@ DISTRICT = "440104"  # 越秀区
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 
-# Referrals: Poisson arrivals per day, during office hours (08:00–18:00 Guangzhou).
-REFERRALS_PER_DAY = 8.0
+# Referrals: Poisson arrivals per day, during office hours (08:00–18:00 Guangzhou). 15 a day is
+# ~5,500 a year for one district of ~1 million residents, ~4 times Zhongshan's 1,823 requests of a
+# city programme's first phase: a busy district, so the backlog outgrows the public list's first page.
+REFERRALS_PER_DAY = 15.0
 WISH_SHARE = 0.7  # the rest are services
 URGENT_SHARE = 0.15
 MULTI_QUANTITY_SHARE = 0.1  # quantity 2–6 (e.g. a set of fall-prevention rails)
@@ -42,10 +44,13 @@ FULFIL_AFTER_DEADLINE_DAYS = 21
 # Organisations.
 ORGANISATIONS = 60
 ORG_KIND_WEIGHTS = {"charity": 50, "company": 30, "project": 20}
-CATEGORIES_PER_ORG = (1, 4)  # uniform, inclusive
-DISTRICT_WIDE_SHARE = 0.4  # the rest serve 1–3 streets
-LOOK_MEAN_DAYS = 1.5  # an organisation looks at the marketplace every Exp(1.5 days), in office hours
+CATEGORIES_PER_ORG = (1, 3)  # uniform, inclusive: most organisations do one or two things
+DISTRICT_WIDE_SHARE = 0.25  # the rest serve 1–3 streets (a neighbourhood charity, a local firm)
+LOOK_MEAN_DAYS = 3.0  # an organisation looks at the marketplace every Exp(3 days), in office hours
 CAPACITY_EXTRA_MEAN = 2.0  # open claims at once: 1 + Poisson(2)
+ITEMS_EXTRA_MEAN = 1.5  # items it can take in one claim: 1 + Poisson(1.5); fewer than a need's → a part
+VALUE_MAX_YUAN = (800, 3000)  # the most it usually covers per claim: uniform ¥800–¥3,000
+RESPONSE_MEAN_HOURS = (4, 24)  # its usual answer to a notice (a routed offer): uniform 4–24 h mean, Exp
 DELIVERY_MEDIAN_DAYS = 4.0  # delivery takes LogNormal(median 4 days, sigma 0.6)
 DELIVERY_SIGMA = 0.6
 PROMISE_FACTOR = 1.5  # promise = ceil(the organisation's usual delivery time × 1.5)
@@ -111,6 +116,9 @@ class OrgAgent:
     streets: list[str]  # empty: the whole district
     capacity: int
     delivery_median_days: float
+    max_items: int = 1
+    value_max_fen: int = 0
+    response_hours: float = 12.0
     org_id: int = 0
     user_id: int = 0
     open_claims: set[int] = field(default_factory=set)
@@ -118,6 +126,14 @@ class OrgAgent:
     def serves(self, category: str, street_code: str | None) -> bool:
         """Whether a need is one this organisation would take."""
         return category in self.categories and (not self.streets or street_code in self.streets)
+
+    def takes(self, left: int, quantity: int, value_fen: int) -> int:
+        """How much of a need it takes: what is left, at most its items per claim, and only while the
+        share of the value stays within what it usually covers (0: none)."""
+        take = min(left, self.max_items)
+        while take > 0 and value_fen * take // max(quantity, 1) > self.value_max_fen:
+            take -= 1
+        return take
 
     @property
     def free(self) -> int:
@@ -141,7 +157,10 @@ def draw_org(rng: random.Random, index: int, streets: list[str]) -> OrgAgent:
     capacity = 1 + poisson(rng, CAPACITY_EXTRA_MEAN)
     speed = DELIVERY_MEDIAN_DAYS * math.exp(rng.gauss(0, 0.3))  # organisations differ in their usual speed
     assert all(c in taxonomy.NEED_CATEGORIES for c in categories)
-    return OrgAgent(index, kind, categories, served, capacity, speed)
+    max_items = 1 + poisson(rng, ITEMS_EXTRA_MEAN)
+    value_max = rng.randint(*VALUE_MAX_YUAN) * 100
+    response = rng.uniform(*RESPONSE_MEAN_HOURS)
+    return OrgAgent(index, kind, categories, served, capacity, speed, max_items, value_max, response)
 
 
 def delivery_days(rng: random.Random, org: OrgAgent) -> float:

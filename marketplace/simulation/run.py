@@ -27,7 +27,7 @@ from flask import Flask
 from marketplace.clock import SHANGHAI, local_date
 from marketplace.errors import DomainError
 from marketplace.simulation import model
-from marketplace.simulation.strategies import STRATEGIES, Strategy
+from marketplace.simulation.strategies import STRATEGIES, Strategy, promised
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 REGIONS_CSV = ROOT / "marketplace" / "data" / "regions_guangzhou.csv"
@@ -39,9 +39,10 @@ CONFIRM_COHORT_DAYS = 60  # closure_rate counts the needs referred in days 1–6
 # How often each scheduler job runs in the simulation (hours). Production runs `lights` and
 # `expire_needs` every 5 minutes; a 2-core machine cannot replay 90 days at that pace, so the
 # simulation's "tick" is coarser (docs/matching.md, "The district simulation"). `emails`, `digests` send nothing without
-# SMTP and `inspection_sampling` concerns renovations only: they do not run.
-JOB_HOURS = {"lights": 3, "expire_needs": 3, "lights_full": 24, "expire_vouchers": 24, "leaderboards": 24,
-             "due_soon": 24, "dashboard": 24}
+# SMTP and `inspection_sampling` concerns renovations only: they do not run. `offers` (expiry of
+# routed offers past their deadline, reminders) runs with the lights; production: every 5 minutes.
+JOB_HOURS = {"lights": 3, "expire_needs": 3, "offers": 3, "lights_full": 24, "expire_vouchers": 24,
+             "leaderboards": 24, "due_soon": 24, "dashboard": 24}
 
 
 class SimulationError(Exception):
@@ -71,8 +72,11 @@ class Tally:
     confirmations: int = 0
     replans: int = 0
     job_runs: int = 0
+    offers_routed: int = 0
     offers_accepted: int = 0
     offers_declined: int = 0
+    offers_refused: int = 0  # a route or an answer the domain refused (no room, expired, taken meanwhile)
+    parts: int = 0  # claims of less than the need's quantity
     late_seen: dict[int, bool] = field(default_factory=dict)  # need id → lit red at the first tick late
 
 
@@ -182,6 +186,11 @@ class Simulation:
                 assert org is not None
                 organisations.review(org, actor=db.session.get(type(admin), admin_id), approve=True)
                 agent.org_id, agent.user_id = org.id, org.members[0].id
+                # The profile recommendations and suggestions read: what the agent does, where, how much.
+                organisations.update_capability(org, organisations.Capability(
+                    categories=agent.categories, region_codes=agent.streets or [model.DISTRICT],
+                    capacity_open=agent.capacity, value_min_fen=0, value_max_fen=agent.value_max_fen,
+                    response_hours=round(agent.response_hours)), actor=org.members[0])
             self.orgs.append(agent)
         n = 0
         for day in range(self.settings.days):
@@ -189,6 +198,7 @@ class Simulation:
             for _ in range(model.poisson(self.rng, self.settings.referrals_per_day)):
                 n += 1
                 self.at(midnight + model.office_hours(self.rng), "referral", n)
+        self.by_org_id = {agent.org_id: agent.index for agent in self.orgs}
         for agent in self.orgs:
             self.at(START + model.office_hours(self.rng) + model.exp_days(self.rng, model.LOOK_MEAN_DAYS),
                     "look", agent.index)
@@ -253,6 +263,54 @@ class Simulation:
 
         with self.step():
             transitions.publish(db.session.get(Need, need_id), actor=self._staff())
+        if self.settings.mode == "match":  # staff route it after their own delay (a triage's)
+            self.at(self.clock[0] + model.exp_days(self.rng, model.TRIAGE_MEAN_DAYS), "route", need_id)
+
+    def _on_route(self, need_id: int) -> None:
+        """Staff route the need to its first suggested organisation that fits, has room and was not
+        offered it before (`matching.suggest`), as an offer (`matching.offers.route`); the
+        organisation hears of it (a notice) and answers after its own response time."""
+        from marketplace.extensions import db
+        from marketplace.matching import fit, offers, suggest
+        from marketplace.needs.models import Need, NeedStatus
+
+        now = self.clock[0]
+        try:
+            with self.step():
+                need = db.session.get(Need, need_id)
+                if need.status != NeedStatus.PUBLISHED or need.claimed_by_id is not None or need.left < need.quantity:
+                    return  # taken (whole or in part) before staff got to it
+                chosen = next((s.organisation for s in suggest.suggestions(need, now)
+                               if s.fit >= fit.CATEGORY and s.has_room is not False and not s.dismissed
+                               and not s.offered_before), None)
+                if chosen is None:
+                    return  # nobody suggested fits: it stays in the pool
+                offers.route(need, organisation=chosen, actor=self._staff(), now=now)
+                index = self.by_org_id[chosen.id]
+        except DomainError:
+            self.tally.offers_refused += 1
+            return
+        self.tally.offers_routed += 1
+        agent = self.orgs[index]
+        answer_at = now + timedelta(hours=self.rng.expovariate(1 / agent.response_hours))
+        self.at(_in_office_hours(answer_at, self.rng), "answer", index)
+
+    def _on_answer(self, index: int) -> None:
+        """The organisation answers the offers waiting for it (after the notice of one)."""
+        self._answer_offers(self.orgs[index], self.clock[0])
+
+    def _answer_offers(self, agent: model.OrgAgent, now: datetime) -> None:
+        answers = self.strategy.answer_offers(agent, now)
+        self.tally.offers_accepted += len(answers.accepted)
+        self.tally.offers_declined += len(answers.declined)
+        self.tally.offers_refused += answers.refused
+        for need_id, claim_id in answers.accepted:
+            self.tally.claims += 1
+            agent.open_claims.add(need_id)
+            self.at(now + timedelta(days=model.delivery_days(self.rng, agent)), "deliver", agent.index, need_id,
+                    claim_id)
+        for need_id in answers.declined:  # staff hear of the decline and route it on
+            self.at(now + model.exp_days(self.rng, model.TRIAGE_MEAN_DAYS), "route", need_id)
 
     def _on_look(self, index: int) -> None:
         from marketplace.accounts.models import User
@@ -263,10 +321,7 @@ class Simulation:
         agent = self.orgs[index]
         now = self.clock[0]
         self.tally.looks += 1
-        with self.step():
-            answers = self.strategy.answer_offers(agent, now)
-        self.tally.offers_accepted += answers.accepted
-        self.tally.offers_declined += answers.declined
+        self._answer_offers(agent, now)
         if agent.free > 0:
             with self.step():
                 picked = self.strategy.pick_needs(agent, now)
@@ -276,17 +331,24 @@ class Simulation:
                 try:
                     with self.step():
                         need = db.session.get(Need, need_id)
-                        promised = min(local_date(now) + timedelta(days=model.promise_days(agent)), need.fulfil_by)
-                        transitions.claim(need, actor=db.session.get(User, agent.user_id), promised_by=promised)
+                        take = agent.takes(need.left, need.quantity, need.value_fen)
+                        if take == 0 or need.part_of(agent.org_id) is not None:
+                            continue  # too dear for it, or it holds a part already
+                        claim = transitions.claim(need, actor=db.session.get(User, agent.user_id),
+                                                  promised_by=promised(agent, need, now),
+                                                  quantity=take if take < need.quantity else None)
+                        claim_id, part = claim.id, take < need.quantity
                 except DomainError:
                     self.tally.claims_refused += 1
                     continue
                 self.tally.claims += 1
+                self.tally.parts += part
                 agent.open_claims.add(need_id)
-                self.at(now + timedelta(days=model.delivery_days(self.rng, agent)), "deliver", index, need_id)
+                self.at(now + timedelta(days=model.delivery_days(self.rng, agent)), "deliver", index, need_id,
+                        claim_id)
         self.at(_in_office_hours(now + model.exp_days(self.rng, model.LOOK_MEAN_DAYS), self.rng), "look", index)
 
-    def _on_deliver(self, index: int, need_id: int) -> None:
+    def _on_deliver(self, index: int, need_id: int, claim_id: int) -> None:
         from marketplace import storage
         from marketplace.accounts.models import User
         from marketplace.extensions import db
@@ -300,16 +362,19 @@ class Simulation:
             transitions.deliver(need, actor=member)
         self.tally.deliveries += 1
         agent.open_claims.discard(need_id)
-        self.at(self.clock[0] + model.exp_days(self.rng, model.CONFIRM_MEAN_DAYS), "confirm", need_id)
+        self.at(self.clock[0] + model.exp_days(self.rng, model.CONFIRM_MEAN_DAYS), "confirm", need_id, claim_id)
 
-    def _on_confirm(self, need_id: int) -> None:
+    def _on_confirm(self, need_id: int, claim_id: int) -> None:
+        """The caseworker confirms the delivery: the part it was, when the need is held in parts."""
         from marketplace.extensions import db
         from marketplace.needs import transitions
-        from marketplace.needs.models import Need
+        from marketplace.needs.models import Claim, Need
 
         with self.step():
-            transitions.confirm_by_caseworker(db.session.get(Need, need_id), actor=self._staff(), rating=5,
-                                              feedback="模拟回访：已收到。")
+            need = db.session.get(Need, need_id)
+            part = db.session.get(Claim, claim_id) if need.is_split else None
+            transitions.confirm_by_caseworker(need, actor=self._staff(), rating=5, feedback="模拟回访：已收到。",
+                                              part=part)
         self.tally.confirmations += 1
 
     def _on_staff_sweep(self) -> None:
@@ -394,6 +459,8 @@ class Simulation:
             "median_days_to_claim": _median(to_claim), "p90_days_to_claim": _percentile(to_claim, 0.9),
             "late_claims": len(late), "late_lit_red_within_one_tick": _ratio(sum(late), len(late)),
             "offers_accepted": self.tally.offers_accepted, "offers_declined": self.tally.offers_declined,
+            "offers_routed": self.tally.offers_routed, "offers_refused": self.tally.offers_refused,
+            "parts": self.tally.parts,
             "claims": self.tally.claims, "claims_refused": self.tally.claims_refused, "looks": self.tally.looks,
             "deliveries": self.tally.deliveries, "confirmations": self.tally.confirmations,
             "replans": self.tally.replans, "job_runs": self.tally.job_runs,

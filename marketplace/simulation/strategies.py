@@ -1,33 +1,32 @@
 """How an organisation finds needs: the one interface the two modes differ by.
 
 `PullStrategy` reads the public list exactly as a visitor sees it (needs/browse.py, newest first,
-one page). `StandInMatchStrategy` is a STAND-IN for `marketplace.matching` (being built on the
-`match` and `parts` branches): it ranks the open needs by a simple category/region fit inside the
-simulation and answers no offers. At merge, replace it with a strategy that calls the real
-recommendation, offer and part operations (docs/matching.md, "The district simulation", "Wiring the real matching").
+one page). `MatchStrategy` takes the organisation's real recommendations
+(`matching.recommend.for_organisation`) and answers the offers staff routed to it through the real
+offer operations (`matching.offers.accept` / `decline`). docs/matching.md, "The district simulation".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Protocol
-
-import sqlalchemy as sa
 
 from marketplace.clock import local_date
 from marketplace.extensions import db
 from marketplace.needs import browse
-from marketplace.needs.models import Need, NeedStatus
-from marketplace.simulation.model import BROWSE_PAGE, DISTRICT, OrgAgent
+from marketplace.needs.models import Need
+from marketplace.simulation.model import BROWSE_PAGE, OrgAgent, promise_days
 
 
 @dataclass
 class Answers:
-    """What an organisation did with the offers routed to it in one look."""
+    """What an organisation did with the offers routed to it: the claims it accepted (need id,
+    claim id) and the needs it declined."""
 
-    accepted: int = 0
-    declined: int = 0
+    accepted: list[tuple[int, int]] = field(default_factory=list)
+    declined: list[int] = field(default_factory=list)
+    refused: int = 0  # answers the domain refused (the offer expired or was cancelled meanwhile)
 
 
 class Strategy(Protocol):
@@ -42,6 +41,11 @@ class Strategy(Protocol):
     def answer_offers(self, org: OrgAgent, now: datetime) -> Answers:
         """Accept or decline the offers routed to the organisation, through the real operations."""
         ...
+
+
+def promised(org: OrgAgent, need: Need, now: datetime) -> date:
+    """The date the organisation promises: its usual time with a margin, at most the fulfil-by date."""
+    return min(local_date(now) + timedelta(days=promise_days(org)), need.fulfil_by)
 
 
 class PullStrategy:
@@ -59,34 +63,64 @@ class PullStrategy:
         return Answers()
 
 
-class StandInMatchStrategy:
-    """STAND-IN for marketplace.matching's recommendations: replace at merge (see module docstring).
-
-    Fit, in the spirit of the issue's score: the category must be one the organisation provides and
-    the street one it serves; then same street (3) over whole-district service (2), urgency (+2) and
-    waiting (+0.2 a day), ties by publication then id.
-    """
+class MatchStrategy:
+    """The organisation's 为您推荐 list (fit score, dismissals, offers to others left out) and its offers."""
 
     name = "match"
 
     def pick_needs(self, org: OrgAgent, now: datetime) -> list[int]:
-        """Every open need that fits, ranked by the stand-in fit score."""
-        query = sa.select(Need.id, Need.street_code, Need.is_urgent, Need.published_at).where(
-            Need.status == NeedStatus.PUBLISHED, Need.district_code == DISTRICT,
-            Need.category.in_(org.categories), Need.claim_deadline >= local_date(now),
-        )
-        if org.streets:
-            query = query.where(Need.street_code.in_(org.streets))
-        scored = []
-        for need_id, street, urgent, published in db.session.execute(query.order_by(Need.id)):
-            waited = (now - published).total_seconds() / 86400 if published else 0.0
-            score = (3 if org.streets and street in org.streets else 2) + (2 if urgent else 0) + 0.2 * waited
-            scored.append((-round(score, 6), published, need_id))
-        return [need_id for _score, _published, need_id in sorted(scored)]
+        """Its recommendations in their order, keeping those it serves (category and streets): a
+        recommendation may be of the city or the district around its streets, which this organisation
+        does not go to."""
+        from marketplace.matching import recommend
+        from marketplace.organisations.models import Organisation
+
+        organisation = db.session.get(Organisation, org.org_id)
+        return [r.need.id for r in recommend.for_organisation(organisation, now)
+                if org.serves(r.need.category, r.need.street_code)]
 
     def answer_offers(self, org: OrgAgent, now: datetime) -> Answers:
-        """No routed offers exist on main yet: the `match` branch brings them (wire them at merge)."""
-        return Answers()
+        """Each waiting offer, soonest due first, in its own unit: accepted (the need whole becomes its
+        claim) when it fits and the organisation has room and items enough, else declined with the code."""
+        from marketplace.accounts.models import User
+        from marketplace.errors import DomainError
+        from marketplace.matching import offers
+        from marketplace.matching.models import Offer
+        from marketplace.unit_of_work import transaction
+
+        answers = Answers()
+        with transaction():
+            waiting = [(o.id, o.need_id) for o in offers.open_for(org.org_id)]
+        for offer_id, need_id in waiting:
+            try:
+                with transaction():
+                    offer = db.session.get(Offer, offer_id)
+                    need, member = db.session.get(Need, need_id), db.session.get(User, org.user_id)
+                    reason = _decline_reason(org, need, answers)
+                    if reason is None:
+                        offers.accept(offer, actor=member, promised_by=promised(org, need, now), now=now)
+                        claim = need.part_of(org.org_id)
+                        answers.accepted.append((need_id, claim.id))
+                    else:
+                        offers.decline(offer, actor=member, reason=reason, now=now)
+                        answers.declined.append(need_id)
+            except DomainError:
+                answers.refused += 1
+        return answers
 
 
-STRATEGIES: dict[str, type] = {"pull": PullStrategy, "match": StandInMatchStrategy}
+def _decline_reason(org: OrgAgent, need: Need, answers: Answers) -> str | None:
+    """Why the organisation says no to this offer (the contract's codes), or None: it accepts."""
+    from marketplace.matching.models import DeclineReason
+
+    if need.category not in org.categories:
+        return DeclineReason.OUTSIDE_SERVICES
+    if org.streets and need.street_code not in org.streets:
+        return DeclineReason.OUTSIDE_AREA
+    # An accepted offer takes the need whole: room for one more claim, items and value enough for all of it.
+    if org.free - len(answers.accepted) <= 0 or org.takes(need.left, need.quantity, need.value_fen) < need.left:
+        return DeclineReason.NO_CAPACITY
+    return None
+
+
+STRATEGIES: dict[str, type] = {"pull": PullStrategy, "match": MatchStrategy}

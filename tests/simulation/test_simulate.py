@@ -45,16 +45,37 @@ def test_the_same_seed_gives_the_same_json_and_another_seed_another(bare_app: Fl
 
 def test_a_short_run_closes_needs_through_the_real_operations_and_leaves_the_app_alone(app: Flask) -> None:
     result = run_json(app, "--mode", "match", "--days", "10", "--seed", "1")
-    assert result["referred"] > 40  # ~8 a day
+    assert result["referred"] > 80  # ~15 a day
     assert result["needs_by_status"].get("closed", 0) > 0
     assert result["claims"] > 0 and result["deliveries"] > 0 and result["confirmations"] > 0
     assert 0 < result["closure_rate"] <= 1 and result["median_days_to_close"] > 0
-    assert result["offers_accepted"] == 0 and result["offers_declined"] == 0  # offers are not wired yet
+    assert result["offers_accepted"] > 0 and result["offers_declined"] >= 0
     for required in ("median_days_to_claim", "p90_days_to_close", "late_lit_red_within_one_tick"):
         assert required in result
     # The app the command ran in (SQLite or PostgreSQL) got nothing.
     for model in (Referral, Need, Organisation):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
+
+
+def test_match_mode_goes_through_the_real_profiles_offers_and_parts(bare_app: Flask, tmp_path: Path) -> None:
+    """Read back from the scratch database the run filled: the profiles written, offers answered
+    (accepted ones became claims of the offered organisation), needs taken in parts."""
+    scratch = f"sqlite:///{tmp_path / 'scratch.db'}"
+    result = run_json(bare_app, "--mode", "match", "--days", "6", "--seed", "2", "--database", scratch)
+    engine = sa.create_engine(scratch)
+    with engine.connect() as conn:
+        q = lambda sql: conn.execute(sa.text(sql)).all()  # noqa: E731
+        assert q("SELECT count(*) FROM organisations WHERE capacity_open IS NULL OR value_max_fen IS NULL") == [(0,)]
+        accepted = q("SELECT o.need_id FROM offers o JOIN claims c ON c.need_id = o.need_id"
+                     " AND c.organisation_id = o.organisation_id WHERE o.status = 'accepted'")
+        assert len(accepted) == result["offers_accepted"] > 0
+        declined = q("SELECT reason FROM offers WHERE status = 'rejected'")
+        assert len(declined) == result["offers_declined"]
+        assert {r for (r,) in declined} <= {"no_capacity", "outside_services", "outside_area"}
+        assert q("SELECT count(*) FROM audit_events WHERE action = 'offer.accept'") == [(result["offers_accepted"],)]
+        parts = q("SELECT count(*) FROM claims c JOIN needs n ON n.id = c.need_id WHERE c.quantity < n.quantity")
+        assert parts == [(result["parts"],)] and result["parts"] > 0
+    engine.dispose()
 
 
 def test_the_summary_reads_as_words(bare_app: Flask, tmp_path: Path) -> None:
