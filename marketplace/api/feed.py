@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
+from marketplace.api import status as status_objects
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.households.contract import parse_rfc3339
 from marketplace.households.models import Referral
-from marketplace.needs.models import Need
 
 PAGE_SIZE = 100
 MAX_ID = 2**63 - 1  # what a BIGINT holds; larger numbers in a forged cursor must not reach the driver
@@ -102,7 +101,7 @@ def page(source: str, position: Position, size: int = PAGE_SIZE) -> tuple[list[R
         )
         .order_by(Referral.change_seq, Referral.id)
         .limit(size + 1)
-        .options(selectinload(Referral.needs).selectinload(Need.claimed_by))
+        .options(*status_objects.loading())
     )
     rows = list(db.session.scalars(query))
     items, has_more = rows[:size], len(rows) > size

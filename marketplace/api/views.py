@@ -13,11 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, g, jsonify, render_template, request, url_for
 from markupsafe import Markup, escape
-from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from marketplace.accounts.access import public
 from marketplace.api import auth, feed, keys, ratelimit
+from marketplace.api import status as status_objects
 from marketplace.api.document import document, localized
 from marketplace.api.errors import (
     ApiError,
@@ -38,7 +38,6 @@ from marketplace.api.status import ReferralStatusOut, status_object
 from marketplace.extensions import csrf, db
 from marketplace.households import contract, intake
 from marketplace.households.models import Referral
-from marketplace.needs.models import Need
 from marketplace.unit_of_work import follow_up
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -150,7 +149,7 @@ def referral_detail(external_id: str) -> ReferralStatusOut:
         raise ApiError(404, "No referral of yours has this external_id.")
     query = (
         sa.select(Referral).where(Referral.source == g.api_source.name, Referral.external_id == external_id)
-        .options(selectinload(Referral.needs).selectinload(Need.claimed_by))
+        .options(*status_objects.loading())
     )
     referral = db.session.scalar(query)
     if referral is None:

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.wrappers import Response
 
 from marketplace import listing, money
@@ -155,7 +156,9 @@ def _donations() -> tuple[sa.Select, dict[str, Any]]:
     status = request.args.get("status", "")
     district = request.args.get("district", "")[:12]
     q = request.args.get("q", "").strip()[:60]
-    query = sa.select(Donation).outerjoin(Donation.project)
+    # The rows' project and district come with them: an export of thousands reads no row twice.
+    query = (sa.select(Donation).outerjoin(Donation.project)
+             .options(contains_eager(Donation.project), selectinload(Donation.district)))
     if status in STATUS_LABELS:
         query = query.where(Donation.status == status)
     districts = [(r.code, r.name) for r in regions.districts()]

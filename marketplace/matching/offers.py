@@ -111,10 +111,16 @@ def _record(action: str, offer: Offer, actor: Any, before: str | None, **after: 
     changes.touch(need.referral_id)
 
 
+def routable(need: Need, now: datetime) -> bool:
+    """Whether staff may route the need now: published, nobody's claim, its claim deadline ahead."""
+    return (need.status == NeedStatus.PUBLISHED and need.claimed_by_id is None
+            and need.claim_deadline >= clock.local(now).date())
+
+
 def _refuse_unroutable(need: Need, org: Organisation | None, now: datetime) -> Organisation:
     if need.status != NeedStatus.PUBLISHED or need.claimed_by_id is not None:
         raise OfferError(_l("only a published need that nobody has claimed can be routed"))
-    if need.claim_deadline < clock.local(now).date():
+    if not routable(need, now):
         raise OfferError(_l("the claim deadline of this need has passed: re-plan it first"))
     if org is None or org.status != OrgStatus.APPROVED:
         raise OfferError(_l("only an approved organisation can receive an offer"))

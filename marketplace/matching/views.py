@@ -39,8 +39,10 @@ def _home(org: Organisation) -> dict[str, Any]:
 def _need_panel(need: Need) -> dict[str, Any]:
     """The staff page's routing panel: the need's offers and the suggested organisations."""
     now = clock.now()
-    return {"offers": offers.of_need(need.id), "suggestions": suggest.suggestions(need, now),
-            "route_form": RouteForm(), "form": ActionForm(), "now": now, "offer_light": offers.light,
+    routable = offers.routable(need, now)  # suggestions cost a query over organisations: only when they are used
+    return {"offers": offers.of_need(need.id), "routable": routable,
+            "suggestions": suggest.suggestions(need, now) if routable else [], "route_form": RouteForm(),
+            "form": ActionForm(), "now": now, "offer_light": offers.light,
             "may_cancel": lambda offer: offers.may_cancel(offer, current_user)}
 
 

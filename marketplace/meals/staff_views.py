@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager
 
 from marketplace import listing
 from marketplace.accounts.access import roles_required
@@ -50,7 +51,8 @@ def _pledges() -> tuple[sa.Select, dict[str, Any]]:
     street = request.args.get("street", "")[:12]
     q = request.args.get("q", "").strip()[:60]
     query = pledges.reviewable_query(current_user, status if status in PLEDGE_STATUS_LABELS else "")
-    query = query.join(MealPledge.organisation)
+    query = query.join(MealPledge.organisation).options(
+        contains_eager(MealPledge.organisation), contains_eager(MealPledge.outlet).selectinload(Outlet.street))
     streets = streets_within(current_user.region_code)
     if street in dict(streets):
         query = query.where(Outlet.street_code == street)

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from marketplace import listing, money, storage, taxonomy
@@ -86,7 +87,8 @@ def _projects() -> tuple[sa.Select, dict[str, Any]]:
     street = request.args.get("street", "")[:12]
     light = request.args.get("light", "")
     q = request.args.get("q", "").strip()[:60]
-    query = sa.select(Project).where(region_filter(current_user, Project.district_code, Project.street_code))
+    query = (sa.select(Project).where(region_filter(current_user, Project.district_code, Project.street_code))
+             .options(selectinload(Project.lines)))  # the totals each row shows, in one more SELECT
     if milestone in MILESTONE_LABELS:
         query = query.where(Project.milestone == milestone)
     streets = streets_within(current_user.region_code)

@@ -114,7 +114,7 @@ def _history(transfer: Transfer) -> list[AuditEvent]:
 def _detail(transfer: Transfer, form: AnswerForm | None = None, status: int = 200) -> tuple[str, int]:
     return render_template("transfers/detail.html", transfer=transfer, form=form or AnswerForm(),
                            may_answer=service.may_answer(transfer, current_user), history=_history(transfer),
-                           today=clock.today()), status
+                           overdue=service.status_of(transfer, clock.today()) == TransferStatus.OVERDUE), status
 
 
 @bp.route("/staff/transfers/<int:transfer_id>")

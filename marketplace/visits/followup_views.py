@@ -114,4 +114,5 @@ def followup_record(need_id: int) -> str | Response:
             return redirect(url_for("followups.followup_record", need_id=need.id))
     status = 400 if form.is_submitted() else 200
     return render_template("visits/followup.html", need=need, form=form, done=done,
-                           due_on=followups.due_on(need), due=followups.is_due(need, clock.now())), status
+                           followable=followups.followable(need), due_on=followups.due_on(need),
+                           due=done is None and followups.is_due(need, clock.now())), status

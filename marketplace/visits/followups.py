@@ -47,9 +47,14 @@ def due_on(need: Need) -> date | None:
     return clock.local_date(need.closed_at) + timedelta(days=settings.get("followup_days"))
 
 
+def followable(need: Need) -> bool:
+    """Whether the need can be followed up: only once it is closed."""
+    return need.status == NeedStatus.CLOSED
+
+
 def is_due(need: Need, now: datetime) -> bool:
     """Whether this closed need waits for its follow-up."""
-    return (need.status == NeedStatus.CLOSED and need.closed_at is not None and need.closed_at <= due_before(now)
+    return (followable(need) and need.closed_at is not None and need.closed_at <= due_before(now)
             and of_need(need) is None)
 
 
@@ -72,7 +77,7 @@ def record_followup(need: Need, answer: Answer, *, actor: User) -> FollowUp:
     """Record the follow-up of a closed need, once; unreached households count as followed up."""
     if not covers(actor, need):
         raise PermissionError("outside your region")
-    if need.status != NeedStatus.CLOSED:
+    if not followable(need):
         raise FollowUpError(_l("only a closed need is followed up"))
     if answer.reached and (answer.solved is None or answer.satisfaction is None):
         raise FollowUpError(_l("say whether the need was solved and how satisfied the household is"))

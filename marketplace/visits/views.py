@@ -23,7 +23,7 @@ from marketplace.households.models import Household
 from marketplace.households.service import NeedDraft
 from marketplace.listing import Column, sorted_by
 from marketplace.paging import paginate
-from marketplace.regions.models import STREET, Region
+from marketplace.regions.service import streets_within
 from marketplace.settings import service as settings
 from marketplace.unit_of_work import refusal
 from marketplace.visits import followups, plans, service
@@ -68,18 +68,14 @@ def due_columns(cut: plans.Cutoffs) -> tuple[Column, ...]:
     )
 
 
-def _streets() -> list[Region]:
-    """The streets the signed-in staff member's region holds (a filter's choices)."""
-    query = sa.select(Region).where(Region.level == STREET).order_by(Region.code)
-    if current_user.role != Role.ADMIN:
-        query = query.where(sa.or_(Region.code == current_user.region_code,
-                                   Region.parent_code == current_user.region_code))
-    return list(db.session.scalars(query))
+def _streets() -> list[tuple[str, str]]:
+    """(code, name) of the streets the signed-in staff member's region holds (a filter's choices)."""
+    return streets_within(None if current_user.role == Role.ADMIN else current_user.region_code)
 
 
 def _caseworkers() -> list[User]:
     """Staff whose region lies in the signed-in member's region (the caseworker filter's choices)."""
-    codes = [r.code for r in _streets()] + ([current_user.region_code] if current_user.region_code else [])
+    codes = [code for code, _name in _streets()] + ([current_user.region_code] if current_user.region_code else [])
     query = sa.select(User).where(User.role == Role.STAFF, User.is_enabled.is_(True))
     if current_user.role != Role.ADMIN:
         query = query.where(User.region_code.in_(codes))
