@@ -191,7 +191,9 @@ def referral_outcome(referral: Referral, *, transferred_at: datetime | None = No
     at = max((n.closed_at if n.status == NeedStatus.CLOSED and n.closed_at else n.updated_at) for n in needs)
     if transferred_at is not None and not closed:
         return OutcomeOut(code="transferred", reason=None, at=rfc3339(transferred_at))
-    code = "helped" if len(closed) == len(needs) else "partly_helped" if closed else "not_helped"
+    # a need closed with only some of its quantity taken (its deadline passed) helped in part
+    whole = [n for n in closed if (n.claimed_quantity or n.quantity) >= n.quantity]
+    code = "helped" if len(whole) == len(needs) else "partly_helped" if closed else "not_helped"
     return OutcomeOut(code=code, reason=None, at=rfc3339(at))
 
 

@@ -66,6 +66,7 @@ def load_loop(staff_by_district: dict[str, User], orgs: list[Organisation]) -> N
         demo.ordinal = start + len(home.wishes)  # the same dates and claimants whatever was loaded before
     if demo.expired:
         t.expire_overdue(demo.today)
+    t.settle_overdue_parts(demo.today)
     db.session.flush()
 
 

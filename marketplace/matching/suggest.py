@@ -17,7 +17,7 @@ from marketplace.extensions import db
 from marketplace.matching import fit
 from marketplace.matching.models import NeedDismissal, Offer
 from marketplace.needs.models import Claim, ClaimStatus, Need
-from marketplace.organisations.models import Organisation, OrgStatus
+from marketplace.organisations.models import Organisation, OrgStatus, organisation_regions
 
 ON_TIME = 10
 ACTIVE = 5
@@ -38,12 +38,14 @@ class Suggestion:
     has_room: bool | None
     dismissed: bool
     offered_before: bool
+    serves: bool  # it named the need's category and serves its place (or named no places)
 
 
 def suggestions(need: Need, now: datetime, *, limit: int = SHOWN,
                 exclude_offered: bool = False) -> list[Suggestion]:
     """Approved organisations ranked for this need (one SELECT over the organisations table)."""
-    score = fit.score(fit.for_need(need, now), now)
+    terms = fit.for_need(need, now)
+    score = fit.score(terms, now)
     load = fit.open_load(Organisation.id)
     completed = sa.select(sa.func.count()).select_from(Claim).where(
         Claim.organisation_id == Organisation.id, Claim.status == ClaimStatus.COMPLETED).scalar_subquery()
@@ -58,12 +60,14 @@ def suggestions(need: Need, now: datetime, *, limit: int = SHOWN,
     dismissed = sa.exists().where(NeedDismissal.organisation_id == Organisation.id, NeedDismissal.need_id == need.id)
     offered = sa.exists().where(Offer.organisation_id == Organisation.id, Offer.need_id == need.id)
     room = fit.has_room(Organisation.capacity_open, Organisation.capacity_month, Organisation.id, now)
+    serves = serves_need(terms)
     on_time_points = sa.case((completed > 0, ON_TIME * on_time / sa.func.nullif(completed, 0)), else_=ON_TIME // 2)
     rank = (score + sa.cast(on_time_points, sa.Integer) + sa.case((recent > 0, ACTIVE), else_=0) - LOAD * load)
     query = (
         sa.select(Organisation, score.label("fit"), rank.label("rank"), load.label("load"),
                   completed.label("completed"), on_time.label("on_time"), recent.label("recent"),
-                  room.label("room"), dismissed.label("dismissed"), offered.label("offered"))
+                  room.label("room"), dismissed.label("dismissed"), offered.label("offered"),
+                  serves.label("serves"))
         .where(Organisation.status == OrgStatus.APPROVED,
                *([~offered] if exclude_offered else []))
         .order_by(sa.desc("rank"), Organisation.id).limit(limit)
@@ -76,13 +80,27 @@ def suggestions(need: Need, now: datetime, *, limit: int = SHOWN,
             organisation=row.Organisation, fit=int(row.fit), rank=int(row.rank), load=int(row.load),
             on_time=(row.on_time / row.completed) if row.completed else None, recent_claims=int(row.recent),
             has_room=None if row.room is None else bool(row.room), dismissed=bool(row.dismissed),
-            offered_before=bool(row.offered)))
+            offered_before=bool(row.offered), serves=bool(row.serves)))
     return found
 
 
-def next_organisation(need: Need, now: datetime) -> Organisation | None:
-    """The best suggestion that was never offered this need, did not dismiss it and has room."""
-    for suggestion in suggestions(need, now, limit=20, exclude_offered=True):
-        if not suggestion.dismissed and suggestion.has_room is not False and suggestion.fit >= fit.CATEGORY:
+def serves_need(terms: fit.Terms) -> sa.ColumnElement[bool]:
+    """Whether the organisation said it helps with this: it named the need's category, and it named
+    no places or one of them is the need's street or district. A close neighbour that does something
+    else ranks high on place alone; it is shown, but not routed to by itself."""
+    no_places = ~sa.exists().where(organisation_regions.c.organisation_id == Organisation.id)
+    return sa.and_(terms.category_match, sa.or_(no_places, terms.same_street, terms.same_district))
+
+
+def first_fitting(found: list[Suggestion]) -> Organisation | None:
+    """The first suggestion that serves the need, has room, did not dismiss it and was not offered it."""
+    for suggestion in found:
+        if suggestion.serves and suggestion.has_room is not False and not suggestion.dismissed \
+                and not suggestion.offered_before:
             return suggestion.organisation
     return None
+
+
+def next_organisation(need: Need, now: datetime) -> Organisation | None:
+    """The best suggestion that serves the need, was never offered it, did not dismiss it and has room."""
+    return first_fitting(suggestions(need, now, limit=20, exclude_offered=True))

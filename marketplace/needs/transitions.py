@@ -379,7 +379,9 @@ def _part(need: Need, actor: Any, part: Claim | None, *, delivered: bool | None)
 def _settle(need: Need, actor: Any, before: str) -> None:
     """After a part moved, the need takes the state its parts add up to (the need row is locked)."""
     open_parts = [p for p in need.parts if p.is_active]
-    covered = need.claimed_quantity >= need.quantity
+    # Past its claim deadline nobody else may take the rest: the parts taken are all it will get.
+    covered = need.claimed_quantity >= need.quantity or (
+        need.claimed_quantity > 0 and need.claim_deadline is not None and need.claim_deadline < clock.today())
     if covered and not open_parts:
         target = NeedStatus.CLOSED
     elif covered and all(p.delivered_at is not None for p in open_parts):
@@ -683,6 +685,39 @@ def expire_overdue(today: date) -> int:
     result = db.session.execute(
         sa.update(Need).where(overdue).values(status=expire.target, updated_at=now)
         .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def settle_overdue_parts(today: date) -> int:
+    """Published needs held in part when their claim deadline passes stop waiting for the rest:
+    each takes the state its parts add up to (claimed, delivered once every open part is, closed
+    when none is open any more), with its audit record and the referral's feed.
+
+    Set-based like `expire_overdue`, run beside it by the daily job (docs/parts.md).
+    """
+    now = clock.now()
+    overdue = sa.and_(Need.status == NeedStatus.PUBLISHED, Need.claim_deadline < today, Need.claimed_quantity > 0)
+    active = sa.exists().where(Claim.need_id == Need.id, Claim.status == ClaimStatus.ACTIVE)
+    undelivered = sa.exists().where(Claim.need_id == Need.id, Claim.status == ClaimStatus.ACTIVE,
+                                    Claim.delivered_at.is_(None))
+    target = sa.case((~active, sa.literal(NeedStatus.CLOSED.value)),
+                     (~undelivered, sa.literal(NeedStatus.DELIVERED.value)),
+                     else_=sa.literal(NeedStatus.CLAIMED.value))
+    columns = ["at", "actor_label", "action", "object_type", "object_id", "region_code", "ip"]
+    rows = sa.select(
+        sa.literal(now, UTCDateTime), sa.literal("system"), sa.literal("need.parts_settle"), sa.literal("needs"),
+        sa.cast(Need.id, sa.String), sa.func.coalesce(Need.street_code, Need.district_code), sa.literal(""),
+    ).where(overdue)
+    db.session.execute(sa.insert(AuditEvent.__table__).from_select(columns, rows))
+    changes.touch_many(db.session.scalars(sa.select(Need.referral_id).where(overdue).distinct()))
+    result = db.session.execute(
+        sa.update(Need).where(overdue).values(
+            status=target, updated_at=now,
+            delivered_at=sa.case((sa.and_(active, ~undelivered), now), else_=Need.delivered_at),
+            closed_at=sa.case((~active, now), else_=Need.closed_at),
+            recipient_code_hash=sa.case((~active, sa.null()), else_=Need.recipient_code_hash),
+        ).execution_options(synchronize_session=False)
     )
     return result.rowcount
 

@@ -40,9 +40,10 @@ def _lights_full(now: datetime) -> dict[str, Any]:
 
 
 def _expire_needs(now: datetime) -> dict[str, Any]:
-    from marketplace.needs.transitions import expire_overdue
+    from marketplace.needs.transitions import expire_overdue, settle_overdue_parts
 
-    return {"expired": expire_overdue(local_date(now))}
+    today = local_date(now)
+    return {"expired": expire_overdue(today), "settled": settle_overdue_parts(today)}
 
 
 def _expire_vouchers(now: datetime) -> dict[str, Any]:

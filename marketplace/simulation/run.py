@@ -271,7 +271,7 @@ class Simulation:
         offered it before (`matching.suggest`), as an offer (`matching.offers.route`); the
         organisation hears of it (a notice) and answers after its own response time."""
         from marketplace.extensions import db
-        from marketplace.matching import fit, offers, suggest
+        from marketplace.matching import offers, suggest
         from marketplace.needs.models import Need, NeedStatus
 
         now = self.clock[0]
@@ -280,9 +280,7 @@ class Simulation:
                 need = db.session.get(Need, need_id)
                 if need.status != NeedStatus.PUBLISHED or need.claimed_by_id is not None or need.left < need.quantity:
                     return  # taken (whole or in part) before staff got to it
-                chosen = next((s.organisation for s in suggest.suggestions(need, now)
-                               if s.fit >= fit.CATEGORY and s.has_room is not False and not s.dismissed
-                               and not s.offered_before), None)
+                chosen = suggest.first_fitting(suggest.suggestions(need, now, limit=20))
                 if chosen is None:
                     return  # nobody suggested fits: it stays in the pool
                 offers.route(need, organisation=chosen, actor=self._staff(), now=now)

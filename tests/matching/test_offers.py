@@ -206,6 +206,27 @@ def test_with_pass_on_an_expired_offer_goes_to_the_next_suggested_organisation(a
     assert latest.organisation_id == second.id and latest.status == "requested"
 
 
+def test_pass_on_skips_an_organisation_close_by_that_does_not_help_with_the_category(app):
+    first = profiled_org(categories=["daily_living"], regions=["440104"], name="区生活帮扶队")
+    # same street, room and no value range: 45 points on place alone, over the category's 40, yet it
+    # said it does something else; staff see it marked, pass-on does not route to it
+    neighbour = profiled_org(categories=["medical"], regions=[BEIJING_STREET], name="街坊医护队")
+    need = placed_need()
+    staff_client, _staff = _staff_client(app)
+    page = staff_client.get(f"/staff/needs/{need.id}").get_data(as_text=True)
+    rows = {name: next(r for r in page.split("<tr>") if name in r) for name in (neighbour.name, first.name)}
+    assert "不在其服务范围" in rows[neighbour.name] and "不在其服务范围" not in rows[first.name]
+
+    admin = make_user(Role.ADMIN)
+    settings.set_value("offer_pass_on", 1, actor=admin)
+    offer = offers.route(need, organisation=first, actor=admin)
+    db.session.commit()
+    assert offers.expire_due(offer.due_at + timedelta(minutes=1)) == {"expired": 1, "passed_on": 0}
+    db.session.commit()
+    assert offers.latest(need.id).organisation_id == first.id
+    assert db.session.get(Need, need.id).status == "published"  # back in the pool, not with the neighbour
+
+
 def test_the_status_object_carries_the_latest_offer_and_the_feed_moves(app):
     org = profiled_org(categories=["daily_living"], regions=["440104"], name="越秀爱心协会")
     need = placed_need()

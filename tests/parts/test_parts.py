@@ -168,3 +168,58 @@ def test_points_count_per_confirmed_part(need120, orgs):
     transitions.confirm_by_caseworker(need120, actor=staff, rating=5, feedback="")
     scores = {s.participant_id: s.points for s in points.rank(board, now - timedelta(days=1), now + timedelta(days=1))}
     assert scores == {orgs[0].id: 100, orgs[1].id: 10 + 30}
+
+
+def _deadline_passed(need):  # type: ignore[no-untyped-def]
+    need.claim_deadline = soon(-1)
+    db.session.commit()
+
+
+def test_a_need_held_in_part_when_its_deadline_passes_settles_on_its_parts(need120, orgs):
+    from marketplace.api.status import referral_outcome
+    from marketplace.audit.models import AuditEvent
+
+    staff = make_user(Role.STAFF, region="440104")
+    a, b = orgs[0].members[0], orgs[1].members[0]
+    part_a = transitions.claim(need120, actor=a, promised_by=soon(3), quantity=80)
+    deliver_part(need120, a)
+    transitions.claim(need120, actor=b, promised_by=soon(4), quantity=20)
+    db.session.commit()
+    _deadline_passed(need120)
+    # 20 were never taken; nobody may take them now, so the need waits only for its two parts
+    assert transitions.expire_overdue(soon(0)) == 0
+    assert transitions.settle_overdue_parts(soon(0)) == 1
+    db.session.commit()
+    db.session.expire_all()
+    need = db.session.get(Need, need120.id)
+    assert need.status == "claimed" and need.left == 20
+    assert db.session.query(AuditEvent).filter_by(action="need.parts_settle", object_id=str(need.id)).count() == 1
+    assert transitions.settle_overdue_parts(soon(0)) == 0  # once
+
+    deliver_part(need, b)
+    assert need.status == "delivered"  # the 20 never taken do not hold it back
+    transitions.confirm_by_caseworker(need, actor=staff, rating=5, feedback="", part=part_a)
+    transitions.confirm_by_caseworker(need, actor=staff, rating=5, feedback="")
+    db.session.commit()
+    assert need.status == "closed"
+    assert referral_outcome(need.referral)["code"] == "partly_helped"
+
+
+def test_a_part_confirmed_before_the_deadline_closes_its_need_when_the_deadline_passes(need120, orgs):
+    from marketplace.api.status import referral_outcome
+
+    staff = make_user(Role.STAFF, region="440104")
+    a = orgs[0].members[0]
+    transitions.claim(need120, actor=a, promised_by=soon(3), quantity=50)
+    deliver_part(need120, a)
+    transitions.confirm_by_caseworker(need120, actor=staff, rating=5, feedback="")
+    db.session.commit()
+    assert need120.status == "published" and need120.left == 70  # still open for the other 70
+    assert referral_outcome(need120.referral) is None
+    _deadline_passed(need120)
+    assert transitions.settle_overdue_parts(soon(0)) == 1
+    db.session.commit()
+    db.session.expire_all()
+    need = db.session.get(Need, need120.id)
+    assert need.status == "closed" and need.closed_at is not None
+    assert referral_outcome(need.referral)["code"] == "partly_helped"
