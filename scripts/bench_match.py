@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_match.py                      # both databases, 1,000,000 needs
     .venv/bin/python scripts/bench_match.py --rows 100000 --db sqlite
+    .venv/bin/python scripts/bench_match.py --db postgresql --keep   # keep the data set for the next run
 
 For each database it builds a scratch data set (Guangzhou's districts and streets, 20,000
 households, `--rows` published unclaimed needs spread over every street and all 17 categories,
@@ -10,7 +11,8 @@ profiles (a focused one: 3 categories, 2 streets and a district; a broad one: al
 3 districts), 1,000 dismissals, and times `matching.recommend.for_organisation` (the home page's
 list of 20 with its reasons) in process. Each case runs `--repeat` times after one warm-up; the
 median and p95 are printed in ms. PostgreSQL uses TEST_DATABASE_URL in a scratch schema dropped
-afterwards.
+afterwards. With `--keep` the SQLite file (/tmp/shanlian-bench-match.db) and the PostgreSQL schema
+stay, and a later `--keep` run with the same `--rows` reuses them (seeding 1,000,000 takes minutes).
 """
 
 from __future__ import annotations
@@ -68,6 +70,21 @@ def generate(rows: int, now: datetime) -> None:
         conn = db.session.connection()
 
 
+LABELS = {"BENCH0000000000001": "focused (3 categories, 2 streets + 1 district)",
+          "BENCH0000000000002": "broad (17 categories, 3 districts)"}
+
+
+def seeded(rows: int) -> dict[str, int] | None:
+    """The organisations of a kept data set of `rows` needs, if there is one."""
+    from marketplace.organisations.models import Organisation
+
+    if db.session.scalar(sa.text("SELECT count(*) FROM needs")) != rows:
+        return None
+    found = db.session.execute(sa.select(Organisation.credit_code, Organisation.id)
+                               .where(Organisation.credit_code.in_(list(LABELS)))).all()
+    return {LABELS[code]: org_id for code, org_id in sorted(found)} if len(found) == len(LABELS) else None
+
+
 def organisations(now: datetime, rows: int) -> dict[str, int]:
     """The focused and the broad organisation, with profiles, and 1,000 dismissals of the focused one."""
     from marketplace.matching.models import NeedDismissal
@@ -92,8 +109,7 @@ def organisations(now: datetime, rows: int) -> dict[str, int]:
     db.session.add_all([NeedDismissal(organisation_id=focused.id, need_id=i)
                         for i in range(1, min(rows, 100_000) + 1, 100)])
     db.session.commit()
-    return {"focused (3 categories, 2 streets + 1 district)": focused.id,
-            "broad (17 categories, 3 districts)": broad.id}
+    return {LABELS[focused.credit_code]: focused.id, LABELS[broad.credit_code]: broad.id}
 
 
 def measure(org_id: int, repeat: int) -> tuple[float, float, int]:
@@ -118,15 +134,18 @@ def measure(org_id: int, repeat: int) -> tuple[float, float, int]:
     return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))], found
 
 
-def run(url: str, rows: int, repeat: int) -> dict[str, object]:
-    """Seed and time each organisation's list."""
+def run(url: str, rows: int, repeat: int, *, keep: bool = False) -> dict[str, object]:
+    """Seed (or, with `keep`, reuse a kept data set) and time each organisation's list."""
     app = app_for(url)
     out: dict[str, object] = {}
     with app.app_context():
         now = clock.now()
         started = time.perf_counter()
-        generate(rows, now)
-        orgs = organisations(now, rows)
+        orgs = seeded(rows) if keep else None
+        if orgs is None:
+            db.session.rollback()
+            generate(rows, now)
+            orgs = organisations(now, rows)
         out["seed_s"] = time.perf_counter() - started
         settle()
         for label, org_id in orgs.items():
@@ -142,24 +161,30 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--schema", default="bench_match", help="PostgreSQL scratch schema (dropped afterwards)")
+    parser.add_argument("--keep", action="store_true", help="keep the data set, and reuse a kept one of --rows")
     args = parser.parse_args()
     schema = args.schema if args.schema.isidentifier() else "bench_match"
     results: dict[str, dict[str, object]] = {}
     if args.db in ("sqlite", "both"):
         path = Path("/tmp/shanlian-bench-match.db")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        results["SQLite"] = run(f"sqlite:///{path}", args.rows, args.repeat)
+        if not args.keep:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        results["SQLite"] = run(f"sqlite:///{path}", args.rows, args.repeat, keep=args.keep)
     if args.db in ("postgresql", "both"):
         base = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
         engine = sa.create_engine(base)
         with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
-        try:
-            results["PostgreSQL"] = run(f"{base}?options=-csearch_path%3D{schema}", args.rows, args.repeat)
-        finally:
-            with engine.begin() as conn:
+            if not args.keep:
                 conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+        try:
+            results["PostgreSQL"] = run(f"{base}?options=-csearch_path%3D{schema}", args.rows, args.repeat,
+                                        keep=args.keep)
+        finally:
+            if not args.keep:
+                with engine.begin() as conn:
+                    conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
     print(f"\nRecommendations of one organisation, {args.rows:,} open needs, list of 20 with reasons, "
           f"{args.repeat} runs each\n")
     for name, r in results.items():

@@ -3,6 +3,9 @@
 The candidates are read in index order: for each category the organisation helps with, each place
 (its streets, its districts, the city) and urgent or not, the longest-waiting open needs
 (`PER_BUCKET` of them; `ix_needs_match_street`, `ix_needs_match_district`, `ix_needs_browse_category`).
+An organisation of more than `FEW_CATEGORIES` categories reads each (place, urgent) once instead,
+the `PER_PLACE` longest-waiting needs of any of its categories (`ix_needs_browse_street`,
+`ix_needs_browse_district`, `ix_needs_browse`): 17 categories × 4 places × 2 made 136 reads, now 8.
 The fit score (fit.py) then ranks these few hundred rows, so one organisation's list costs the same
 at a thousand open needs as at a million (docs/BENCHMARKS.md). A need it said is not for it, one
 waiting for another organisation's answer to an offer, and one past its claim deadline are left out.
@@ -31,6 +34,8 @@ from marketplace.notifications import service as notices
 from marketplace.organisations.models import Organisation, OrgStatus
 
 PER_BUCKET = 25
+FEW_CATEGORIES = 4
+PER_PLACE = 60
 SHOWN = 20
 # A need fits well enough for the daily digest when it matches a category and a place of the
 # organisation (40 + 20 at least).
@@ -57,10 +62,10 @@ class Recommendation:
 
 BUCKET_SQL = (
     "SELECT id FROM (SELECT n.id FROM needs n WHERE n.status = 'published' AND n.claimed_by_id IS NULL"
-    " AND n.claim_deadline >= :today AND {place} AND n.category = :c{i} AND n.is_urgent = :u{i}{since}"
+    " AND n.claim_deadline >= :today AND {place} AND {category} AND n.is_urgent = :u{i}{since}"
     " AND NOT EXISTS (SELECT 1 FROM need_dismissals d WHERE d.organisation_id = :org AND d.need_id = n.id)"
     " AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.need_id = n.id AND o.status = 'requested')"
-    " ORDER BY n.published_at, n.id LIMIT :per_bucket) b{i}"
+    " ORDER BY n.published_at, n.id LIMIT {limit}) b{i}"
 )
 
 
@@ -73,7 +78,12 @@ def candidates(p: fit.Profile, today: Any, since: datetime | None = None) -> Any
     run it (docs/BENCHMARKS.md). Every value is a bound parameter; the SQL is the same on both databases.
     """
     categories = sorted(p.categories) or sorted(taxonomy.NEED_CATEGORIES)
-    params: dict[str, Any] = {"today": today, "org": p.organisation_id, "per_bucket": PER_BUCKET, "since": since}
+    params: dict[str, Any] = {"today": today, "org": p.organisation_id, "per_bucket": PER_BUCKET,
+                              "per_place": PER_PLACE, "since": since}
+    # Many categories: one read per (place, urgent) over all of them, rather than one per category.
+    wide = len(categories) > FEW_CATEGORIES
+    if wide:
+        params["categories"] = categories
     # (a bindparam without a type takes its value's)
     places = ["1 = 1"]
     for n, code in enumerate(sorted(p.streets)):
@@ -83,16 +93,25 @@ def candidates(p: fit.Profile, today: Any, since: datetime | None = None) -> Any
         places.append(f"n.district_code = :d{n}")
         params[f"d{n}"] = code
     parts = []
+    since_sql = " AND n.published_at >= :since" if since is not None else ""
     for place in places:
-        for category in categories:
+        for category in ([None] if wide else categories):
             for urgent in (True, False):
                 i = len(parts)
-                params[f"c{i}"], params[f"u{i}"] = category, urgent
-                parts.append(BUCKET_SQL.format(place=place, i=i,
-                                               since=" AND n.published_at >= :since" if since is not None else ""))
+                params[f"u{i}"] = urgent
+                if category is None:
+                    parts.append(BUCKET_SQL.format(place=place, i=i, since=since_sql, limit=":per_place",
+                                                   category="n.category IN :categories"))
+                else:
+                    params[f"c{i}"] = category
+                    parts.append(BUCKET_SQL.format(place=place, i=i, since=since_sql, limit=":per_bucket",
+                                                   category=f"n.category = :c{i}"))
     types = {"today": sa.Date(), "since": Need.published_at.type}
-    binds = [sa.bindparam(name, value, type_=types.get(name, sa.Boolean() if name.startswith("u") else None))
-             for name, value in params.items() if name != "since" or since is not None]
+    binds = [sa.bindparam(name, value, expanding=name == "categories",
+                          type_=types.get(name, sa.Boolean() if name.startswith("u") else None))
+             for name, value in params.items()
+             if (name != "since" or since is not None) and (name != "per_place" or wide)
+             and (name != "per_bucket" or not wide)]
     return sa.text(" UNION ".join(parts)).bindparams(*binds).columns(id=sa.Integer)
 
 

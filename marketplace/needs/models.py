@@ -120,6 +120,7 @@ class Need(RegionScoped, db.Model):
         # Browsing: open needs by urgency then waiting time, with the common filters in front.
         sa.Index("ix_needs_browse", "status", "is_urgent", "published_at", "id"),
         sa.Index("ix_needs_browse_district", "status", "district_code", "is_urgent", "published_at", "id"),
+        sa.Index("ix_needs_browse_street", "status", "street_code", "is_urgent", "published_at", "id"),
         sa.Index("ix_needs_browse_category", "status", "category", "is_urgent", "published_at", "id"),
         sa.Index("ix_needs_queue", "district_code", "status", "updated_at"),
         sa.Index("ix_needs_light", "district_code", "light", "published_at", "id"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from marketplace import clock
@@ -59,8 +60,14 @@ def test_an_upside_down_value_range_is_refused_and_nothing_changes(app):
     assert db.session.get(Organisation, org.id).categories == ["daily_living"]
 
 
-def test_needs_rank_by_category_then_place_then_waiting_with_reasons(app):
-    org = profiled_org(categories=["rehab_nursing"], regions=[BEIJING_STREET])
+# one category: a read per category; seven: one read per place over all of them (recommend.FEW_CATEGORIES)
+@pytest.mark.parametrize("categories", [
+    ["rehab_nursing"],
+    ["rehab_nursing", "medical", "visit", "meals", "cleaning", "mobility", "counselling"],
+], ids=["one category", "many categories"])
+def test_needs_rank_by_category_then_place_then_waiting_with_reasons(app, categories):
+    assert (len(categories) > recommend.FEW_CATEGORIES) == (len(categories) == 7)
+    org = profiled_org(categories=categories, regions=[BEIJING_STREET])
     street = placed_need(category="rehab_nursing", waited_days=9, title="康复护理上门")
     district = placed_need(category="rehab_nursing", street=None, waited_days=9, title="同区康复")
     city = placed_need(category="rehab_nursing", street=None, district=TIANHE, waited_days=9, title="天河康复")
