@@ -38,8 +38,10 @@ run: demo
 	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# One pytest worker per core (TEST_WORKERS=0: a single process, e.g. to debug one test).
+TEST_WORKERS ?= auto
 test: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check marketplace tests scripts wsgi.py

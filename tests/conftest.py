@@ -32,6 +32,17 @@ PASSWORD = "Lantern-River-4271"  # passes the password rule (accounts/password_r
 TRANSLATIONS = ROOT / "marketplace" / "translations"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (`make test` runs two workers) each worker gets a Redis database of its
+    own (15 for the first, 14 for the next, …): the limiter and session tests empty theirs."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+        base, _sep, number = url.rpartition("/")
+        first = int(number) if number.isdigit() else 15
+        os.environ["TEST_REDIS_URL"] = f"{base}/{max(first - int(worker[2:]), 0)}"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _compiled_translations() -> None:
     """Compile each catalog (.po → .mo) when missing or stale, as `make translations` does."""
