@@ -15,12 +15,14 @@ of a district or street filters by that place instead (see `_places`).
 from __future__ import annotations
 
 import base64
+import heapq
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedSearch, NeedStatus
@@ -91,7 +93,9 @@ def decode_cursor(token: str) -> Position | None:
 
 
 def _filtered(f: BrowseFilter) -> sa.Select:
-    query = sa.select(Need).where(Need.status == NeedStatus.PUBLISHED)
+    # The cards name the street or district: joined in, not loaded one by one as each card is drawn.
+    query = (sa.select(Need).options(joinedload(Need.district), joinedload(Need.street))
+             .where(Need.status == NeedStatus.PUBLISHED))
     if f.street:
         query = query.where(Need.street_code == f.street)
     elif f.district:
@@ -141,18 +145,35 @@ def _after_in_urgency_order(after: Position) -> Any:
     return sa.or_(same_group_later, Need.is_urgent.is_(False)) if after.urgent else same_group_later
 
 
-def _ordered(query: sa.Select, sort: str, after: Position | None) -> sa.Select:
-    if sort == "newest":
-        if after:
-            query = query.where(sa.tuple_(Need.published_at, Need.id) < sa.tuple_(after.published_at, after.need_id))
-        return query.order_by(Need.published_at.desc(), Need.id.desc())
-    if sort == "waiting":
-        if after:
-            query = query.where(sa.tuple_(Need.published_at, Need.id) > sa.tuple_(after.published_at, after.need_id))
-        return query.order_by(Need.published_at, Need.id)
-    if after:
-        query = query.where(_after_in_urgency_order(after))
-    return query.order_by(Need.is_urgent.desc(), Need.published_at, Need.id)
+def _ordered(query: sa.Select, sort: str, after: Position | None, limit: int) -> list[Need]:
+    """Up to `limit` needs in the sort's order after `after`, read as two index ranges, the urgent
+    needs and the others, each in (published, id) order, then put together: the urgent ones first
+    (the default order), or merged by time (waiting: oldest first; newest first).
+
+    Each range is an ascending or descending read of `ix_needs_browse` (or of the district, street
+    or category index), stopped as soon as the page is full. A single ORDER BY is_urgent DESC,
+    published_at would make the database sort every matching row first: the indexes run the other
+    way on urgency, and waiting or newest has no index without urgency in front.
+    """
+    newest, by_time = sort == "newest", sort in ("waiting", "newest")
+    key = (Need.published_at.desc(), Need.id.desc()) if newest else (Need.published_at, Need.id)
+    groups: list[list[Need]] = []
+    for urgent in (True, False):
+        part = query.where(Need.is_urgent == urgent)
+        if after is not None:
+            point = sa.tuple_(Need.published_at, Need.id), sa.tuple_(after.published_at, after.need_id)
+            if by_time:  # the cursor cuts both groups
+                part = part.where(point[0] < point[1] if newest else point[0] > point[1])
+            elif after.urgent is False and urgent:
+                continue  # the default order: the cursor is past the urgent ones already
+            elif after.urgent is urgent:
+                part = part.where(point[0] > point[1])
+        groups.append(list(db.session.scalars(part.order_by(*key).limit(limit))))
+        if not by_time and sum(map(len, groups)) >= limit:
+            break  # the default order: the urgent ones filled the page
+    if not by_time:
+        return [need for group in groups for need in group][:limit]
+    return list(heapq.merge(*groups, key=lambda n: (n.published_at, n.id), reverse=newest))[:limit]
 
 
 def _ranked(query: sa.Select, rank: Any, after: Position | None) -> sa.Select:
@@ -168,12 +189,12 @@ def browse(f: BrowseFilter, *, after: str = "", limit: int = PAGE_SIZE) -> tuple
     searched, places = _places(f.query)
     query = _filtered(f).where(*places)
     if not searched:
-        rows: list[Any] = list(db.session.scalars(_ordered(query, f.sort, position).limit(limit + 1)))
+        rows: list[Any] = _ordered(query, f.sort, position, limit + 1)
         return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     match = search_match(searched)
     query = match.apply(query)
     if not f.ranked:  # searched, but in a chosen order
-        rows = list(db.session.scalars(_ordered(query, f.sort, position).limit(limit + 1)))
+        rows = _ordered(query, f.sort, position, limit + 1)
         return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     ranked = db.session.execute(_ranked(query.add_columns(match.rank), match.rank, position).limit(limit + 1)).all()
     cursor = encode_cursor(ranked[limit - 1][0], float(ranked[limit - 1][1])) if len(ranked) > limit else None
