@@ -164,12 +164,35 @@ def _app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             engine.dispose()
 
 
+_PG_SCRIPTS: dict[str, str] = {}
+
+
+def _pg_emptying_script(tables: list[sa.Table]) -> str:
+    """DELETE every table (children first) and restart every id sequence, as one round trip.
+
+    TRUNCATE … RESTART IDENTITY CASCADE of the ~55 tables took 1.4–1.5 s per test here (it makes
+    new files for every table), most of a PostgreSQL test's time; the DELETEs and setvals of nearly
+    empty tables take ~13 ms.
+    """
+    schema = db.session.scalar(sa.text("SELECT current_schema()"))
+    if schema not in _PG_SCRIPTS:
+        sequences = db.session.scalars(sa.text(
+            "SELECT pg_get_serial_sequence(quote_ident(table_name), column_name) FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND (column_default LIKE 'nextval%' OR is_identity = 'YES')"
+            " ORDER BY 1")).all()
+        # users and organisations refer to each other: the foreign keys' triggers rest for this
+        # transaction (SET LOCAL; the tests connect as a superuser, as CI does)
+        _PG_SCRIPTS[schema] = "; ".join(["SET LOCAL session_replication_role = replica"]
+                                        + [f'DELETE FROM "{t.name}"' for t in tables]
+                                        + [f"SELECT setval('{q}', 1, false)" for q in sequences if q])
+    return _PG_SCRIPTS[schema]
+
+
 def _empty_tables() -> None:
     """Remove every row a test wrote (regions stay, without the offices a test gave them)."""
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "regions"]
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(t.name for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        db.session.connection().exec_driver_sql(_pg_emptying_script(tables))
     else:
         db.session.execute(sa.text("PRAGMA defer_foreign_keys=ON"))
         for table in tables:

@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -63,7 +64,9 @@ def _needs() -> tuple[sa.Select, dict[str, Any]]:
     street = request.args.get("street", "")[:12]
     category = request.args.get("category", "")
     q = request.args.get("q", "").strip()[:60]
-    query = sa.select(Need).where(region_filter(current_user, Need.district_code, Need.street_code))
+    # Each row names its street and the organisation holding it: joined in, not loaded row by row.
+    query = (sa.select(Need).options(joinedload(Need.district), joinedload(Need.street), joinedload(Need.claimed_by))
+             .where(region_filter(current_user, Need.district_code, Need.street_code)))
     if status in NEED_STATUS_LABELS:
         query = query.where(Need.status == status)
     if request.args.get("light") in LIGHTS:
