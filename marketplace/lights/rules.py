@@ -40,8 +40,12 @@ class Thresholds:
         """The cut-offs from the admin settings, relative to `now`."""
         today = local_date(now)
 
+        values = settings.get_many([
+            "light_wish_yellow_days", "light_wish_red_days", "light_claim_yellow_days", "light_delivered_yellow_days",
+            "light_delivered_red_days", "light_household_stale_days", "light_household_unhelped_days"])
+
         def days(key: str) -> timedelta:
-            return timedelta(days=settings.get(key))
+            return timedelta(days=values[key])
 
         return cls(
             today=today,

@@ -27,26 +27,30 @@ DUE_SOON, OVERDUE, LATE = "due", "overdue", "late"  # late: overdue past the gra
 STATE_LABEL_KEYS = (LATE, OVERDUE, DUE_SOON)
 
 
-def days_of(code: str) -> int:
-    """The visit interval a category or group asks for (0: none)."""
-    return settings.get(f"visit_days_{code}")
+def visit_days() -> dict[str, int]:
+    """The visit interval every category and group asks for (0: none), read in one query."""
+    codes = [*taxonomy.HOUSEHOLD_CATEGORIES, *taxonomy.HOUSEHOLD_GROUPS]
+    values = settings.get_many([f"visit_days_{code}" for code in codes])
+    return {code: values[f"visit_days_{code}"] for code in codes}
 
 
-def interval_for(category: str, group: str) -> int:
-    """A household's interval: the more frequent of its category's and its group's; 0 if neither asks."""
-    asked = [d for d in (days_of(category) if category in taxonomy.HOUSEHOLD_CATEGORIES else 0,
-                         days_of(group) if group in taxonomy.HOUSEHOLD_GROUPS else 0) if d > 0]
+def interval_for(category: str, group: str, days: dict[str, int] | None = None) -> int:
+    """A household's interval: the more frequent of its category's and its group's; 0 if neither asks.
+    `days`: the settings already read (visit_days())."""
+    days = days if days is not None else visit_days()
+    asked = [d for d in (days.get(category, 0), days.get(group, 0)) if d > 0]
     return min(asked) if asked else 0
 
 
 def interval_expression() -> sa.ColumnElement:
     """The interval of each household row, as a CASE over its category and group (literals only)."""
+    days = visit_days()
     whens = []
     for category in taxonomy.HOUSEHOLD_CATEGORIES:
         for group in taxonomy.HOUSEHOLD_GROUPS:
-            days = interval_for(category, group)
-            if days:
-                whens.append((sa.and_(Household.category == category, Household.group == group), days))
+            interval = interval_for(category, group, days)
+            if interval:
+                whens.append((sa.and_(Household.category == category, Household.group == group), interval))
     return sa.case(*whens, else_=0) if whens else sa.literal(0)
 
 
@@ -57,7 +61,8 @@ def seen_since(plans: Any = VisitPlan) -> sa.ColumnElement:
 
 def intervals_in_use() -> set[int]:
     """Every interval a household can have under the current settings."""
-    return {interval_for(c, g) for c in taxonomy.HOUSEHOLD_CATEGORIES for g in taxonomy.HOUSEHOLD_GROUPS} - {0}
+    days = visit_days()
+    return {interval_for(c, g, days) for c in taxonomy.HOUSEHOLD_CATEGORIES for g in taxonomy.HOUSEHOLD_GROUPS} - {0}
 
 
 def older_than(now: datetime, extra_days: int, plans: Any = VisitPlan,
@@ -84,8 +89,8 @@ class Cutoffs:
     @classmethod
     def at(cls, now: datetime) -> Cutoffs:
         """The cut-offs of the current settings."""
-        return cls(now, settings.get("visit_due_soon_days"), settings.get("visit_grace_days"),
-                   frozenset(intervals_in_use()))
+        values = settings.get_many(["visit_due_soon_days", "visit_grace_days"])
+        return cls(now, values["visit_due_soon_days"], values["visit_grace_days"], frozenset(intervals_in_use()))
 
     def due(self, plans: Any = VisitPlan) -> sa.ColumnElement:
         """Due soon, overdue or late."""
