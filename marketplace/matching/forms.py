@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace import clock, taxonomy
 from marketplace.matching.models import DECLINE_REASON_LABELS
@@ -25,6 +25,8 @@ class AcceptForm(FlaskForm):
     """Accepting an offer claims the need: with the date the organisation promises."""
 
     promised_by = DateField(_l("We will deliver by"), validators=[InputRequired()])
+    # Only on a need of more than one item: how many the organisation takes (empty: all that is left).
+    quantity = IntegerField(_l("How many we take"), validators=[Optional(), NumberRange(min=1, max=1000)])
 
     def validate_promised_by(self, field: DateField) -> None:
         """Not in the past (the need's fulfil-by date is checked by the claim itself)."""

@@ -177,15 +177,19 @@ def _answer(offer: Offer, status: OfferStatus, actor: User, now: datetime, **val
         raise _lost(offer, now)
 
 
-def accept(offer: Offer, *, actor: User, promised_by: date, now: datetime | None = None) -> None:
+def accept(offer: Offer, *, actor: User, promised_by: date, quantity: int | None = None,
+           now: datetime | None = None) -> None:
     """The organisation accepts: the offer moves once, then the need becomes its claim (one call to
-    the claim transition, which checks the promise date and that the need is still open)."""
+    the claim transition, which checks the promise date, that the need is still open and that
+    `quantity` is within what is left). With `quantity` below what is left it takes a part (split
+    fulfilment, docs/parts.md): the rest stays in the pool, for staff to route on."""
     if not _member_of(actor, offer):
         raise PermissionError("only the organisation's members answer its offers")
     now = now or clock.now()
     _answer(offer, OfferStatus.ACCEPTED, actor, now)
-    transitions.claim(offer.need, actor=actor, promised_by=promised_by)
-    _record("offer.accept", offer, actor, OfferStatus.REQUESTED, promised_by=promised_by.isoformat())
+    part = transitions.claim(offer.need, actor=actor, promised_by=promised_by, quantity=quantity)
+    _record("offer.accept", offer, actor, OfferStatus.REQUESTED, promised_by=promised_by.isoformat(),
+            quantity=part.quantity)
 
 
 def decline(offer: Offer, *, actor: User, reason: str, text: str = "", now: datetime | None = None) -> None:

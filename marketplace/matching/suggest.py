@@ -39,6 +39,7 @@ class Suggestion:
     dismissed: bool
     offered_before: bool
     serves: bool  # it named the need's category and serves its place (or named no places)
+    in_range: bool = True  # one item of the need is within the value it usually covers (or it named none)
 
 
 def suggestions(need: Need, now: datetime, *, limit: int = SHOWN,
@@ -61,26 +62,28 @@ def suggestions(need: Need, now: datetime, *, limit: int = SHOWN,
     offered = sa.exists().where(Offer.organisation_id == Organisation.id, Offer.need_id == need.id)
     room = fit.has_room(Organisation.capacity_open, Organisation.capacity_month, Organisation.id, now)
     serves = serves_need(terms)
+    in_range = within_value(need)
     on_time_points = sa.case((completed > 0, ON_TIME * on_time / sa.func.nullif(completed, 0)), else_=ON_TIME // 2)
     rank = (score + sa.cast(on_time_points, sa.Integer) + sa.case((recent > 0, ACTIVE), else_=0) - LOAD * load)
     query = (
         sa.select(Organisation, score.label("fit"), rank.label("rank"), load.label("load"),
                   completed.label("completed"), on_time.label("on_time"), recent.label("recent"),
                   room.label("room"), dismissed.label("dismissed"), offered.label("offered"),
-                  serves.label("serves"))
+                  serves.label("serves"), in_range.label("in_range"))
         .where(Organisation.status == OrgStatus.APPROVED,
                *([~offered] if exclude_offered else []))
         .order_by(sa.desc("rank"), Organisation.id).limit(limit)
     )
-    if need.claimed_by_id is not None:
-        query = query.where(Organisation.id != need.claimed_by_id)
+    # not one that holds the need, or a part of it, already
+    query = query.where(~sa.exists().where(Claim.need_id == need.id, Claim.organisation_id == Organisation.id,
+                                           Claim.status == ClaimStatus.ACTIVE))
     found = []
     for row in db.session.execute(query).all():
         found.append(Suggestion(
             organisation=row.Organisation, fit=int(row.fit), rank=int(row.rank), load=int(row.load),
             on_time=(row.on_time / row.completed) if row.completed else None, recent_claims=int(row.recent),
             has_room=None if row.room is None else bool(row.room), dismissed=bool(row.dismissed),
-            offered_before=bool(row.offered), serves=bool(row.serves)))
+            offered_before=bool(row.offered), serves=bool(row.serves), in_range=bool(row.in_range)))
     return found
 
 
@@ -92,10 +95,22 @@ def serves_need(terms: fit.Terms) -> sa.ColumnElement[bool]:
     return sa.and_(terms.category_match, sa.or_(no_places, terms.same_street, terms.same_district))
 
 
+def within_value(need: Need) -> sa.ColumnElement[bool]:
+    """Whether the organisation could take at least one item of the need within the value it usually
+    covers: the value of one item at most its maximum, the whole need at least its minimum (a need of
+    several items may be taken in part, docs/parts.md)."""
+    per_item = sa.literal(need.value_fen // max(need.quantity, 1), sa.BigInteger)
+    whole = sa.literal(need.value_fen, sa.BigInteger)
+    return sa.and_(sa.or_(Organisation.value_max_fen.is_(None), per_item <= Organisation.value_max_fen),
+                   sa.or_(Organisation.value_min_fen.is_(None), whole >= Organisation.value_min_fen))
+
+
 def first_fitting(found: list[Suggestion]) -> Organisation | None:
-    """The first suggestion that serves the need, has room, did not dismiss it and was not offered it."""
+    """The first suggestion that serves the need, covers its value, has room, did not dismiss it and
+    was not offered it."""
     for suggestion in found:
-        if suggestion.serves and suggestion.has_room is not False and not suggestion.dismissed \
+        if suggestion.serves and suggestion.in_range and suggestion.has_room is not False \
+                and not suggestion.dismissed \
                 and not suggestion.offered_before:
             return suggestion.organisation
     return None

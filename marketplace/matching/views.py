@@ -97,7 +97,8 @@ def accept(offer_id: int) -> str | Response:
     if not form.validate_on_submit():
         return _offer_page(offer, accept_form=form)
     with refusal() as refused:
-        offers.accept(offer, actor=current_user, promised_by=form.promised_by.data)
+        offers.accept(offer, actor=current_user, promised_by=form.promised_by.data,
+                      quantity=form.quantity.data if offer.need.quantity > 1 else None)
     if refused:
         return redirect(url_for("matching.offer_detail", offer_id=offer.id))
     flash(_("Accepted: the need is now your claim. Deliver by %(date)s and add a photo or receipt.",

@@ -278,8 +278,8 @@ class Simulation:
         try:
             with self.step():
                 need = db.session.get(Need, need_id)
-                if need.status != NeedStatus.PUBLISHED or need.claimed_by_id is not None or need.left < need.quantity:
-                    return  # taken (whole or in part) before staff got to it
+                if need.status != NeedStatus.PUBLISHED or need.claimed_by_id is not None or need.left == 0:
+                    return  # taken before staff got to it (a need partly taken is routed for its rest)
                 chosen = suggest.first_fitting(suggest.suggestions(need, now, limit=20))
                 if chosen is None:
                     return  # nobody suggested fits: it stays in the pool
@@ -307,7 +307,8 @@ class Simulation:
             agent.open_claims.add(need_id)
             self.at(now + timedelta(days=model.delivery_days(self.rng, agent)), "deliver", agent.index, need_id,
                     claim_id)
-        for need_id in answers.declined:  # staff hear of the decline and route it on
+        # staff hear of a decline, or of a part taken, and route the need (or its rest) on
+        for need_id in answers.declined + answers.taken_in_part:
             self.at(now + model.exp_days(self.rng, model.TRIAGE_MEAN_DAYS), "route", need_id)
 
     def _on_look(self, index: int) -> None:

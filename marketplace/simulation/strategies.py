@@ -26,6 +26,7 @@ class Answers:
 
     accepted: list[tuple[int, int]] = field(default_factory=list)
     declined: list[int] = field(default_factory=list)
+    taken_in_part: list[int] = field(default_factory=list)  # accepted for fewer items than were left
     refused: int = 0  # answers the domain refused (the offer expired or was cancelled meanwhile)
 
 
@@ -80,8 +81,9 @@ class MatchStrategy:
                 if org.serves(r.need.category, r.need.street_code)]
 
     def answer_offers(self, org: OrgAgent, now: datetime) -> Answers:
-        """Each waiting offer, soonest due first, in its own unit: accepted (the need whole becomes its
-        claim) when it fits and the organisation has room and items enough, else declined with the code."""
+        """Each waiting offer, soonest due first, in its own unit: accepted (the need, or the part of it
+        the organisation can take, becomes its claim) when it fits and the organisation has room,
+        else declined with the code."""
         from marketplace.accounts.models import User
         from marketplace.errors import DomainError
         from marketplace.matching import offers
@@ -98,9 +100,13 @@ class MatchStrategy:
                     need, member = db.session.get(Need, need_id), db.session.get(User, org.user_id)
                     reason = _decline_reason(org, need, answers)
                     if reason is None:
-                        offers.accept(offer, actor=member, promised_by=promised(org, need, now), now=now)
+                        take = org.takes(need.left, need.quantity, need.value_fen)
+                        offers.accept(offer, actor=member, promised_by=promised(org, need, now),
+                                      quantity=take if take < need.left else None, now=now)
                         claim = need.part_of(org.org_id)
                         answers.accepted.append((need_id, claim.id))
+                        if need.left > 0:
+                            answers.taken_in_part.append(need_id)
                     else:
                         offers.decline(offer, actor=member, reason=reason, now=now)
                         answers.declined.append(need_id)
@@ -117,8 +123,9 @@ def _decline_reason(org: OrgAgent, need: Need, answers: Answers) -> str | None:
         return DeclineReason.OUTSIDE_SERVICES
     if org.streets and need.street_code not in org.streets:
         return DeclineReason.OUTSIDE_AREA
-    # An accepted offer takes the need whole: room for one more claim, items and value enough for all of it.
-    if org.free - len(answers.accepted) <= 0 or org.takes(need.left, need.quantity, need.value_fen) < need.left:
+    # Room for one more claim, and items and value enough for at least one item: it accepts what it
+    # can (a part, when it takes fewer items than are left).
+    if org.free - len(answers.accepted) <= 0 or org.takes(need.left, need.quantity, need.value_fen) < 1:
         return DeclineReason.NO_CAPACITY
     return None
 

@@ -282,3 +282,56 @@ def test_two_members_accepting_at_once_make_exactly_one_claim(app):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Claim).where(Claim.need_id == need.id)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "offer.accept")) == 1
+
+
+def test_an_offer_of_many_items_is_accepted_in_part_and_the_rest_routed_on(app):
+    first = profiled_org(categories=["daily_living"], regions=[BEIJING_STREET], name="小队一")
+    second = profiled_org(categories=["daily_living"], regions=["440104"], name="小队二")
+    need = placed_need(title="防跌倒套装")
+    need.quantity = need.referral.quantity = 5
+    db.session.commit()
+    staff, _staff_user = _staff_client(app)
+    staff.post(f"/staff/needs/{need.id}/offers", data={"organisation_id": first.id})
+    offer = offers.latest(need.id)
+    member = _member_client(app, first)
+    page = member.get(f"/org/offers/{offer.id}").get_data(as_text=True)
+    assert "name=\"quantity\"" in page and "还需 5 份" in page
+    promised = (clock.today() + timedelta(days=5)).isoformat()
+    too_many = member.post(f"/org/offers/{offer.id}/accept", data={"promised_by": promised, "quantity": "9"},
+                           follow_redirects=True)
+    db.session.expire_all()
+    assert db.session.get(Offer, offer.id).status == "requested"  # refused whole: nothing changed
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Claim)) == 0
+    assert too_many.status_code == 200
+
+    member.post(f"/org/offers/{offer.id}/accept", data={"promised_by": promised, "quantity": "2"})
+    db.session.expire_all()
+    need = db.session.get(Need, need.id)
+    assert (need.status, need.left) == ("published", 3)  # the rest stays in the pool
+    assert need.part_of(first.id).quantity == 2
+    # staff route the rest on; the organisation holding a part is not suggested again
+    panel = staff.get(f"/staff/needs/{need.id}").get_data(as_text=True)
+    suggested = panel[panel.index("suggestions"):].split("</table>")[0]
+    assert "小队二" in suggested and "小队一" not in suggested
+    staff.post(f"/staff/needs/{need.id}/offers", data={"organisation_id": second.id})
+    rest = offers.latest(need.id)
+    _member_client(app, second).post(f"/org/offers/{rest.id}/accept", data={"promised_by": promised})
+    db.session.expire_all()
+    need = db.session.get(Need, need.id)
+    assert need.status == "claimed" and sorted(p.quantity for p in need.parts) == [2, 3]
+
+
+def test_pass_on_skips_an_organisation_that_covers_less_than_one_item_of_the_need(app):
+    first = profiled_org(categories=["daily_living"], regions=["440104"], name="区生活帮扶队")
+    small = profiled_org(categories=["daily_living"], regions=[BEIJING_STREET], name="小额资助站",
+                         value_max_fen=10_000)  # ¥100 at most; the need is ¥299
+    need = placed_need()
+    staff_client, _staff = _staff_client(app)
+    page = staff_client.get(f"/staff/needs/{need.id}").get_data(as_text=True)
+    row = next(r for r in page.split("<tr>") if small.name in r)
+    assert "超出其常规资助金额" in row
+    admin = make_user(Role.ADMIN)
+    settings.set_value("offer_pass_on", 1, actor=admin)
+    offer = offers.route(need, organisation=first, actor=admin)
+    db.session.commit()
+    assert offers.expire_due(offer.due_at + timedelta(minutes=1)) == {"expired": 1, "passed_on": 0}
