@@ -15,6 +15,7 @@ import pytest
 
 from marketplace.demo.seed import DEMO_PASSWORD
 from marketplace.extensions import db
+from tests.conftest import load_demo
 
 ROLES = {  # demo account → where its day starts
     "": ["/", "/needs", "/projects", "/meals/", "/leaderboards"],
@@ -72,9 +73,7 @@ def _internal(href: str) -> str | None:
 
 @pytest.fixture
 def demo(app):
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
+    load_demo(app)
     return app
 
 

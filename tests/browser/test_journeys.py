@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from marketplace.demo.seed import DEMO_PASSWORD
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.test_org_onboarding import SUBMIT, assert_fits_phone
+from tests.conftest import load_demo
 
 pytestmark = pytest.mark.browser
 
@@ -33,8 +34,7 @@ def demo_server(app: Flask, live_server: str, database_url: str) -> str:
         # by the feature's own tests (tests/meals, tests/api, tests/notifications, tests/needs).
         pytest.skip("journeys check pages, which do not differ by database; their writes are tested on "
                     "PostgreSQL by tests/meals, tests/api, tests/notifications and tests/needs")
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+    load_demo(app)
     return live_server
 
 

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser
 
 from marketplace.demo.seed import DEMO_PASSWORD
 from tests.app.test_crawl import ROLES, Page, _internal
+from tests.conftest import load_demo
 
 PHONE = {"width": 360, "height": 740}
 # The widest things on the page, named so a failure says what to fix.
@@ -64,8 +65,7 @@ def demo_server(app, live_server, database_url):  # type: ignore[no-untyped-def]
     if database_url.startswith("postgresql"):
         pytest.skip("page layout is the same on either database (same templates, same demo data): "
                     "laid out once, on SQLite")
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+    load_demo(app)
     return live_server
 
 

@@ -8,13 +8,12 @@ import sqlalchemy as sa
 from marketplace.extensions import db
 from marketplace.leads.models import Lead
 from marketplace.transfers.models import Department, Transfer
+from tests.conftest import load_demo
 
 
 @pytest.fixture
 def loaded(app):
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
+    load_demo(app)
     return app
 
 

@@ -11,13 +11,12 @@ from marketplace.households import merge
 from marketplace.households.models import Household, HouseholdMerge
 from marketplace.projects import service
 from marketplace.projects.models import Milestone, Project
+from tests.conftest import load_demo
 
 
 @pytest.fixture
 def loaded(app):  # type: ignore[no-untyped-def]
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
+    load_demo(app)
     return app
 
 

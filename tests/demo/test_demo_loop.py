@@ -11,6 +11,7 @@ from marketplace.extensions import db
 from marketplace.households.models import Household, Referral
 from marketplace.needs.models import Claim, Evidence, Need, NeedStatus
 from marketplace.needs.privacy import personal_data_in
+from tests.conftest import load_demo
 
 
 def _count(model: type) -> int:
@@ -27,9 +28,7 @@ def _counts() -> dict[str, int]:
 
 @pytest.fixture
 def loaded(app):
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
+    load_demo(app)
     return app
 
 

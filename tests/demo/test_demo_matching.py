@@ -8,13 +8,12 @@ import sqlalchemy as sa
 from marketplace.extensions import db
 from marketplace.matching.models import Offer
 from marketplace.organisations.models import Organisation
+from tests.conftest import load_demo
 
 
 @pytest.fixture
 def loaded(app):  # type: ignore[no-untyped-def]
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
+    load_demo(app)
     return app
 
 

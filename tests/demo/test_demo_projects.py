@@ -24,6 +24,7 @@ from marketplace.projects.models import (
     ProjectPhoto,
 )
 from marketplace.settings import service as settings
+from tests.conftest import load_demo
 
 MODELS = (Project, PlanLine, ProjectMilestone, ProjectPhoto, Pledge, Donation, DonationAllocation, Inspection,
           MaintenanceRequest, Referral, Household, AuditEvent)
@@ -42,9 +43,7 @@ def _counts() -> dict[str, int]:
 
 @pytest.fixture
 def loaded(app):  # type: ignore[no-untyped-def]
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
+    load_demo(app)
     return app
 
 

@@ -18,7 +18,7 @@ from marketplace.needs import transitions
 from marketplace.needs.browse import BrowseFilter, browse
 from marketplace.needs.models import Need, NeedSearch, NeedStatus
 from marketplace.regions.models import Region
-from tests.conftest import make_user, referral_payload
+from tests.conftest import load_demo, make_user, referral_payload
 
 STREETS = {"北京街道": "440104003", "东山街道": "440104011"}
 
@@ -62,9 +62,7 @@ def _all_ids(q: str) -> set[int]:
 
 @pytest.fixture
 def demo(app):
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
+    load_demo(app)
     return app
 
 
