@@ -124,7 +124,8 @@ def private_schema_url(url: str, name: str) -> str:
         conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
     engine.dispose()
     separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{name}"
+    # application_name too: a test that drops its own connections finds them by it, not others'
+    return f"{url}{separator}options=-csearch_path%3D{name}&application_name={name}"
 
 
 def drop_schema(url: str, name: str) -> None:

@@ -302,6 +302,7 @@ class Simulation:
         self.tally.offers_accepted += len(answers.accepted)
         self.tally.offers_declined += len(answers.declined)
         self.tally.offers_refused += answers.refused
+        self.tally.parts += answers.parts
         for need_id, claim_id in answers.accepted:
             self.tally.claims += 1
             agent.open_claims.add(need_id)

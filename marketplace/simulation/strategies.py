@@ -27,6 +27,7 @@ class Answers:
     accepted: list[tuple[int, int]] = field(default_factory=list)
     declined: list[int] = field(default_factory=list)
     taken_in_part: list[int] = field(default_factory=list)  # accepted for fewer items than were left
+    parts: int = 0  # accepted claims of less than the need's quantity
     refused: int = 0  # answers the domain refused (the offer expired or was cancelled meanwhile)
 
 
@@ -105,6 +106,7 @@ class MatchStrategy:
                                       quantity=take if take < need.left else None, now=now)
                         claim = need.part_of(org.org_id)
                         answers.accepted.append((need_id, claim.id))
+                        answers.parts += claim.quantity < need.quantity
                         if need.left > 0:
                             answers.taken_in_part.append(need_id)
                     else:

@@ -30,7 +30,8 @@ def test_sign_in_out_and_failures_are_recorded_with_who_and_ip(client):
     client.post("/login", data={"email": user.email, "password": "bad-password"})
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     client.post("/logout")
-    events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action.startswith("auth."))).all()
+    events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action.startswith("auth."))
+                                .order_by(AuditEvent.id)).all()
     assert [e.action for e in events] == ["auth.login_failed", "auth.login", "auth.logout"]
     assert all(e.actor_label == user.email and e.ip == "127.0.0.1" for e in events)
 

@@ -82,7 +82,8 @@ def test_organisation_list_searches_name_services_and_regions(as_role):
 
 
 def _searches() -> list[AuditEvent]:
-    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "household.search")))
+    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "household.search")
+                                   .order_by(AuditEvent.id)))
 
 
 def test_households_are_found_by_exact_keys_and_every_search_is_audited(as_role):

@@ -275,7 +275,9 @@ def test_a_scan_survives_a_dead_database_connection(app, clock):
     client = outlet_client(app, outlet)
     killed = db.session.execute(sa.text(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")).all()
+        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        # this test process's own connections only (its schema's name): other workers' stay
+        " AND application_name = current_setting('application_name')")).all()
     db.session.commit()
     assert killed  # the pool's connections, the sign-in's among them
     assert _scanner_verdict(client.post("/outlet/redeem", data={"code": first.voucher.code})) == "valid"
