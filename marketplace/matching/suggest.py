@@ -61,7 +61,7 @@ def suggestions(need: Need, now: datetime, *, limit: int = SHOWN,
     dismissed = sa.exists().where(NeedDismissal.organisation_id == Organisation.id, NeedDismissal.need_id == need.id)
     offered = sa.exists().where(Offer.organisation_id == Organisation.id, Offer.need_id == need.id)
     room = fit.has_room(Organisation.capacity_open, Organisation.capacity_month, Organisation.id, now)
-    serves = serves_need(terms)
+    serves = serves_need(need, terms)
     in_range = within_value(need)
     on_time_points = sa.case((completed > 0, ON_TIME * on_time / sa.func.nullif(completed, 0)), else_=ON_TIME // 2)
     rank = (score + sa.cast(on_time_points, sa.Integer) + sa.case((recent > 0, ACTIVE), else_=0) - LOAD * load)
@@ -87,12 +87,15 @@ def suggestions(need: Need, now: datetime, *, limit: int = SHOWN,
     return found
 
 
-def serves_need(terms: fit.Terms) -> sa.ColumnElement[bool]:
+def serves_need(need: Need, terms: fit.Terms) -> sa.ColumnElement[bool]:
     """Whether the organisation said it helps with this: it named the need's category, and it named
-    no places or one of them is the need's street or district. A close neighbour that does something
-    else ranks high on place alone; it is shown, but not routed to by itself."""
-    no_places = ~sa.exists().where(organisation_regions.c.organisation_id == Organisation.id)
-    return sa.and_(terms.category_match, sa.or_(no_places, terms.same_street, terms.same_district))
+    no places, or the need's street, or its whole district. A close neighbour that does something
+    else ranks high on place alone, and so does a street organisation of the same district (the fit
+    score's "same district"); both are shown, neither is routed to by itself."""
+    served = organisation_regions.c.organisation_id == Organisation.id
+    no_places = ~sa.exists().where(served)
+    whole_district = sa.exists().where(served, organisation_regions.c.region_code == need.district_code)
+    return sa.and_(terms.category_match, sa.or_(no_places, terms.same_street, whole_district))
 
 
 def within_value(need: Need) -> sa.ColumnElement[bool]:

@@ -211,11 +211,14 @@ def test_pass_on_skips_an_organisation_close_by_that_does_not_help_with_the_cate
     # same street, room and no value range: 45 points on place alone, over the category's 40, yet it
     # said it does something else; staff see it marked, pass-on does not route to it
     neighbour = profiled_org(categories=["medical"], regions=[BEIJING_STREET], name="街坊医护队")
+    # the right category, a street of the same district, but not the need's street
+    next_street = profiled_org(categories=["daily_living"], regions=["440104004"], name="六榕生活队")
     need = placed_need()
     staff_client, _staff = _staff_client(app)
     page = staff_client.get(f"/staff/needs/{need.id}").get_data(as_text=True)
-    rows = {name: next(r for r in page.split("<tr>") if name in r) for name in (neighbour.name, first.name)}
-    assert "不在其服务范围" in rows[neighbour.name] and "不在其服务范围" not in rows[first.name]
+    rows = {org.name: next(r for r in page.split("<tr>") if org.name in r) for org in (neighbour, next_street, first)}
+    assert "不在其服务范围" in rows[neighbour.name] and "不在其服务范围" in rows[next_street.name]
+    assert "不在其服务范围" not in rows[first.name]
 
     admin = make_user(Role.ADMIN)
     settings.set_value("offer_pass_on", 1, actor=admin)
