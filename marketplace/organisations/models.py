@@ -97,8 +97,9 @@ class Organisation(db.Model):
     category_rows: Mapped[list[OrganisationCategory]] = relationship(
         cascade="all, delete-orphan", order_by=OrganisationCategory.category
     )
+    # In the order they joined: the first is the one who registered the organisation.
     members: Mapped[list[User]] = relationship(
-        back_populates="organisation", foreign_keys="User.organisation_id"
+        back_populates="organisation", foreign_keys="User.organisation_id", order_by="User.id"
     )
     recommendations: Mapped[list[Recommendation]] = relationship(
         back_populates="organisation", order_by="Recommendation.id"

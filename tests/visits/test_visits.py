@@ -94,7 +94,8 @@ def test_assign_to_a_caseworker_of_the_region_or_a_social_work_project(app, as_r
     assert staff.post(url, data={"assignee": f"o{project.id}"}).status_code == 302
     plan = _plan(household.id)
     assert (plan.caseworker_id, plan.organisation_id) == (None, project.id)
-    assigned = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "visit.assign")).all()
+    assigned = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "visit.assign")
+                                  .order_by(AuditEvent.id)).all()
     assert len(assigned) == 2 and assigned[1].after == {"caseworker_id": None, "organisation_id": project.id}
 
 
