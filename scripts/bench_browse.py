@@ -54,7 +54,8 @@ sys.path.insert(0, str(ROOT))
 from marketplace import clock, taxonomy  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
 from scripts.bench_meals import Session, _app, app_env, csrf_of, gunicorn  # noqa: E402
-from scripts.bench_search import PEOPLE, RARE, SITUATIONS, THINGS, WISHES, app_for  # noqa: E402
+from scripts.bench_search import RARE, THINGS, app_for  # noqa: E402
+from scripts.bench_search import _story as search_story  # noqa: E402
 from scripts.bench_support import settle  # noqa: E402
 
 CATEGORIES = list(taxonomy.NEED_CATEGORIES)
@@ -72,18 +73,10 @@ MIN_YUAN, MAX_YUAN = 100, 500
 # --- the data set ---------------------------------------------------------------------------------
 
 def _story(rng: random.Random, i: int) -> tuple[str, str]:
-    """A title and story like scripts/bench_search.py's, with one thing in ten a wheelchair (轮椅)."""
+    """scripts/bench_search.py's title and story, with one thing in ten a wheelchair (轮椅)."""
     thing = "轮椅" if rng.random() < 0.1 else rng.choice(THINGS[1:])  # THINGS[0] is 轮椅
-    title = f"一台{thing}" if rng.random() < 0.5 else f"{thing}一件"
-    person = f"{rng.choice('LWZCHY')}{rng.choice(PEOPLE)}"
-    extra = rng.choice(THINGS[1:])  # so 轮椅's share is the one above, not raised by the story's aside
-    story = (f"{person}，{rng.randint(8, 95)}岁，{rng.choice(SITUATIONS)}，{rng.choice(SITUATIONS)}。"
-             + rng.choice(WISHES).format(t=thing) + f"另外家里的{extra}也不太好用。")
-    if i % 10_000 == 7:
-        story += f"孩子喜欢音乐，想学{RARE}。"
-    if rng.random() < 0.2:
-        story += "家中还有一位老人需要照顾。"
-    return title, story
+    # the aside never names 轮椅, so its share is the one above
+    return search_story(rng, i, thing=thing, extras=THINGS[1:])
 
 
 @dataclass(frozen=True)

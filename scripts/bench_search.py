@@ -73,12 +73,14 @@ def app_for(url: str):  # type: ignore[no-untyped-def]
     return app
 
 
-def _story(rng: random.Random, i: int) -> tuple[str, str]:
-    thing = rng.choice(THINGS)
+def _story(rng: random.Random, i: int, *, thing: str | None = None,
+           extras: list[str] = THINGS) -> tuple[str, str]:
+    """A title and story about `thing` (else one drawn from THINGS); the aside names one of `extras`."""
+    thing = thing or rng.choice(THINGS)
     title = f"一台{thing}" if rng.random() < 0.5 else f"{thing}一件"
     person = f"{rng.choice('LWZCHY')}{rng.choice(PEOPLE)}"
     age = rng.randint(8, 95)
-    extra = rng.choice(THINGS)
+    extra = rng.choice(extras)
     story = (f"{person}，{age}岁，{rng.choice(SITUATIONS)}，{rng.choice(SITUATIONS)}。"
              + rng.choice(WISHES).format(t=thing) + f"另外家里的{extra}也不太好用。")
     if i % 10_000 == 7:

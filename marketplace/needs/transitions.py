@@ -666,6 +666,18 @@ def close_renovation(need: Need, *, actor: User) -> None:
     _record("need.project_accepted", need, actor, before)
 
 
+def _record_many(action: str, where: Any, now: Any) -> None:
+    """One audit row by the system for each need `where` selects, and their referrals' feed: one
+    INSERT … SELECT and one stamp, whatever the number of needs (before the UPDATE that moves them)."""
+    columns = ["at", "actor_label", "action", "object_type", "object_id", "region_code", "ip"]
+    rows = sa.select(
+        sa.literal(now, UTCDateTime), sa.literal("system"), sa.literal(action), sa.literal("needs"),
+        sa.cast(Need.id, sa.String), sa.func.coalesce(Need.street_code, Need.district_code), sa.literal(""),
+    ).where(where)
+    db.session.execute(sa.insert(AuditEvent.__table__).from_select(columns, rows))
+    changes.touch_many(db.session.scalars(sa.select(Need.referral_id).where(where).distinct()))
+
+
 def expire_overdue(today: date) -> int:
     """Published needs past their claim deadline become expired, each with its audit record.
 
@@ -675,13 +687,7 @@ def expire_overdue(today: date) -> int:
     expire = MOVES.table[NeedAction.EXPIRE]
     # A need partly held in parts keeps them: its organisations are at work (docs/parts.md).
     overdue = sa.and_(Need.status.in_(expire.sources), Need.claim_deadline < today, Need.claimed_quantity == 0)
-    columns = ["at", "actor_label", "action", "object_type", "object_id", "region_code", "ip"]
-    rows = sa.select(
-        sa.literal(now, UTCDateTime), sa.literal("system"), sa.literal("need.expire"), sa.literal("needs"),
-        sa.cast(Need.id, sa.String), sa.func.coalesce(Need.street_code, Need.district_code), sa.literal(""),
-    ).where(overdue)
-    db.session.execute(sa.insert(AuditEvent.__table__).from_select(columns, rows))
-    changes.touch_many(db.session.scalars(sa.select(Need.referral_id).where(overdue).distinct()))
+    _record_many("need.expire", overdue, now)
     result = db.session.execute(
         sa.update(Need).where(overdue).values(status=expire.target, updated_at=now)
         .execution_options(synchronize_session=False)
@@ -704,13 +710,7 @@ def settle_overdue_parts(today: date) -> int:
     target = sa.case((~active, sa.literal(NeedStatus.CLOSED.value)),
                      (~undelivered, sa.literal(NeedStatus.DELIVERED.value)),
                      else_=sa.literal(NeedStatus.CLAIMED.value))
-    columns = ["at", "actor_label", "action", "object_type", "object_id", "region_code", "ip"]
-    rows = sa.select(
-        sa.literal(now, UTCDateTime), sa.literal("system"), sa.literal("need.parts_settle"), sa.literal("needs"),
-        sa.cast(Need.id, sa.String), sa.func.coalesce(Need.street_code, Need.district_code), sa.literal(""),
-    ).where(overdue)
-    db.session.execute(sa.insert(AuditEvent.__table__).from_select(columns, rows))
-    changes.touch_many(db.session.scalars(sa.select(Need.referral_id).where(overdue).distinct()))
+    _record_many("need.parts_settle", overdue, now)
     result = db.session.execute(
         sa.update(Need).where(overdue).values(
             status=target, updated_at=now,
