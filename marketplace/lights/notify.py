@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from marketplace.accounts.models import Role, User
+from marketplace.extensions import db
 from marketplace.lights.models import LightChange
 from marketplace.needs.models import Claim, Need
 from marketplace.notifications import service as notices
@@ -27,6 +28,10 @@ def notify_new_reds(batch: int, key: int, now: datetime) -> int:
     A digest keeps a mass change (a new threshold, a long outage) from flooding inboxes. Readers who
     turned a kind off get none (notifications/service.notify_from).
     """
+    reds = sa.select(LightChange.id).where(
+        LightChange.id > batch, LightChange.batch == key, LightChange.new_light == "red").limit(1)
+    if db.session.scalar(reds) is None:
+        return 0  # most runs (every transition's refresh) turn nothing red: three INSERT … SELECTs saved
     # Each query starts from this run's history rows (a primary-key range), the smallest side.
     members = (
         sa.select(User.id.label("user_id"), Need.id.label("object_id"))

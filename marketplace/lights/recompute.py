@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,9 +41,35 @@ class RecomputeResult:
     extra: dict[str, Any] = field(default_factory=dict)
     key: int | None = None  # written in each history row; the periodic run's key is its `batch`
 
+    staged: dict[str, int] = field(default_factory=dict)  # rows of each kind written so far
+
     def __post_init__(self) -> None:
         if self.key is None:
             self.key = self.batch
+
+    def bound(self, t: rules.Thresholds | None = None, now: datetime | None = None,
+              only: list[int] | None = None) -> dict[str, Any]:
+        """The values of the bound statements' parameters for this run."""
+        values: dict[str, Any] = {"r_batch": self.batch, "r_key": self.key}
+        if t is not None:
+            values.update(t.params(), r_now=now)
+        if only is not None:
+            values["r_only"] = only
+        return values
+
+
+# Statements built once per process over bound parameters (`rules.Thresholds.bound()`, the run's
+# key, batch and time, the ids of a refresh): a transition's refresh then only executes them.
+_BUILT: dict[tuple[Any, ...], Any] = {}
+BATCH, KEY = sa.bindparam("r_batch"), sa.bindparam("r_key")
+NOW, ONLY = sa.bindparam("r_now", type_=LightChange.changed_at.type), sa.bindparam("r_only", expanding=True)
+
+
+def _built(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    statement = _BUILT.get(key)
+    if statement is None:
+        statement = _BUILT[key] = build()
+    return statement
 
 
 def _stage(run: RecomputeResult, kind: str, source: Any, object_id: Any, old: Any, new: Any, now: datetime) -> int:
@@ -50,19 +77,30 @@ def _stage(run: RecomputeResult, kind: str, source: Any, object_id: Any, old: An
     select = source.with_only_columns(
         sa.literal(run.key), sa.literal(kind), object_id, old, new, sa.literal(now, LightChange.changed_at.type)
     ).where(old.is_distinct_from(new))
-    columns = ["batch", "object_type", "object_id", "old_light", "new_light", "changed_at"]
-    counted = sa.select(sa.func.count()).where(*_staged(run, kind))
-    before = db.session.scalar(counted) or 0
-    db.session.execute(sa.insert(LightChange.__table__).from_select(columns, select))
-    # Counted from the primary-key range, as psycopg reports no rowcount for INSERT … SELECT here.
-    return (db.session.scalar(counted) or 0) - before
+    db.session.execute(sa.insert(LightChange.__table__).from_select(STAGE_COLUMNS, select))
+    return _count_staged(run, kind)
 
 
-def _staged(run: RecomputeResult, kind: str) -> tuple[Any, ...]:
-    """This run's rows of one kind: ids above where the run started, written under its key.
+STAGE_COLUMNS = ["batch", "object_type", "object_id", "old_light", "new_light", "changed_at"]
+
+
+def _count_staged(run: RecomputeResult, kind: str) -> int:
+    """How many rows of `kind` the last stage added (counted from the primary-key range, as psycopg
+    reports no rowcount for INSERT … SELECT here)."""
+    counted = _built(("count", kind), lambda: sa.select(sa.func.count()).where(*_staged(kind, bound=True)))
+    total = db.session.scalar(counted, run.bound()) or 0
+    added, run.staged[kind] = total - run.staged.get(kind, 0), total
+    return added
+
+
+def _staged(kind: str, run: RecomputeResult | None = None, *, bound: bool = False) -> tuple[Any, ...]:
+    """A run's rows of one kind: ids above where the run started, written under its key.
 
     The key keeps a transition's refresh and the periodic run apart when they overlap.
     """
+    if bound:
+        return LightChange.id > BATCH, LightChange.batch == KEY, LightChange.object_type == kind
+    assert run is not None
     return LightChange.id > run.batch, LightChange.batch == run.key, LightChange.object_type == kind
 
 
@@ -72,7 +110,7 @@ def _apply(run: RecomputeResult, kind: str, model: Any) -> None:
     db.session.execute(
         sa.update(target)
         .values(light=LightChange.new_light)
-        .where(*_staged(run, kind), target.c.id == LightChange.object_id)
+        .where(*_staged(kind, run), target.c.id == LightChange.object_id)
     )
 
 
@@ -82,13 +120,27 @@ def _touched(run: RecomputeResult, column: Any) -> list[int]:
     Fetched as a list: handing the planner explicit ids keeps it on the primary-key and household
     indexes; as a join it may prefer scanning every need.
     """
-    changed = sa.select(LightChange.object_id).where(*_staged(run, "need"))
+    changed = sa.select(LightChange.object_id).where(*_staged("need", run))
     return list(db.session.scalars(sa.select(column).where(Need.id.in_(changed), column.is_not(None)).distinct()))
 
 
 def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
     """Bounded IN lists (SQLite limits the number of parameters)."""
     return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def _stage_bound(run: RecomputeResult, kind: str, build: Callable[[], tuple[Any, Any, Any, Any]],
+                 params: dict[str, Any], only: bool, shape: tuple[Any, ...] = ()) -> int:
+    """`_stage` for a rule over bound cut-offs: the INSERT … SELECT is built once (per kind, with
+    or without a list of ids, and per shape of the cut-offs), then executed with this run's values."""
+    def insert() -> Any:
+        source, object_id, old, new = build()
+        select = source.with_only_columns(KEY, sa.literal(kind), object_id, old, new, NOW).where(
+            old.is_distinct_from(new))
+        return sa.insert(LightChange.__table__).from_select(STAGE_COLUMNS, select)
+
+    db.session.execute(_built(("stage", kind, only, *shape), insert), params)
+    return _count_staged(run, kind)
 
 
 def _needs(result: RecomputeResult, t: rules.Thresholds, now: datetime, only: list[int] | None = None) -> None:
@@ -98,30 +150,44 @@ def _needs(result: RecomputeResult, t: rules.Thresholds, now: datetime, only: li
     same CASE, so a cold run costs about one hand-written UPDATE plus the narrow history inserts,
     and a steady run touches only the needs that changed.
     """
-    new = rules.need_light(t)
-    scanned = sa.select(Need) if only is None else sa.select(Need).where(Need.id.in_(only))
-    result.needs = _stage(result, "need", scanned, Need.id, Need.light, new, now)
+    params = result.bound(t, now, only)
+
+    def rows() -> tuple[Any, Any, Any, Any]:
+        scanned = sa.select(Need) if only is None else sa.select(Need).where(Need.id.in_(ONLY))
+        return scanned, Need.id, Need.light, rules.need_light(t.bound())
+
+    result.needs = _stage_bound(result, "need", rows, params, only is not None)
     if not result.needs:
         return
-    changed_ids = sa.select(LightChange.object_id).where(*_staged(result, "need"))
-    needs = rules.light_columns(Need)
-    new = rules.need_light(t, needs)
-    # A full run rewrites most needs: one sequential pass like a hand-written UPDATE; a frequent run
-    # reaches the few changed needs by primary key.
-    which = needs.c.light.is_distinct_from(new) if result.full else needs.c.id.in_(changed_ids)
-    db.session.execute(sa.update(needs).values(light=new).where(which))
+
+    def update() -> Any:
+        needs = rules.light_columns(Need)
+        new = rules.need_light(t.bound(), needs)
+        # A full run rewrites most needs: one sequential pass like a hand-written UPDATE; a frequent
+        # run reaches the few changed needs by primary key.
+        which = needs.c.light.is_distinct_from(new) if result.full else needs.c.id.in_(_changed_needs())
+        return sa.update(needs).values(light=new).where(which)
+
+    db.session.execute(_built(("need-update", result.full), update), params)
     # A need's light is part of its referral's status object: the referral goes into the API's feed.
-    referrals = sa.select(Need.referral_id).where(Need.id.in_(changed_ids), Need.referral_id.is_not(None))
-    changes.touch_many(db.session.scalars(referrals.distinct()))
+    referrals = _built(("need-referrals",), lambda: sa.select(Need.referral_id).where(
+        Need.id.in_(_changed_needs()), Need.referral_id.is_not(None)).distinct())
+    changes.touch_many(db.session.scalars(referrals, params))
+
+
+def _changed_needs() -> Any:
+    return sa.select(LightChange.object_id).where(*_staged("need", bound=True))
 
 
 def _parts(result: RecomputeResult, t: rules.Thresholds, now: datetime, only: list[int] | None = None) -> None:
     """Each part (claim) of a need takes its own light: active claims, and those still showing one."""
-    new = rules.part_light(t)
-    scanned = sa.select(Claim).where(sa.or_(Claim.status == ClaimStatus.ACTIVE, Claim.light.is_not(None)))
-    if only is not None:
-        scanned = scanned.where(Claim.need_id.in_(only))
-    result.extra["parts"] = _stage(result, "claim", scanned, Claim.id, Claim.light, new, now)
+    def rows() -> tuple[Any, Any, Any, Any]:
+        scanned = sa.select(Claim).where(sa.or_(Claim.status == ClaimStatus.ACTIVE, Claim.light.is_not(None)))
+        if only is not None:
+            scanned = scanned.where(Claim.need_id.in_(ONLY))
+        return scanned, Claim.id, Claim.light, rules.part_light(t.bound())
+
+    result.extra["parts"] = _stage_bound(result, "claim", rows, result.bound(t, now, only), only is not None)
     if result.extra["parts"]:
         _apply(result, "claim", Claim)
 
@@ -133,14 +199,17 @@ def _households(result: RecomputeResult, t: rules.Thresholds, now: datetime, onl
     nobody helping for 90 days) are applied by full runs (the scheduler does one hourly) and to
     a household at once when a visit to it is recorded (`refresh_households`).
     """
-    new = rules.household_light(t)
     if result.full:
         batches: list[list[int] | None] = [None]
     else:
         batches = list(_chunks(only if only is not None else _touched(result, Need.household_id)))
     for ids in batches:
-        households = sa.select(Household) if ids is None else sa.select(Household).where(Household.id.in_(ids))
-        result.households += _stage(result, "household", households, Household.id, Household.light, new, now)
+        def rows(listed: bool = ids is not None) -> tuple[Any, Any, Any, Any]:
+            households = sa.select(Household).where(Household.id.in_(ONLY)) if listed else sa.select(Household)
+            return households, Household.id, Household.light, rules.household_light(t.bound())
+
+        result.households += _stage_bound(result, "household", rows, result.bound(t, now, ids), ids is not None,
+                                          t.shape())
     _apply(result, "household", Household)
 
 

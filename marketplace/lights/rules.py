@@ -6,7 +6,7 @@ compares columns with parameters: the same on SQLite and PostgreSQL, and index-f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,42 @@ class Thresholds:
     unhelped_before: datetime | None = None
     # Visits (visits/plans.py): overdue lights yellow, overdue past the grace red.
     visits: Any = None
+
+    # The cut-offs as named bound parameters (see `bound`), by field.
+    BOUND_FIELDS = ("today", "wish_yellow_before", "wish_red_before", "claim_yellow_until",
+                    "delivered_yellow_before", "delivered_red_before", "stale_before", "unhelped_before")
+
+    def params(self) -> dict[str, Any]:
+        """The values of `bound()`'s parameters for this moment."""
+        values = {f"t_{name}": getattr(self, name) for name in self.BOUND_FIELDS}
+        values["t_claim_yellow_after"] = self.claim_yellow_until + timedelta(days=1)
+        if self.visits is not None:
+            values.update(self.visits.params())
+        return values
+
+    def bound(self) -> Thresholds:
+        """These cut-offs as named bound parameters instead of values, keeping their shape (which
+        visit intervals are in use, whether a household can be unhelped).
+
+        A rule built over them is one statement for every moment of that shape: built and given its
+        cache key once per process, then executed with `params()`. A transition refreshes its need's
+        light this way (lights/recompute.py); building the CASEs anew each time cost more than
+        running them.
+        """
+        fields = {name: sa.bindparam(f"t_{name}") for name in self.BOUND_FIELDS
+                  if getattr(self, name) is not None}
+        return replace(self, **fields, visits=self.visits.bound() if self.visits is not None else None)
+
+    def shape(self) -> tuple[Any, ...]:
+        """What decides the statements' form, not their parameters' values."""
+        return (self.unhelped_before is None, self.visits.shape() if self.visits is not None else None)
+
+    @property
+    def claim_yellow_after(self) -> Any:
+        """The first day past the claim's yellow window (a bound parameter when the cut-offs are)."""
+        if isinstance(self.today, sa.BindParameter):
+            return sa.bindparam("t_claim_yellow_after")
+        return self.claim_yellow_until + timedelta(days=1)
 
     @classmethod
     def at(cls, now: datetime) -> Thresholds:
@@ -108,7 +144,7 @@ def part_is(t: Thresholds, light: str, claims: Any = Claim) -> sa.ColumnElement:
     long its delivery has waited for confirmation (the rules of a need taken whole)."""
     c = claims if claims is Claim else claims.c
     promise_by, delivered_by = ((t.today, t.delivered_red_before) if light == "red"
-                                else (t.claim_yellow_until + timedelta(days=1), t.delivered_yellow_before))
+                                else (t.claim_yellow_after, t.delivered_yellow_before))
     return sa.or_(sa.and_(c.delivered_at.is_(None), c.promised_by < promise_by),
                   sa.and_(c.delivered_at.is_not(None), c.delivered_at <= delivered_by))
 

@@ -8,7 +8,7 @@ with parameters, the same on SQLite and PostgreSQL, with no date arithmetic in t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -72,19 +72,45 @@ def older_than(now: datetime, extra_days: int, plans: Any = VisitPlan,
     extra_days < 0: due within that many days; 0: overdue; the grace: late (red).
     """
     since = seen_since(plans)
-    terms = [sa.and_(plans.interval_days == days, since < now - timedelta(days=days + extra_days))
+    terms = [sa.and_(plans.interval_days == days, since < _before(now, days, extra_days))
              for days in sorted(intervals if intervals is not None else intervals_in_use())]
     return sa.or_(*terms) if terms else sa.false()
+
+
+def _before(now: datetime | None, days: int, extra_days: int) -> Any:
+    """now − (days + extra_days), or with `now` None the bound parameter standing for it
+    (`Cutoffs.params` gives its value)."""
+    if now is None:
+        return sa.bindparam(_param(days, extra_days))
+    return now - timedelta(days=days + extra_days)
+
+
+def _param(days: int, extra_days: int) -> str:
+    return f"visit_{days}_{'m' if extra_days < 0 else 'p'}{abs(extra_days)}"
 
 
 @dataclass(frozen=True)
 class Cutoffs:
     """The three states' conditions at one moment, from the settings."""
 
-    now: datetime
+    now: datetime | None  # None: the moments are bound parameters (`bound`)
     soon_days: int
     grace_days: int
     intervals: frozenset[int]
+
+    def bound(self) -> Cutoffs:
+        """The same cut-offs with their moments as named bound parameters (values: `params`)."""
+        return replace(self, now=None)
+
+    def params(self) -> dict[str, datetime]:
+        """The values of `bound()`'s parameters."""
+        assert self.now is not None
+        return {_param(days, extra): self.now - timedelta(days=days + extra)
+                for days in self.intervals for extra in (-self.soon_days, 0, self.grace_days)}
+
+    def shape(self) -> tuple[Any, ...]:
+        """What decides the form of the conditions (not their values)."""
+        return (self.soon_days, self.grace_days, tuple(sorted(self.intervals)))
 
     @classmethod
     def at(cls, now: datetime) -> Cutoffs:
