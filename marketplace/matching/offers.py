@@ -84,6 +84,22 @@ def unanswered_query(user: Any, now: datetime) -> sa.Select:
             .order_by(Offer.created_at, Offer.id))
 
 
+WAITING_BEFORE_ROUTING = timedelta(days=1)
+
+
+def to_route_query(user: Any, now: datetime) -> sa.Select:
+    """Needs of the user's region to route: published a day or more ago, not (wholly) claimed, claim
+    deadline ahead, no offer out; longest waiting first (the work queue). An organisation that was
+    full, or a need nobody fitted when it was published, may find a taker now."""
+    return (sa.select(Need)
+            .where(Need.status == NeedStatus.PUBLISHED, Need.claimed_by_id.is_(None),
+                   Need.claimed_quantity < Need.quantity, Need.claim_deadline >= clock.local(now).date(),
+                   Need.published_at <= now - WAITING_BEFORE_ROUTING,
+                   ~sa.exists().where(Offer.need_id == Need.id, Offer.status == OfferStatus.REQUESTED),
+                   region_filter(user, Need.district_code, Need.street_code))
+            .order_by(Need.published_at, Need.id))
+
+
 def _member_of(actor: Any, offer: Offer) -> bool:
     return actor.role == Role.ORG_MEMBER and actor.organisation_id == offer.organisation_id
 

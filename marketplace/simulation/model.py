@@ -36,6 +36,7 @@ SERVICE_CATEGORY_WEIGHTS = {"cleaning": 12, "meals": 14, "medical_escort": 12, "
 TRIAGE_MEAN_DAYS = 0.5
 PUBLISH_MEAN_DAYS = 0.3
 CONFIRM_MEAN_DAYS = 2.0
+ROUTE_SWEEP = 20  # match mode: each morning staff route this many of the longest-waiting needs with no offer out
 REPLAN_MEAN_DAYS = 1.0  # an expired need is re-planned with new dates
 CLAIM_WINDOW_DAYS = 14  # claim deadline after triage (urgent: 5)
 URGENT_CLAIM_WINDOW_DAYS = 5
@@ -119,6 +120,7 @@ class OrgAgent:
     max_items: int = 1
     value_max_fen: int = 0
     response_hours: float = 12.0
+    standing: bool = False  # a street station or the charity federation, not a drawn organisation
     org_id: int = 0
     user_id: int = 0
     open_claims: set[int] = field(default_factory=set)
@@ -139,6 +141,44 @@ class OrgAgent:
     def free(self) -> int:
         """Claims it can still take now."""
         return self.capacity - len(self.open_claims)
+
+
+# The organisations every Guangzhou district already has, before any drawn one: a social-work
+# station in each street (the city's 家庭综合服务中心, now 社工站, one per street since 2011,
+# government-funded) offering the social services and visits on its street, and the district's
+# charity federation (区慈善会) giving goods and grants across the district. Without them the
+# drawn population left 6–19 % of needs with no organisation anywhere able to take them
+# (docs/matching.md, "Who serves the district").
+STATION_CATEGORIES = ["visit", *SERVICE_CATEGORY_WEIGHTS]
+STATION_CAPACITY_BASE = 2  # open claims at once: 2 + Poisson(2), a small team
+FEDERATION_CATEGORIES = ["daily_living", "medical", "education", "housing", "employment"]
+FEDERATION_CAPACITY = 30  # gifts and grants, given by its staff and volunteers: many at once
+FEDERATION_ITEMS = 10
+FEDERATION_VALUE_MAX_YUAN = 5000
+
+
+def draw_population(rng: random.Random, count: int, streets: list[str]) -> list[OrgAgent]:
+    """The district's organisations: with room for them (count > streets), one station per street
+    and the charity federation, then drawn ones up to `count`."""
+    agents: list[OrgAgent] = []
+    if count > len(streets):
+        for street in streets:
+            agents.append(_standing(rng, len(agents), "project", STATION_CATEGORIES, [street],
+                                    STATION_CAPACITY_BASE + poisson(rng, CAPACITY_EXTRA_MEAN),
+                                    1 + poisson(rng, ITEMS_EXTRA_MEAN), rng.randint(*VALUE_MAX_YUAN) * 100))
+        agents.append(_standing(rng, len(agents), "charity", FEDERATION_CATEGORIES, [], FEDERATION_CAPACITY,
+                                FEDERATION_ITEMS, FEDERATION_VALUE_MAX_YUAN * 100))
+    while len(agents) < count:
+        agents.append(draw_org(rng, len(agents), streets))
+    return agents
+
+
+def _standing(rng: random.Random, index: int, kind: str, categories: list[str], streets: list[str],
+              capacity: int, max_items: int, value_max_fen: int) -> OrgAgent:
+    speed = DELIVERY_MEDIAN_DAYS * math.exp(rng.gauss(0, 0.3))
+    response = rng.uniform(*RESPONSE_MEAN_HOURS)
+    return OrgAgent(index, kind, list(categories), streets, capacity, speed, max_items, value_max_fen, response,
+                    standing=True)
 
 
 def draw_org(rng: random.Random, index: int, streets: list[str]) -> OrgAgent:

@@ -173,8 +173,8 @@ class Simulation:
             self.staff_id, admin_id = staff.id, admin.id
         self.streets = streets
         street_codes = [code for code, _name in streets]
-        for i in range(self.settings.organisations):
-            agent = model.draw_org(self.rng, i, street_codes)
+        for agent in model.draw_population(self.rng, self.settings.organisations, street_codes):
+            i = agent.index
             with self.step():
                 org = organisations.register(organisations.Registration(
                     name=f"模拟组织{i + 1:02d}", kind=agent.kind,
@@ -387,6 +387,23 @@ class Simulation:
                 Need.status == NeedStatus.EXPIRED, Need.district_code == model.DISTRICT).order_by(Need.id)))
         for need_id in expired:
             self.at(self.clock[0] + model.exp_days(self.rng, model.REPLAN_MEAN_DAYS), "replan", need_id)
+        if self.settings.mode == "match":
+            self._route_waiting()
+
+    def _route_waiting(self) -> None:
+        """Staff work down their queue's "needs waiting for an offer" (`offers.to_route_query`: a day
+        or more published, no offer out, longest waiting first), routing up to ROUTE_SWEEP a morning:
+        an organisation that was full when the need was published may have room now."""
+        from marketplace.extensions import db
+        from marketplace.matching import offers
+        from marketplace.needs.models import Need
+
+        now = self.clock[0]
+        with self.step():
+            waiting = offers.to_route_query(self._staff(), now).with_only_columns(Need.id)
+            found = list(db.session.scalars(waiting.limit(model.ROUTE_SWEEP)))
+        for need_id in found:
+            self.at(now + model.exp_days(self.rng, model.TRIAGE_MEAN_DAYS), "route", need_id)
 
     def _on_replan(self, need_id: int) -> None:
         from marketplace.extensions import db

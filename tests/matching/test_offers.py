@@ -338,3 +338,25 @@ def test_pass_on_skips_an_organisation_that_covers_less_than_one_item_of_the_nee
     offer = offers.route(need, organisation=first, actor=admin)
     db.session.commit()
     assert offers.expire_due(offer.due_at + timedelta(minutes=1)) == {"expired": 1, "passed_on": 0}
+
+
+def test_needs_waiting_a_day_with_no_offer_out_are_queued_for_staff_to_route_until_one_is(app):
+    org = profiled_org(categories=["daily_living"], regions=["440104"], name="区生活帮扶队")
+    waiting = placed_need(waited_days=3, title="等了三天的电饭煲")
+    placed_need(waited_days=0, title="今天刚发布的需求")
+    elsewhere = placed_need(waited_days=5, street="440106001", district="440106", title="天河的需求")
+    staff = make_user(Role.STAFF, region="440104")
+
+    def queued() -> list[str]:
+        with app.test_request_context():
+            (section,) = [s for s in work_queue(staff) if s.key == "to_route"]
+            return [item.label for item in section.items]
+
+    assert queued() == ["等了三天的电饭煲"]  # not the fresh one, not another district's
+    assert elsewhere.id not in [n.id for n in db.session.scalars(offers.to_route_query(staff, clock.now()))]
+    client, _ = _staff_client(app, staff)
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "等待派单的需求" in page and "等了三天的电饭煲" in page
+    offers.route(waiting, organisation=org, actor=staff)
+    db.session.commit()
+    assert queued() == []  # an offer is out: nothing to route until it is answered or expires
