@@ -67,7 +67,8 @@ def _transfers(caseworker: User) -> None:
     today = clock.today()
     needs = db.session.scalars(
         sa.select(Need).where(Need.district_code == "440104", Need.status == NeedStatus.PUBLISHED,
-                              Need.transfer_open.is_(False)).order_by(Need.id.desc()).limit(len(TRANSFERS))).all()
+                              Need.transfer_open.is_(False), Need.claimed_quantity == 0)
+        .order_by(Need.id.desc()).limit(len(TRANSFERS))).all()
     by_name = {d.name: d for d in db.session.scalars(sa.select(Department))}
     for need, (name, days, note, answer) in zip(needs, TRANSFERS, strict=False):
         transfer = transfers.transfer_need(need, actor=caseworker, department=by_name[name],

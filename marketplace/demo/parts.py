@@ -2,8 +2,10 @@
 
 The street's social-work station asks for 120 kits (grab rails, non-slip mats, night lights) for
 its elderly residents living alone; one organisation has taken 80 and delivered them, awaiting
-the caseworker's confirmation, another has taken the other 40. Through the real operations
-(intake, triage, publish, claim with a quantity, evidence, deliver), so the history is complete.
+the caseworker's confirmation; staff routed the other 40 to a second organisation as an offer,
+which accepted 25 of them (an offer accepted in part), so 15 are still in the pool. Through the
+real operations (intake, triage, publish, claim with a quantity, route, accept in part, evidence,
+deliver), so the history is complete.
 Idempotent: skipped once its referral exists.
 """
 
@@ -16,6 +18,7 @@ from marketplace.accounts.models import User
 from marketplace.demo.photos import delivery_photo
 from marketplace.households import intake
 from marketplace.households import service as households
+from marketplace.matching import offers
 from marketplace.needs import transitions as t
 from marketplace.organisations.models import Organisation
 
@@ -55,7 +58,8 @@ def load_parts(staff_by_district: dict[str, User], orgs: list[Organisation]) -> 
     t.publish(need, actor=staff)
     first, second = (o.members[0] for o in helpers)
     t.claim(need, actor=first, promised_by=today + timedelta(days=7), quantity=80)
-    t.claim(need, actor=second, promised_by=today + timedelta(days=12), quantity=40)
+    offer = offers.route(need, organisation=helpers[1], actor=staff)
+    offers.accept(offer, actor=second, promised_by=today + timedelta(days=12), quantity=25)
     photo = storage.store_photo(delivery_photo(need.category, clock.now().astimezone(clock.SHANGHAI), 120))
     t.add_evidence(need, actor=first, kind="photo", stored=photo)
     t.add_evidence(need, actor=first, kind="note", note="首批80套已送到社工站，逐户安装中。")

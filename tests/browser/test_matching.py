@@ -69,3 +69,37 @@ def test_capability_recommendations_not_for_us_then_a_routed_offer_accepted(app:
     assert need.status == "claimed" and need.claimed_by_id == org.id
     assert db.session.scalar(sa.select(Offer.status).where(Offer.need_id == routed.id)) == "accepted"
     assert server_errors == []
+
+
+def test_staff_route_from_their_queue_and_the_organisation_accepts_part_of_a_need(
+        app: Flask, page: Page, server_errors: list[str]) -> None:
+    org = make_org(name="北京街道安全小组")
+    member = org.members[0]
+    staff = make_user(Role.STAFF, region="440104")
+    need = placed_need(category="home_safety", waited_days=3, title="五套防滑垫")
+    need.quantity, need.value_fen = 5, 5 * 8000
+    db.session.commit()
+
+    sign_in(page, staff.email)
+    page.goto("/staff/")
+    page.locator("#to_route a", has_text="五套防滑垫").click()  # the queue's "等待派单的需求"
+    row = page.locator("#offers table.suggestions tr", has_text="北京街道安全小组")
+    row.locator("button").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    page.click(SIGN_OUT)
+
+    sign_in(page, member.email)
+    page.goto("/org/")
+    page.locator("#offers a", has_text="五套防滑垫").click()
+    page.fill("form[action$='/accept'] input[name=quantity]", "2")
+    assert_fits_phone(page)
+    page.locator("form[action$='/accept'] button").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    db.session.rollback()
+    db.session.expire_all()
+    taken = db.session.get(Need, need.id)
+    assert (taken.status, taken.left, taken.claimed_by_id) == ("published", 3, None)
+    assert [(c.organisation_id, c.quantity) for c in taken.parts] == [(org.id, 2)]
+    page.goto(f"/needs/{need.id}")
+    expect(page.locator("dl")).to_contain_text("已认领 2 / 5")
+    assert server_errors == []
