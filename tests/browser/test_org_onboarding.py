@@ -116,6 +116,8 @@ def approve(page: Page, staff_email: str, screenshots: Path) -> None:
 def assert_fits_phone(page: Page) -> None:
     """At 360 px the page scrolls only vertically."""
     size = page.viewport_size
+    # A click that navigates returns before the next document exists: measure the page it opened.
+    page.wait_for_load_state()
     page.set_viewport_size({"width": PHONE_WIDTH, "height": 740})
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > PHONE_WIDTH:
