@@ -6,9 +6,12 @@ it can name nothing stored, so an id that large is "not found" and a page that f
 
 from __future__ import annotations
 
+from math import ceil
 from typing import Any
 
+import sqlalchemy as sa
 from flask import request
+from sqlalchemy.orm import lazyload
 from werkzeug.routing import IntegerConverter
 
 from marketplace.extensions import db
@@ -43,10 +46,28 @@ def page_arg() -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
+# A list counts its rows only this far past the page shown: "page 3 of 334+" instead of counting
+# every row of a table of millions for a pager nobody follows that far.
+COUNT_AHEAD = 10_000
+
+
 def paginate(query: Any, *, per_page: int, page: int | None = None) -> Any:
-    """A page of the query; a page past the end is the last page (an empty list stays page 1)."""
+    """A page of the query; a page past the end is the last page (an empty list stays page 1).
+
+    The count stops COUNT_AHEAD rows past the page: `capped` then says the total is "at least".
+    """
     number = page if page is not None else page_arg()
-    result = db.paginate(query, page=number, per_page=per_page, error_out=False)
-    if result.pages and number > result.pages:
-        result = db.paginate(query, page=result.pages, per_page=per_page, error_out=False)
+    ahead = (number - 1) * per_page + COUNT_AHEAD
+    counted = _count(query, ahead + 1)
+    capped = counted > ahead
+    if not capped and counted and number > ceil(counted / per_page):
+        number = ceil(counted / per_page)
+    result = db.paginate(query, page=number, per_page=per_page, error_out=False, count=False)
+    result.total, result.capped = counted, capped
     return result
+
+
+def _count(query: sa.Select, limit: int) -> int:
+    """The number of the query's rows, up to `limit`."""
+    rows = query.options(lazyload("*")).order_by(None).limit(limit).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(rows)) or 0

@@ -205,3 +205,30 @@ def test_the_donations_list_filters_searches_shown_names_and_exports(as_role):
     rows = _csv(admin.get("/admin/donations/export.csv?status=succeeded&sort=-amount"))
     assert [r[3] for r in rows[1:]] == ["¥500.00", "¥200.00"] and rows[2][5] == "匿名捐赠人"
     assert "d0@example.org" not in "".join(",".join(r) for r in rows)
+
+
+def test_a_long_list_counts_only_so_far_past_its_page_and_says_so(app, monkeypatch):
+    import sqlalchemy as sa
+    from flask import render_template_string
+
+    from marketplace import paging
+    from marketplace.extensions import db
+    from marketplace.needs.models import Need
+    from tests.conftest import make_need
+
+    for _ in range(7):
+        make_need("published")
+    db.session.commit()
+    query = sa.select(Need).order_by(Need.id)
+    with app.test_request_context("/"):
+        monkeypatch.setattr(paging, "COUNT_AHEAD", 3)
+        first = paging.paginate(query, per_page=2, page=1)
+        assert (first.total, first.capped, first.has_next) == (4, True, True)  # 3 past the page, then "+"
+        pager = render_template_string('{% from "_forms.html" import pager %}{{ pager(page, "needs.browse") }}',
+                                       page=first)
+        assert "第 1 页，共 2+ 页" in pager, pager
+        deep = paging.paginate(query, per_page=2, page=3)
+        assert [n.id for n in deep.items] == [n.id for n in db.session.scalars(query)][4:6] and deep.has_next
+        monkeypatch.setattr(paging, "COUNT_AHEAD", 100)
+        whole = paging.paginate(query, per_page=2, page=99)
+        assert (whole.total, whole.capped, whole.page, whole.pages) == (7, False, 4, 4)  # past the end: the last
