@@ -58,7 +58,7 @@ def paginate(query: Any, *, per_page: int, page: int | None = None) -> Any:
     """
     number = page if page is not None else page_arg()
     ahead = (number - 1) * per_page + COUNT_AHEAD
-    counted = _count(query, ahead + 1)
+    counted = count_up_to(query, ahead + 1)
     capped = counted > ahead
     if not capped and counted and number > ceil(counted / per_page):
         number = ceil(counted / per_page)
@@ -67,7 +67,7 @@ def paginate(query: Any, *, per_page: int, page: int | None = None) -> Any:
     return result
 
 
-def _count(query: sa.Select, limit: int) -> int:
-    """The number of the query's rows, up to `limit`."""
+def count_up_to(query: sa.Select, limit: int) -> int:
+    """The number of the query's rows, up to `limit` (eager loads and order left out)."""
     rows = query.options(lazyload("*")).order_by(None).limit(limit).subquery()
     return db.session.scalar(sa.select(sa.func.count()).select_from(rows)) or 0

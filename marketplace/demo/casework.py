@@ -65,10 +65,10 @@ def load_casework(staff: dict[str, User]) -> None:
 
 def _transfers(caseworker: User) -> None:
     today = clock.today()
-    needs = db.session.scalars(
-        sa.select(Need).where(Need.district_code == "440104", Need.status == NeedStatus.PUBLISHED,
-                              Need.transfer_open.is_(False), Need.claimed_quantity == 0)
-        .order_by(Need.id.desc()).limit(len(TRANSFERS))).all()
+    published = db.session.scalars(sa.select(Need).where(
+        Need.district_code == "440104", Need.status == NeedStatus.PUBLISHED).order_by(Need.id.desc()))
+    # the transfer rule's own test: not one held in parts (the 120 kits), nor one with a department already
+    needs = [need for need in published if transfers.may_transfer_need(need, caseworker)][:len(TRANSFERS)]
     by_name = {d.name: d for d in db.session.scalars(sa.select(Department))}
     for need, (name, days, note, answer) in zip(needs, TRANSFERS, strict=False):
         transfer = transfers.transfer_need(need, actor=caseworker, department=by_name[name],

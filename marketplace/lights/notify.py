@@ -16,10 +16,11 @@ from marketplace.notifications import service as notices
 RED_KINDS = ("need_red", "needs_red_digest")
 
 
-def _newly_red(batch: int, key: int, kind: str) -> Any:
-    """History rows of this recompute run (ids above `batch`, written under `key`) that turned red."""
-    return sa.and_(LightChange.id > batch, LightChange.batch == key, LightChange.object_type == kind,
-                   LightChange.new_light == "red")
+def _newly_red(batch: int, key: int, kind: str | None = None) -> Any:
+    """History rows of this recompute run (ids above `batch`, written under `key`) that turned red,
+    of one kind of object or of any."""
+    of_kind = () if kind is None else (LightChange.object_type == kind,)
+    return sa.and_(LightChange.id > batch, LightChange.batch == key, LightChange.new_light == "red", *of_kind)
 
 
 def notify_new_reds(batch: int, key: int, now: datetime) -> int:
@@ -28,9 +29,7 @@ def notify_new_reds(batch: int, key: int, now: datetime) -> int:
     A digest keeps a mass change (a new threshold, a long outage) from flooding inboxes. Readers who
     turned a kind off get none (notifications/service.notify_from).
     """
-    reds = sa.select(LightChange.id).where(
-        LightChange.id > batch, LightChange.batch == key, LightChange.new_light == "red").limit(1)
-    if db.session.scalar(reds) is None:
+    if db.session.scalar(sa.select(LightChange.id).where(_newly_red(batch, key)).limit(1)) is None:
         return 0  # most runs (every transition's refresh) turn nothing red: three INSERT … SELECTs saved
     # Each query starts from this run's history rows (a primary-key range), the smallest side.
     members = (

@@ -52,7 +52,9 @@ class RecomputeResult:
         """The values of the bound statements' parameters for this run."""
         values: dict[str, Any] = {"r_batch": self.batch, "r_key": self.key}
         if t is not None:
-            values.update(t.params(), r_now=now)
+            values.update(t.params())
+        if now is not None:
+            values["r_now"] = now
         if only is not None:
             values["r_only"] = only
         return values
@@ -72,36 +74,46 @@ def _built(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
     return statement
 
 
+STAGE_COLUMNS = ["batch", "object_type", "object_id", "old_light", "new_light", "changed_at"]
+
+
+def _insert(kind: str, source: Any, object_id: Any, old: Any, new: Any) -> Any:
+    """INSERT (run key, kind, id, old, new, time) FROM every row of `source` whose light differs."""
+    select = source.with_only_columns(KEY, sa.literal(kind), object_id, old, new, NOW).where(
+        old.is_distinct_from(new))
+    return sa.insert(LightChange.__table__).from_select(STAGE_COLUMNS, select)
+
+
 def _stage(run: RecomputeResult, kind: str, source: Any, object_id: Any, old: Any, new: Any, now: datetime) -> int:
-    """Insert (run key, kind, id, old, new) for every row of `source` whose light differs."""
-    select = source.with_only_columns(
-        sa.literal(run.key), sa.literal(kind), object_id, old, new, sa.literal(now, LightChange.changed_at.type)
-    ).where(old.is_distinct_from(new))
-    db.session.execute(sa.insert(LightChange.__table__).from_select(STAGE_COLUMNS, select))
+    """Stage the changed lights of a rule built over values (the periodic run's few other kinds)."""
+    db.session.execute(_insert(kind, source, object_id, old, new), run.bound(now=now))
     return _count_staged(run, kind)
 
 
-STAGE_COLUMNS = ["batch", "object_type", "object_id", "old_light", "new_light", "changed_at"]
+def _stage_bound(run: RecomputeResult, kind: str, build: Callable[[], tuple[Any, Any, Any, Any]],
+                 params: dict[str, Any], only: bool, shape: tuple[Any, ...] = ()) -> int:
+    """Stage the changed lights of a rule over bound cut-offs: the statement is built once (per kind,
+    with or without a list of ids, and per shape of the cut-offs), then executed with `params`."""
+    db.session.execute(_built(("stage", kind, only, *shape), lambda: _insert(kind, *build())), params)
+    return _count_staged(run, kind)
 
 
 def _count_staged(run: RecomputeResult, kind: str) -> int:
     """How many rows of `kind` the last stage added (counted from the primary-key range, as psycopg
     reports no rowcount for INSERT … SELECT here)."""
-    counted = _built(("count", kind), lambda: sa.select(sa.func.count()).where(*_staged(kind, bound=True)))
+    counted = _built(("count", kind), lambda: sa.select(sa.func.count()).where(*_staged(kind)))
     total = db.session.scalar(counted, run.bound()) or 0
     added, run.staged[kind] = total - run.staged.get(kind, 0), total
     return added
 
 
-def _staged(kind: str, run: RecomputeResult | None = None, *, bound: bool = False) -> tuple[Any, ...]:
-    """A run's rows of one kind: ids above where the run started, written under its key.
+def _staged(kind: str) -> tuple[Any, ...]:
+    """A run's rows of one kind: ids above where the run started, written under its key (the
+    parameters `RecomputeResult.bound()` gives).
 
     The key keeps a transition's refresh and the periodic run apart when they overlap.
     """
-    if bound:
-        return LightChange.id > BATCH, LightChange.batch == KEY, LightChange.object_type == kind
-    assert run is not None
-    return LightChange.id > run.batch, LightChange.batch == run.key, LightChange.object_type == kind
+    return LightChange.id > BATCH, LightChange.batch == KEY, LightChange.object_type == kind
 
 
 def _apply(run: RecomputeResult, kind: str, model: Any) -> None:
@@ -110,7 +122,8 @@ def _apply(run: RecomputeResult, kind: str, model: Any) -> None:
     db.session.execute(
         sa.update(target)
         .values(light=LightChange.new_light)
-        .where(*_staged(kind, run), target.c.id == LightChange.object_id)
+        .where(*_staged(kind), target.c.id == LightChange.object_id),
+        run.bound(),
     )
 
 
@@ -120,27 +133,13 @@ def _touched(run: RecomputeResult, column: Any) -> list[int]:
     Fetched as a list: handing the planner explicit ids keeps it on the primary-key and household
     indexes; as a join it may prefer scanning every need.
     """
-    changed = sa.select(LightChange.object_id).where(*_staged("need", run))
-    return list(db.session.scalars(sa.select(column).where(Need.id.in_(changed), column.is_not(None)).distinct()))
+    touched = sa.select(column).where(Need.id.in_(_changed_needs()), column.is_not(None)).distinct()
+    return list(db.session.scalars(touched, run.bound()))
 
 
 def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
     """Bounded IN lists (SQLite limits the number of parameters)."""
     return [ids[i:i + size] for i in range(0, len(ids), size)]
-
-
-def _stage_bound(run: RecomputeResult, kind: str, build: Callable[[], tuple[Any, Any, Any, Any]],
-                 params: dict[str, Any], only: bool, shape: tuple[Any, ...] = ()) -> int:
-    """`_stage` for a rule over bound cut-offs: the INSERT … SELECT is built once (per kind, with
-    or without a list of ids, and per shape of the cut-offs), then executed with this run's values."""
-    def insert() -> Any:
-        source, object_id, old, new = build()
-        select = source.with_only_columns(KEY, sa.literal(kind), object_id, old, new, NOW).where(
-            old.is_distinct_from(new))
-        return sa.insert(LightChange.__table__).from_select(STAGE_COLUMNS, select)
-
-    db.session.execute(_built(("stage", kind, only, *shape), insert), params)
-    return _count_staged(run, kind)
 
 
 def _needs(result: RecomputeResult, t: rules.Thresholds, now: datetime, only: list[int] | None = None) -> None:
@@ -176,7 +175,7 @@ def _needs(result: RecomputeResult, t: rules.Thresholds, now: datetime, only: li
 
 
 def _changed_needs() -> Any:
-    return sa.select(LightChange.object_id).where(*_staged("need", bound=True))
+    return sa.select(LightChange.object_id).where(*_staged("need"))
 
 
 def _parts(result: RecomputeResult, t: rules.Thresholds, now: datetime, only: list[int] | None = None) -> None:

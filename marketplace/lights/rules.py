@@ -27,6 +27,7 @@ class Thresholds:
     wish_yellow_before: datetime
     wish_red_before: datetime
     claim_yellow_until: date
+    claim_yellow_after: date  # the day after: a part's promise before it is not yellow yet
     delivered_yellow_before: datetime
     delivered_red_before: datetime
     stale_before: datetime
@@ -36,13 +37,12 @@ class Thresholds:
     visits: Any = None
 
     # The cut-offs as named bound parameters (see `bound`), by field.
-    BOUND_FIELDS = ("today", "wish_yellow_before", "wish_red_before", "claim_yellow_until",
+    BOUND_FIELDS = ("today", "wish_yellow_before", "wish_red_before", "claim_yellow_until", "claim_yellow_after",
                     "delivered_yellow_before", "delivered_red_before", "stale_before", "unhelped_before")
 
     def params(self) -> dict[str, Any]:
         """The values of `bound()`'s parameters for this moment."""
         values = {f"t_{name}": getattr(self, name) for name in self.BOUND_FIELDS}
-        values["t_claim_yellow_after"] = self.claim_yellow_until + timedelta(days=1)
         if self.visits is not None:
             values.update(self.visits.params())
         return values
@@ -64,13 +64,6 @@ class Thresholds:
         """What decides the statements' form, not their parameters' values."""
         return (self.unhelped_before is None, self.visits.shape() if self.visits is not None else None)
 
-    @property
-    def claim_yellow_after(self) -> Any:
-        """The first day past the claim's yellow window (a bound parameter when the cut-offs are)."""
-        if isinstance(self.today, sa.BindParameter):
-            return sa.bindparam("t_claim_yellow_after")
-        return self.claim_yellow_until + timedelta(days=1)
-
     @classmethod
     def at(cls, now: datetime) -> Thresholds:
         """The cut-offs from the admin settings, relative to `now`."""
@@ -88,6 +81,7 @@ class Thresholds:
             wish_yellow_before=now - days("light_wish_yellow_days"),
             wish_red_before=now - days("light_wish_red_days"),
             claim_yellow_until=today + days("light_claim_yellow_days"),
+            claim_yellow_after=today + days("light_claim_yellow_days") + timedelta(days=1),
             delivered_yellow_before=now - days("light_delivered_yellow_days"),
             delivered_red_before=now - days("light_delivered_red_days"),
             stale_before=now - days("light_household_stale_days"),

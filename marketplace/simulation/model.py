@@ -120,7 +120,6 @@ class OrgAgent:
     max_items: int = 1
     value_max_fen: int = 0
     response_hours: float = 12.0
-    standing: bool = False  # a street station or the charity federation, not a drawn organisation
     org_id: int = 0
     user_id: int = 0
     open_claims: set[int] = field(default_factory=set)
@@ -175,10 +174,14 @@ def draw_population(rng: random.Random, count: int, streets: list[str]) -> list[
 
 def _standing(rng: random.Random, index: int, kind: str, categories: list[str], streets: list[str],
               capacity: int, max_items: int, value_max_fen: int) -> OrgAgent:
-    speed = DELIVERY_MEDIAN_DAYS * math.exp(rng.gauss(0, 0.3))
+    speed = usual_delivery_days(rng)
     response = rng.uniform(*RESPONSE_MEAN_HOURS)
-    return OrgAgent(index, kind, list(categories), streets, capacity, speed, max_items, value_max_fen, response,
-                    standing=True)
+    return OrgAgent(index, kind, list(categories), streets, capacity, speed, max_items, value_max_fen, response)
+
+
+def usual_delivery_days(rng: random.Random) -> float:
+    """An organisation's usual delivery time: organisations differ around the median."""
+    return DELIVERY_MEDIAN_DAYS * math.exp(rng.gauss(0, 0.3))
 
 
 def draw_org(rng: random.Random, index: int, streets: list[str]) -> OrgAgent:
@@ -195,7 +198,7 @@ def draw_org(rng: random.Random, index: int, streets: list[str]) -> OrgAgent:
     if rng.random() >= DISTRICT_WIDE_SHARE:
         served = sorted(rng.sample(streets, rng.randint(1, 3)))
     capacity = 1 + poisson(rng, CAPACITY_EXTRA_MEAN)
-    speed = DELIVERY_MEDIAN_DAYS * math.exp(rng.gauss(0, 0.3))  # organisations differ in their usual speed
+    speed = usual_delivery_days(rng)
     assert all(c in taxonomy.NEED_CATEGORIES for c in categories)
     max_items = 1 + poisson(rng, ITEMS_EXTRA_MEAN)
     value_max = rng.randint(*VALUE_MAX_YUAN) * 100

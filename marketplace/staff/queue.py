@@ -27,6 +27,7 @@ from marketplace.meals import pledges as meal_pledges
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.organisations import service as organisations
 from marketplace.organisations.models import Organisation, OrgStatus
+from marketplace.paging import count_up_to
 from marketplace.projects.models import Pledge, PledgeStatus, Project
 from marketplace.transfers.models import Transfer, TransferStatus
 from marketplace.visits import followups, plans
@@ -62,14 +63,9 @@ class Section:
         return f"{COUNT_CAP}+" if self.count >= COUNT_CAP else str(self.count)
 
 
-def _count(query: sa.Select) -> int:
-    capped = query.order_by(None).limit(COUNT_CAP).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0
-
-
 def _section(key: str, title: Any, query: sa.Select, item: Callable[[Any], Item], more_href: str) -> Section:
     rows = db.session.scalars(query.limit(SHOWN)).all()
-    return Section(key, title, _count(query), [item(row) for row in rows], more_href)
+    return Section(key, title, count_up_to(query, COUNT_CAP), [item(row) for row in rows], more_href)
 
 
 def _need_item(need: Need, since: datetime | None) -> Item:

@@ -19,6 +19,17 @@ from tests.matching.conftest import BEIJING_STREET, placed_need
 pytestmark = pytest.mark.browser
 
 
+def _route_then_open_as_member(page: Page, org_name: str, member_email: str, title: str) -> None:
+    """On a need's staff page: route it to `org_name` from the suggestions, sign out, then open the
+    offer as the organisation's member from its home."""
+    page.locator("#offers table.suggestions tr", has_text=org_name).locator("button").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    page.click(SIGN_OUT)
+    sign_in(page, member_email)
+    page.goto("/org/")
+    page.locator("#offers a", has_text=title).click()
+
+
 def test_capability_recommendations_not_for_us_then_a_routed_offer_accepted(app: Flask, page: Page,
                                                                           server_errors: list[str]) -> None:
     org = make_org(name="北京街道康复服务队")
@@ -52,15 +63,8 @@ def test_capability_recommendations_not_for_us_then_a_routed_offer_accepted(app:
 
     sign_in(page, staff.email)
     page.goto(f"/staff/needs/{routed.id}")
-    row = page.locator("#offers table.suggestions tr", has_text="北京街道康复服务队")
     assert_fits_phone(page)
-    row.locator("button").click()
-    expect(page.locator(".flash-success")).to_be_visible()
-    page.click(SIGN_OUT)
-
-    sign_in(page, member.email)
-    page.goto("/org/")
-    page.locator("#offers a", has_text="康复护理上门二").click()
+    _route_then_open_as_member(page, "北京街道康复服务队", member.email, "康复护理上门二")
     assert_fits_phone(page)
     page.locator("form[action$='/accept'] button").click()
     expect(page.locator(".flash-success")).to_be_visible()
@@ -83,14 +87,7 @@ def test_staff_route_from_their_queue_and_the_organisation_accepts_part_of_a_nee
     sign_in(page, staff.email)
     page.goto("/staff/")
     page.locator("#to_route a", has_text="五套防滑垫").click()  # the queue's "等待派单的需求"
-    row = page.locator("#offers table.suggestions tr", has_text="北京街道安全小组")
-    row.locator("button").click()
-    expect(page.locator(".flash-success")).to_be_visible()
-    page.click(SIGN_OUT)
-
-    sign_in(page, member.email)
-    page.goto("/org/")
-    page.locator("#offers a", has_text="五套防滑垫").click()
+    _route_then_open_as_member(page, "北京街道安全小组", member.email, "五套防滑垫")
     page.fill("form[action$='/accept'] input[name=quantity]", "2")
     assert_fits_phone(page)
     page.locator("form[action$='/accept'] button").click()
