@@ -12,15 +12,12 @@ from playwright.sync_api import Page, expect
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
 from marketplace.households.models import Household
-from tests.browser.test_org_onboarding import PHONE_WIDTH, WIDER_THAN, sign_in
+from tests.browser.test_org_onboarding import PHONE_WIDTH, assert_fits_phone, sign_in
 from tests.conftest import make_need, make_user
 
 pytestmark = pytest.mark.browser
 ID_NUMBER = "440104195808082222"
 
-
-def _fits(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH, page.evaluate(WIDER_THAN, PHONE_WIDTH)
 
 
 @pytest.mark.parametrize("width", [PHONE_WIDTH, 1280])
@@ -41,7 +38,7 @@ def test_staff_merge_a_duplicate_pair_and_the_old_address_redirects(app: Flask, 
     expect(pair).to_have_count(1)
     expect(pair.locator("h2")).to_contain_text(f"家庭 #{kept_id} 与家庭 #{old_id} · 身份证号相同")
     if width == PHONE_WIDTH:
-        _fits(page)
+        assert_fits_phone(page)
     page.screenshot(path=str(screenshots / f"household-duplicates-{width}.png"), full_page=True)
     pair.locator(f"input[name=kept][value='{kept_id}']").check()
     pair.locator("input[name=reason]").fill("同一身份证号，重复建档")
@@ -51,7 +48,7 @@ def test_staff_merge_a_duplicate_pair_and_the_old_address_redirects(app: Flask, 
     expect(page.locator("main")).to_contain_text(kept.title)
     expect(page.locator("main")).to_contain_text("将一户重复的家庭档案并入此户")
     if width == PHONE_WIDTH:
-        _fits(page)
+        assert_fits_phone(page)
     page.goto(f"/staff/households/{old_id}")
     expect(page).to_have_url(f"{page.url.split('/staff/')[0]}/staff/households/{kept_id}")
     expect(page.locator("h1")).to_have_text(f"困难家庭 #{kept_id}")

@@ -12,15 +12,12 @@ from playwright.sync_api import Page, expect
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
 from marketplace.needs import transitions
-from tests.browser.test_org_onboarding import PHONE_WIDTH, SUBMIT, WIDER_THAN, sign_in
+from tests.browser.test_org_onboarding import PHONE_WIDTH, SUBMIT, assert_fits_phone, sign_in
 from tests.conftest import make_need, make_user
 from tests.notifications.support import recipients
 
 pytestmark = pytest.mark.browser
 
-
-def _fits(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH, page.evaluate(WIDER_THAN, PHONE_WIDTH)
 
 
 def test_a_member_reads_a_notice_and_turns_a_kind_off(app: Flask, page: Page, screenshots: Path) -> None:
@@ -34,13 +31,13 @@ def test_a_member_reads_a_notice_and_turns_a_kind_off(app: Flask, page: Page, sc
     page.goto("/notifications/")
     notice = page.locator("ul.inbox a", has_text="照片看不清")
     expect(notice).to_have_text("“一台电饭煲”的送达未被接受：照片看不清")
-    _fits(page)
+    assert_fits_phone(page)
     notice.click()
     expect(page).to_have_url(f"{page.url.split('/needs/')[0]}/needs/{need.id}")
     page.goto("/notifications/")
     page.click("main a[href$='/notifications/settings']")
     expect(page.locator("h1")).to_have_text("通知设置")
-    _fits(page)
+    assert_fits_phone(page)
     page.screenshot(path=str(screenshots / "notice-settings-360.png"), full_page=True)
     page.check("input[name=delivery_confirmed][value=off]")
     page.click(SUBMIT)
