@@ -162,7 +162,7 @@ def after(q: str, filters: dict[str, str]) -> list:
     """The app's search now, first page."""
     from marketplace.needs.browse import BrowseFilter, browse
 
-    return browse(BrowseFilter(q=q, street=filters.get("street", "")))[0]
+    return browse(BrowseFilter(q=q, street=filters.get("street", ""))).needs
 
 
 def measure(fn, q: str, filters: dict[str, str], repeat: int) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
@@ -199,9 +199,9 @@ def run(url: str, rows: int, repeat: int) -> dict[str, object]:
 
         cursor = None
         for _ in range(5):
-            cursor = browse(BrowseFilter(q="轮椅"), after=cursor or "")[1]
+            cursor = browse(BrowseFilter(q="轮椅"), after=cursor or "").next_cursor
         db.session.rollback()
-        out["page 6 of 轮椅 by cursor"] = (None, measure(lambda q, f: browse(BrowseFilter(q=q), after=cursor)[0],
+        out["page 6 of 轮椅 by cursor"] = (None, measure(lambda q, f: browse(BrowseFilter(q=q), after=cursor).needs,
                                                           "轮椅", {}, repeat))
         for engine in db.engines.values():
             engine.dispose()

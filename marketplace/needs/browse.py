@@ -183,19 +183,50 @@ def _ranked(query: sa.Select, rank: Any, after: Position | None) -> sa.Select:
     return query.order_by(rank, Need.is_urgent.desc(), Need.published_at, Need.id)
 
 
-def browse(f: BrowseFilter, *, after: str = "", limit: int = PAGE_SIZE) -> tuple[list[Need], str | None]:
-    """One page of published needs and the cursor of the next page (None on the last page)."""
+@dataclass(frozen=True)
+class BrowsePage:
+    """One page of needs, the cursor of the next (None on the last page), and whether a search was
+    too common to rank (its matches then come in the list's usual order)."""
+
+    needs: list[Need]
+    next_cursor: str | None
+    too_common: bool = False
+
+
+def _page(rows: list[Any], limit: int, *, too_common: bool = False) -> BrowsePage:
+    return BrowsePage(rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None, too_common)
+
+
+def _too_common(f: BrowseFilter, match: index.Match, position: Position | None) -> bool:
+    """Whether the search has more matches than are ranked one by one (index.rank_limit).
+
+    A ranked page's cursor carries its rank and a page in the usual order's does not, so a reader
+    paging on stays in the order the first page was in.
+    """
+    if f.ranked and position is not None:
+        return position.rank is None
+    return match.more_than(index.rank_limit())
+
+
+def browse(f: BrowseFilter, *, after: str = "", limit: int = PAGE_SIZE) -> BrowsePage:
+    """One page of published needs and the cursor of the next page.
+
+    A word found in many needs (more than index.rank_limit(), such as 轮椅 in a tenth of them) is
+    not ranked: ranking would score every match before showing the first 20. Its matches come in
+    the list's usual order instead (urgent first, then the longest waiting), read through the
+    browse indexes with each need checked against the search index, and the page says so.
+    """
     position = decode_cursor(after) if after else None
     searched, places = _places(f.query)
     query = _filtered(f).where(*places)
     if not searched:
-        rows: list[Any] = _ordered(query, f.sort, position, limit + 1)
-        return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+        return _page(_ordered(query, f.sort, position, limit + 1), limit)
     match = search_match(searched)
+    if _too_common(f, match, position):
+        return _page(_ordered(query.where(match.holds()), f.sort, position, limit + 1), limit, too_common=True)
     query = match.apply(query)
     if not f.ranked:  # searched, but in a chosen order
-        rows = _ordered(query, f.sort, position, limit + 1)
-        return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+        return _page(_ordered(query, f.sort, position, limit + 1), limit)
     ranked = db.session.execute(_ranked(query.add_columns(match.rank), match.rank, position).limit(limit + 1)).all()
     cursor = encode_cursor(ranked[limit - 1][0], float(ranked[limit - 1][1])) if len(ranked) > limit else None
-    return [need for need, _rank in ranked[:limit]], cursor
+    return BrowsePage([need for need, _rank in ranked[:limit]], cursor)

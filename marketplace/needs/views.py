@@ -45,10 +45,10 @@ def _filter_from_args() -> browsing.BrowseFilter:
 def browse() -> str:
     """Published needs, filtered, searched and paged (keyset); no household is identifiable."""
     f = _filter_from_args()
-    needs, next_cursor = browsing.browse(f, after=request.args.get("after", "")[:200])
+    page = browsing.browse(f, after=request.args.get("after", "")[:200])
     args = {k: v for k, v in request.args.items() if k != "after"}
-    return render_template("needs/browse.html", needs=needs, f=f, next_cursor=next_cursor, args=args,
-                           districts=districts(), query=f.query)
+    return render_template("needs/browse.html", needs=page.needs, f=f, next_cursor=page.next_cursor, args=args,
+                           too_common=page.too_common and f.ranked, districts=districts(), query=f.query)
 
 
 def _public_need_or_404(need_id: int) -> Need:

@@ -17,6 +17,7 @@ Both are created by the migration (c14fts06f5a6) and are not in the models' meta
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,8 @@ from marketplace.search.text import Document, Query
 
 # FTS5 column weights for bm25 (title words, title chars, other words, other chars).
 BM25_WEIGHTS = (10.0, 6.0, 2.0, 1.0)
+# Matches ranked one by one at most (see rank_limit); measured per database, set by the benchmark.
+RANK_LIMIT = {"sqlite": 20_000, "postgresql": 10_000}
 
 
 class SearchColumns:
@@ -122,10 +125,49 @@ class Match:
     condition: Any
     rank: Any
     keys: sa.Select  # the matching objects' ids, for `id IN (…)` beside other conditions
+    key: Any  # the search row's column holding the object's id
+    object_key: Any  # the object's id column the search row points at
+    dialect: str
 
     def apply(self, query: sa.Select) -> sa.Select:
         """The query narrowed to the matching rows."""
         return query.join(self.target, self.onclause).where(self.condition)
+
+    def holds(self) -> Any:
+        """A condition true for the objects that match, checked one object at a time.
+
+        For a list read in its own index's order: each row it reads is looked up in the search index
+        by its id, so the list stops at a page's worth of matches instead of gathering every match.
+        """
+        return sa.exists(self.keys.where(self.key == self.object_key))
+
+    def more_than(self, limit: int) -> bool:
+        """Whether more than `limit` rows match (to choose how to order them, never to show a count).
+
+        SQLite counts them, reading no further into the FTS5 index than `limit`. PostgreSQL takes the
+        planner's estimate, made from the tsvector column's statistics: counting would read a table
+        page for every match (the index cannot tell a title word's weight, so each row is rechecked),
+        28 ms for 5,000 matches of 200,000 needs, where the estimate takes under a millisecond.
+        """
+        if self.dialect == "sqlite":
+            rows = self.keys.limit(limit + 1).subquery()
+            return (db.session.scalar(sa.select(sa.func.count()).select_from(rows)) or 0) > limit
+        connection = db.session.connection()
+        compiled = self.keys.compile(connection)
+        plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return plan[0]["Plan"]["Plan Rows"] > limit
+
+
+def rank_limit(dialect: str | None = None) -> int:
+    """How many matches a search ranks one by one before it is "too common to rank".
+
+    Ranking costs each match (bm25, ts_rank); reading a list in its own order and checking each row
+    costs each row read until a page of matches is found. The two cost the same at about this many
+    matches of 1,000,000 rows on each database (docs/BENCHMARKS.md, "A word found in a tenth of the needs").
+    """
+    dialect = dialect or db.session.get_bind().dialect.name
+    return RANK_LIMIT.get(dialect, RANK_LIMIT["sqlite"])
 
 
 def match(search_table: sa.Table, key: Any, query: Query, dialect: str | None = None) -> Match:
@@ -141,7 +183,8 @@ def match(search_table: sa.Table, key: Any, query: Query, dialect: str | None = 
         expression = sa.bindparam("fts_query", _fts5_expression(query), type_=sa.String, unique=True)
         condition = fts_name.op("MATCH")(expression)
         rank = sa.func.bm25(fts_name, *BM25_WEIGHTS, type_=sa.Float)
-        return Match(fts, fts.c.rowid == key, condition, rank, sa.select(fts.c.rowid).where(condition))
+        keys = sa.select(fts.c.rowid).where(condition)
+        return Match(fts, fts.c.rowid == key, condition, rank, keys, fts.c.rowid, key, dialect)
     # The generated column is made by the migration and is not in the models (it exists on PostgreSQL only).
     document = sa.literal_column(f"{search_table.name}.document")
     text = sa.bindparam("ts_query", _tsquery_text(query), type_=sa.String, unique=True)
@@ -150,7 +193,8 @@ def match(search_table: sa.Table, key: Any, query: Query, dialect: str | None = 
     # ts_rank is a `real`: as float8 it reads back exactly, so a page's last rank is a usable cursor.
     rank = -sa.cast(sa.func.ts_rank(document, tsquery), sa.Double)
     own_key = search_table.c[key_name]
-    return Match(search_table, own_key == key, condition, rank, sa.select(own_key).where(condition))
+    return Match(search_table, own_key == key, condition, rank, sa.select(own_key).where(condition), own_key, key,
+                 dialect)
 
 
 # --- the structures the migration makes outside the models ----------------------------------

@@ -57,7 +57,7 @@ class PullStrategy:
 
     def pick_needs(self, org: OrgAgent, now: datetime) -> list[int]:
         """The fitting needs among the first page of the public list, newest first."""
-        page, _cursor = browse.browse(browse.BrowseFilter(sort="newest"), limit=BROWSE_PAGE)
+        page = browse.browse(browse.BrowseFilter(sort="newest"), limit=BROWSE_PAGE).needs
         return [n.id for n in page if org.serves(n.category, n.street_code)]
 
     def answer_offers(self, org: OrgAgent, now: datetime) -> Answers:

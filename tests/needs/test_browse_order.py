@@ -34,8 +34,9 @@ def needs(app):  # type: ignore[no-untyped-def]
 def _walk(f: BrowseFilter, page: int) -> list[int]:
     seen, cursor, pages = [], "", 0
     while True:
-        rows, cursor = browse(f, after=cursor or "", limit=page)
-        seen += [n.id for n in rows]
+        shown = browse(f, after=cursor or "", limit=page)
+        seen += [n.id for n in shown.needs]
+        cursor = shown.next_cursor
         pages += 1
         assert pages < 20, "paging never ended"
         if cursor is None:

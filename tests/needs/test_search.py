@@ -18,6 +18,7 @@ from marketplace.needs import transitions
 from marketplace.needs.browse import BrowseFilter, browse
 from marketplace.needs.models import Need, NeedSearch, NeedStatus
 from marketplace.regions.models import Region
+from marketplace.search import index
 from tests.conftest import load_demo, make_user, referral_payload
 
 STREETS = {"北京街道": "440104003", "东山街道": "440104011"}
@@ -55,7 +56,7 @@ def _found(client, q: str, **args: str) -> list[str]:
 
 
 def _all_ids(q: str) -> set[int]:
-    return {n.id for n in browse(BrowseFilter(q=q), limit=10_000)[0]}
+    return {n.id for n in browse(BrowseFilter(q=q), limit=10_000).needs}
 
 
 # --- the demo: what its cards show -----------------------------------------------------------
@@ -122,21 +123,23 @@ def test_title_matches_rank_above_story_matches_and_urgency_breaks_ties(app, cli
     assert _found(client, "轮椅") == ["轮椅一台", "助行器"]  # the title match first, although not urgent
     calm = _publish("书包", "小朋友需要一个新书包上学。")
     pressing = _publish("书包", "小朋友需要一个新书包上学。", urgent=True)
-    results = browse(BrowseFilter(q="书包"))[0]
+    results = browse(BrowseFilter(q="书包")).needs
     assert [n.id for n in results] == [pressing.id, calm.id]  # equal text: urgent first, then oldest
     # A chosen order still applies to a search.
-    assert [n.id for n in browse(BrowseFilter(q="书包", sort="newest"))[0]] == [pressing.id, calm.id]
-    assert [n.id for n in browse(BrowseFilter(q="书包", sort="waiting"))[0]] == [calm.id, pressing.id]
+    assert [n.id for n in browse(BrowseFilter(q="书包", sort="newest")).needs] == [pressing.id, calm.id]
+    assert [n.id for n in browse(BrowseFilter(q="书包", sort="waiting")).needs] == [calm.id, pressing.id]
 
 
 def test_ranked_pages_follow_on_without_repeats(app, client):
     made = {_publish(f"书包{i}", "小朋友需要一个新书包上学。" + "书包" * (i % 4), urgent=i % 3 == 0).id
             for i in range(25)}
     _publish("电饭煲", "与此无关。", category="daily_living")
-    first, cursor = browse(BrowseFilter(q="书包"))
-    assert len(first) == 20 and cursor
-    second, last = browse(BrowseFilter(q="书包"), after=cursor)
-    assert len(second) == 5 and last is None
+    opening = browse(BrowseFilter(q="书包"))
+    first, cursor = opening.needs, opening.next_cursor
+    assert len(first) == 20 and cursor and not opening.too_common
+    following = browse(BrowseFilter(q="书包"), after=cursor)
+    second = following.needs
+    assert len(second) == 5 and following.next_cursor is None
     assert {n.id for n in first} | {n.id for n in second} == made
     assert not {n.id for n in first} & {n.id for n in second}
     page = client.get("/needs", query_string={"q": "书包"}).get_data(as_text=True)
@@ -155,6 +158,33 @@ def test_matches_are_marked_and_everything_else_is_escaped(app, client):
     # Searching for the markup itself marks only text, never makes a tag.
     page = client.get("/needs", query_string={"q": "script"}).get_data(as_text=True)
     assert "&lt;<mark>script</mark>&gt;" in page and "<script>" not in page.split("<main")[-1]
+
+
+def test_a_word_in_too_many_needs_comes_in_the_usual_order_and_the_page_says_why(app, client, monkeypatch):
+    """Past index.rank_limit() matches a search is not ranked (that would score every match): its
+    matches come urgent first, then the longest waiting, all of them across pages."""
+    made = [_publish(f"轮椅{i}", "老人行动不便。" + "轮椅" * (i % 3), urgent=i % 3 == 0, category="mobility")
+            for i in range(7)]
+    _publish("电饭煲", "与此无关。", category="daily_living")
+    usual = [n.id for n in sorted(made, key=lambda n: (not n.is_urgent, n.published_at, n.id))]
+    if db.engine.dialect.name == "postgresql":  # it estimates from statistics, which autovacuum keeps
+        db.session.execute(sa.text("ANALYZE need_search"))
+    monkeypatch.setitem(index.RANK_LIMIT, db.engine.dialect.name, 5)
+    first = browse(BrowseFilter(q="轮椅"), limit=4)
+    assert first.too_common and [n.id for n in first.needs] == usual[:4]
+    rest = browse(BrowseFilter(q="轮椅"), after=first.next_cursor, limit=4)
+    assert [n.id for n in rest.needs] == usual[4:] and rest.next_cursor is None
+    newest = browse(BrowseFilter(q="轮椅", sort="newest"))
+    assert [n.id for n in newest.needs] == [n.id for n in sorted(made, key=lambda n: (n.published_at, n.id))][::-1]
+    page = client.get("/needs", query_string={"q": "轮椅"}).get_data(as_text=True)
+    assert "含有“轮椅”的需求太多" in page
+    assert _cards(page) == [db.session.get(Need, i).title for i in usual]
+    assert "电饭煲" not in _cards(page)
+    # Under the limit the same search is ranked again.
+    monkeypatch.setitem(index.RANK_LIMIT, db.engine.dialect.name, 50)
+    page = client.get("/needs", query_string={"q": "轮椅"}).get_data(as_text=True)
+    assert "需求太多" not in page and not browse(BrowseFilter(q="轮椅")).too_common
+    assert len(_cards(page)) == 7
 
 
 def test_no_match_says_so(app, client):
@@ -226,11 +256,11 @@ def test_a_place_name_finds_the_needs_of_that_place_in_the_usual_order(app, clie
     there = _publish("书包", "小朋友需要一个新书包上学。", street="东山街道")
     urgent_there = _publish("台灯", "晚上写作业需要台灯。", street="东山街道", urgent=True)
     _publish("电饭煲", "以前住在东山街道，现在搬到北京街道了。", category="daily_living")
-    assert [n.id for n in browse(BrowseFilter(q="东山街道"))[0]] == [urgent_there.id, there.id]
-    assert [n.id for n in browse(BrowseFilter(q="东山街道 台灯"))[0]] == [urgent_there.id]
-    assert len(browse(BrowseFilter(q="越秀区"))[0]) == 3
-    assert browse(BrowseFilter(q="天河区"))[0] == []
-    assert len(browse(BrowseFilter(q="东山"))[0]) == 3  # not a place's whole name: searched as text
+    assert [n.id for n in browse(BrowseFilter(q="东山街道")).needs] == [urgent_there.id, there.id]
+    assert [n.id for n in browse(BrowseFilter(q="东山街道 台灯")).needs] == [urgent_there.id]
+    assert len(browse(BrowseFilter(q="越秀区")).needs) == 3
+    assert browse(BrowseFilter(q="天河区")).needs == []
+    assert len(browse(BrowseFilter(q="东山")).needs) == 3  # not a place's whole name: searched as text
 
 
 def test_an_overlong_story_is_indexed_by_its_start_and_never_fails_the_write(app, client):

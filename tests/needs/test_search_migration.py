@@ -77,8 +77,8 @@ def test_the_migration_backfills_every_index_and_downgrades(before_search):
     _old_rows()
     upgrade(directory=MIGRATIONS)
     for q in ("东山街道", "越秀区", "轮椅", "轮", "出行协助", "Mobility", "老人", "72岁"):
-        assert [n.id for n in browse(BrowseFilter(q=q))[0]] == [1], q
-    assert browse(BrowseFilter(q="钢琴"))[0] == []
+        assert [n.id for n in browse(BrowseFilter(q=q)).needs] == [1], q
+    assert browse(BrowseFilter(q="钢琴")).needs == []
     admin = type("Admin", (), {"role": Role.ADMIN, "region_code": None})()
     for q in ("扶老", "陪伴", "Companionship", "越秀区"):
         assert [o.id for o in db.session.scalars(reviewable_query(admin, q=q))] == [1], q
