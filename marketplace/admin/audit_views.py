@@ -15,7 +15,7 @@ from marketplace.accounts.models import Role
 from marketplace.admin import audit_entries
 from marketplace.admin.audit_choices import Choices, choices
 from marketplace.audit import service
-from marketplace.paging import int_arg, page_arg
+from marketplace.paging import cursor_arg, int_arg
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
@@ -64,7 +64,7 @@ def browse() -> str:
     """The audit log in words, newest first, filtered by action, actor, object, region and dates."""
     offered = choices()
     f = _filter(offered)
-    page = service.search(f, page=page_arg())
+    page = service.search(f, cursor=cursor_arg())
     return render_template("audit/browse.html", page=page, f=f, choices=offered, args=request.args)
 
 

@@ -17,7 +17,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.db import declare_write, insert_rows
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.paging import paginate
+from marketplace.paging import Cursor, Page, paginate
 
 
 def _actor_label(actor: Any) -> str:
@@ -159,9 +159,9 @@ def _matching(f: AuditFilter) -> Any:
     return query
 
 
-def search(f: AuditFilter, *, page: int, per_page: int = 50) -> Any:
+def search(f: AuditFilter, *, cursor: Cursor | None = None, per_page: int = 50) -> Page:
     """A page of audit events matching the filter, newest first."""
-    return paginate(_matching(f), page=page, per_page=per_page)
+    return paginate(_matching(f), per_page=per_page, cursor=cursor, from_request=False)
 
 
 def recorded(column: Any) -> list[str]:

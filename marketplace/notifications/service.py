@@ -22,7 +22,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.notifications import kinds
 from marketplace.notifications.models import Delivery, Notification, NotificationPreference
-from marketplace.paging import paginate
+from marketplace.paging import Cursor, Page, paginate
 
 COLUMNS = ["user_id", "kind", "object_type", "object_id", "count", "params", "created_at", "delivery"]
 
@@ -119,10 +119,10 @@ def unread_count(user: User) -> int:
     return db.session.scalar(query) or 0
 
 
-def inbox(user: User, *, page: int) -> Any:
+def inbox(user: User, *, cursor: Cursor | None = None) -> Page:
     """A user's notifications, newest first, paged."""
     query = sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
-    return paginate(query, page=page, per_page=30)
+    return paginate(query, per_page=30, cursor=cursor, from_request=False)
 
 
 def mark_read(user: User, *, notification_id: int | None, now: datetime) -> int:

@@ -12,7 +12,7 @@ from marketplace.accounts.access import roles_required
 from marketplace.notifications import kinds, service
 from marketplace.notifications.forms import preferences_form
 from marketplace.notifications.text import describe, link
-from marketplace.paging import page_arg
+from marketplace.paging import cursor_arg
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -22,7 +22,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @roles_required()
 def inbox() -> str:
     """The signed-in user's notifications, newest first."""
-    page = service.inbox(current_user, page=page_arg())
+    page = service.inbox(current_user, cursor=cursor_arg())
     return render_template("notifications/inbox.html", page=page, describe=describe, link=link)
 
 

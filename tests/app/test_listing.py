@@ -207,7 +207,27 @@ def test_the_donations_list_filters_searches_shown_names_and_exports(as_role):
     assert "d0@example.org" not in "".join(",".join(r) for r in rows)
 
 
-def test_a_long_list_counts_only_so_far_past_its_page_and_says_so(app, monkeypatch):
+PAGER = '{% from "_forms.html" import pager %}{{ pager(page, "staff_needs.need_list") }}'
+
+
+def _walk(paging, query, per_page, token=None, *, backwards=False):
+    """Every page of a list by following Next (or Previous, from `token`), as a reader would: the
+    pages' ids in the list's order, and the page that ended the walk."""
+    pages, cursor = [], paging.Cursor(paging._decoded(token), backwards) if token else None
+    while True:
+        page = paging.paginate(query, per_page=per_page, cursor=cursor, from_request=False)
+        pages.append([item.id for item in page.items])
+        token = page.prev_token if backwards else page.next_token
+        if token is None:
+            return (pages[::-1] if backwards else pages), page
+        cursor = paging.Cursor(paging._decoded(token), backwards)
+        assert len(pages) < 50, "paging never ended"
+
+
+def test_lists_page_by_keyset_through_ties_and_nulls_both_ways(app):
+    """Next and Previous reach every row exactly once in the list's order, NULLs last on both databases."""
+    from datetime import date
+
     import sqlalchemy as sa
     from flask import render_template_string
 
@@ -216,19 +236,51 @@ def test_a_long_list_counts_only_so_far_past_its_page_and_says_so(app, monkeypat
     from marketplace.needs.models import Need
     from tests.conftest import make_need
 
-    for _ in range(7):
-        make_need("published")
+    promised = [None, date(2026, 1, 5), date(2026, 1, 5), None, date(2026, 2, 1), date(2026, 1, 5), None,
+                date(2025, 12, 1), date(2026, 2, 1), None, date(2026, 1, 9)]
+    needs = [make_need("published") for _ in promised]
+    for need, day in zip(needs, promised, strict=True):
+        need.promised_by = day
     db.session.commit()
-    query = sa.select(Need).order_by(Need.id)
+    query = sa.select(Need).order_by(Need.promised_by.desc(), Need.id)
+    dated = sorted((n for n in needs if n.promised_by), key=lambda n: (-n.promised_by.toordinal(), n.id))
+    expected = [n.id for n in dated] + sorted(n.id for n in needs if n.promised_by is None)
     with app.test_request_context("/"):
-        monkeypatch.setattr(paging, "COUNT_AHEAD", 3)
-        first = paging.paginate(query, per_page=2, page=1)
-        assert (first.total, first.capped, first.has_next) == (4, True, True)  # 3 past the page, then "+"
-        pager = render_template_string('{% from "_forms.html" import pager %}{{ pager(page, "needs.browse") }}',
-                                       page=first)
-        assert "第 1 页，共 2+ 页" in pager, pager
-        deep = paging.paginate(query, per_page=2, page=3)
-        assert [n.id for n in deep.items] == [n.id for n in db.session.scalars(query)][4:6] and deep.has_next
-        monkeypatch.setattr(paging, "COUNT_AHEAD", 100)
-        whole = paging.paginate(query, per_page=2, page=99)
-        assert (whole.total, whole.capped, whole.page, whole.pages) == (7, False, 4, 4)  # past the end: the last
+        for per_page in (1, 2, 3, 4, 11, 20):
+            pages, last = _walk(paging, query, per_page)
+            assert [i for page in pages for i in page] == expected, per_page
+            assert all(len(page) == per_page for page in pages[:-1])
+            if len(pages) > 1:  # from the last page back to the first by Previous: the same pages
+                assert _walk(paging, query, per_page, last.prev_token, backwards=True)[0] == pages[:-1], per_page
+            else:
+                assert last.prev_token is None
+        first = paging.paginate(query, per_page=4, from_request=False)
+        pager = render_template_string(PAGER, page=first)
+        assert "下一页" in pager and "上一页" not in pager and "after=" in pager
+        second = paging.paginate(query, per_page=4, from_request=False,
+                                 cursor=paging.Cursor(paging._decoded(first.next_token)))
+        pager = render_template_string(PAGER, page=second)
+        assert "上一页" in pager and "before=" in pager and "首页" in pager
+    # A token edited by hand, or of another order, starts again at the first page, never an error.
+    for junk in ["x", "W10", "WyJ4Il0", paging._encoded(("2026-01-01", 3)), paging._encoded((True, "x", 1)),
+                 paging._encoded((False, {"t": "2026-01-01T00:00:00"}, 2)), "!!!", "W1tdXQ", "e30"]:
+        with app.test_request_context("/", query_string={"after": junk}):
+            assert [n.id for n in paging.paginate(query, per_page=3).items] == expected[:3], junk
+
+
+def test_a_staff_list_pages_by_next_and_previous_over_http(as_role):
+    from marketplace.extensions import db
+    from tests.conftest import make_need
+
+    made = [make_need("published").id for _ in range(35)]
+    db.session.commit()
+    staff = as_role(Role.ADMIN)
+    first = staff.get("/staff/needs/?sort=published").get_data(as_text=True)
+    token = re.search(r'href="[^"]*after=([\w-]+)[^"]*" rel="next"', first).group(1)
+    second = staff.get(f"/staff/needs/?sort=published&after={token}")
+    assert second.status_code == 200
+    shown = set(map(int, re.findall(r"/staff/needs/(\d+)\"", first))) | set(
+        map(int, re.findall(r"/staff/needs/(\d+)\"", second.get_data(as_text=True))))
+    assert set(made) <= shown
+    assert 'rel="next"' not in second.get_data(as_text=True)
+    assert staff.get("/staff/needs/?after=garbage&before=junk").status_code == 200
