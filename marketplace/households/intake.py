@@ -305,9 +305,14 @@ def _write_together(source: str, items: list[tuple[_Item, ReferralIn]], actor: A
                    created_at=now, updated_at=now)
         row["identity_key"] = row["id_number_hash"]  # the file of its number (checked free above)
     refreshed = [name for name in fields[0] if name not in (*HOUSEHOLD_KEY, "created_at")]
-    upserted = insert_rows(session, Household.__table__, fields, key=HOUSEHOLD_KEY, update=refreshed,
+    # A household whose stored data is what the batch sends is neither written nor locked: batches
+    # sharing households (a source re-referring the same families) then do not queue on each other.
+    on_file = _households_on_file(source, [key for key, _sent in sorted(latest.items())], refreshed)
+    changed = [row for row in fields if _differs(on_file.get((source, row["external_id"])), row, refreshed)]
+    upserted = insert_rows(session, Household.__table__, changed, key=HOUSEHOLD_KEY, update=refreshed,
                            returning=("id", *HOUSEHOLD_KEY))
-    household_ids = {tuple(row[1:]): row[0] for row in upserted}
+    household_ids = {key: stored["id"] for key, stored in on_file.items()}
+    household_ids.update({tuple(row[1:]): row[0] for row in upserted})
     # Then the referrals, in external-id order; an id a racing request stored meanwhile is left out.
     rows = []
     for item, c in sorted(items, key=lambda pair: pair[1].external_id):
@@ -344,6 +349,19 @@ def _write_together(source: str, items: list[tuple[_Item, ReferralIn]], actor: A
                       actor_label=actor_label)
     changes.touch_many(new_ids.values())
     return results
+
+
+def _households_on_file(source: str, keys: list[HouseholdKey], fields: list[str]) -> dict[HouseholdKey, dict]:
+    """The stored households of these keys: their id and the fields a referral refreshes (no lock)."""
+    table = Household.__table__
+    query = (sa.select(table.c.id, table.c.external_id, *(table.c[name] for name in fields))
+             .where(table.c.source == source, table.c.external_id.in_([external_id for _source, external_id in keys])))
+    return {(source, row["external_id"]): dict(row) for row in db.session.execute(query).mappings()}
+
+
+def _differs(stored: dict | None, sent: dict, fields: list[str]) -> bool:
+    """Whether the household must be written: new, or any field but its time stamp changed."""
+    return stored is None or any(stored[name] != sent[name] for name in fields if name != "updated_at")
 
 
 TRIES = 3

@@ -132,3 +132,23 @@ def test_a_household_takes_the_data_of_the_batch_s_last_referral_for_it(app):
     referrals = db.session.scalars(sa.select(Referral)).all()
     assert {r.household_id for r in referrals} == {stored[0].id}
     assert all(r.change_seq > 0 for r in referrals)
+
+
+def test_a_household_sent_again_unchanged_is_left_as_it_is_and_a_change_is_written(app):
+    """A later batch joins its referral to the household on file; only new data rewrites the household."""
+    api = api_for(app)
+    household = {"external_id": "H-440104-66666", "head_name": "陈一", "members": 2, "id_number": "440104195201016666"}
+    assert api.post("/referrals/batch", {"referrals": [referral_payload(household=household)]}).status_code == 207
+    first = db.session.scalars(sa.select(Household)).one()
+    written_at = first.updated_at
+    db.session.rollback()
+    again = api.post("/referrals/batch", {"referrals": [referral_payload(household=household)]}).get_json()
+    assert [r["status"] for r in again["results"]] == [201]
+    same = db.session.scalars(sa.select(Household)).one()
+    assert same.id == first.id and same.updated_at == written_at and same.members == 2
+    db.session.rollback()
+    moved = api.post("/referrals/batch", {"referrals": [referral_payload(household={**household, "members": 4})]})
+    assert [r["status"] for r in moved.get_json()["results"]] == [201]
+    changed = db.session.scalars(sa.select(Household)).one()
+    assert changed.id == first.id and changed.members == 4 and changed.updated_at > written_at
+    assert {r.household_id for r in db.session.scalars(sa.select(Referral))} == {first.id}
