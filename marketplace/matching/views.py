@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from marketplace import clock
@@ -23,6 +24,7 @@ from marketplace.matching.forms import AcceptForm, ActionForm, DeclineForm, Rout
 from marketplace.matching.models import Offer
 from marketplace.needs.models import Need
 from marketplace.organisations.models import Organisation
+from marketplace.paging import paginate
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("matching", __name__)
@@ -153,3 +155,23 @@ def cancel(offer_id: int) -> Response:
         if not refused:
             flash(_("Offer cancelled; the need stays open for claims."), "success")
     return redirect(url_for("staff_needs.need_detail", need_id=offer.need_id) + "#offers")
+
+
+@bp.route("/staff/offers/to-route")
+@roles_required(*STAFF)
+def to_route() -> str:
+    """Needs of the region waiting for an offer: published a day or more, unclaimed, none out; the
+    longest waiting first (the work queue's section, in full)."""
+    query = offers.to_route_query(current_user, clock.now()).options(joinedload(Need.district),
+                                                                    joinedload(Need.street))
+    return render_template("matching/to_route.html", page=paginate(query, per_page=30))
+
+
+@bp.route("/staff/offers/unanswered")
+@roles_required(*STAFF)
+def unanswered() -> str:
+    """Offers of the region still waiting for their answer past the yellow threshold, oldest first."""
+    now = clock.now()
+    query = offers.unanswered_query(current_user, now).options(joinedload(Offer.need), joinedload(Offer.organisation))
+    return render_template("matching/unanswered.html", page=paginate(query, per_page=30), now=now,
+                           offer_light=offers.light)

@@ -33,6 +33,8 @@ EXPECTED: dict[str, tuple[str, set]] = {
     "matching.decline": ("POST", {Role.ORG_MEMBER}),
     "matching.route": ("POST", STAFF),
     "matching.cancel": ("POST", STAFF),
+    "matching.to_route": ("GET", STAFF),
+    "matching.unanswered": ("GET", STAFF),
     "organisations.review_list": ("GET", STAFF),
     "organisations.review_export": ("GET", STAFF),
     "organisations.review": ("GET", STAFF),

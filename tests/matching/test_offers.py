@@ -173,6 +173,10 @@ def test_unanswered_offers_light_up_reach_the_queue_then_expire_back_to_the_pool
         with app.test_request_context():
             (section,) = [s for s in work_queue(staff) if s.key == "offers"]
             assert section.count == 1 and need.title in section.items[0].label
+            assert section.more_href == "/staff/offers/unanswered"
+        client, _ = _staff_client(app, staff)
+        listed = client.get("/staff/offers/unanswered").get_data(as_text=True)
+        assert need.title in listed and org.name in listed and "light-yellow" in listed
     finally:
         app.config.pop("CLOCK", None)
 
@@ -357,6 +361,14 @@ def test_needs_waiting_a_day_with_no_offer_out_are_queued_for_staff_to_route_unt
     client, _ = _staff_client(app, staff)
     page = client.get("/staff/").get_data(as_text=True)
     assert "等待派单的需求" in page and "等了三天的电饭煲" in page
+    # The section's full list ("All N →" when it holds more than it shows): the same needs, each
+    # opening the need at its routing panel.
+    with app.test_request_context():
+        assert [s.more_href for s in work_queue(staff) if s.key == "to_route"] == ["/staff/offers/to-route"]
+    full = client.get("/staff/offers/to-route").get_data(as_text=True)
+    assert f'href="/staff/needs/{waiting.id}#offers"' in full
+    assert "今天刚发布的需求" not in full and "天河的需求" not in full
     offers.route(waiting, organisation=org, actor=staff)
     db.session.commit()
     assert queued() == []  # an offer is out: nothing to route until it is answered or expires
+    assert "没有等待派单的需求" in client.get("/staff/offers/to-route").get_data(as_text=True)
