@@ -12,6 +12,8 @@ medians) and prints, side by side:
   dashboard  the scheduler's figure job, and the page of a region holding all the needs.
 PostgreSQL uses TEST_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test) in a
 scratch schema that is dropped afterwards.
+
+    .venv/bin/python scripts/bench_lights.py --kept bench_scale   # bench_browse's kept 14M data set
 """
 
 from __future__ import annotations
@@ -236,11 +238,51 @@ def run(name: str, url: str, rows: int) -> dict[str, float]:
     return figures
 
 
+def run_kept(schema: str) -> dict[str, float]:
+    """The recompute on a data set kept by scripts/bench_browse.py (--keep --schema), PostgreSQL:
+    its seeded lights are drawn, not the rules', so the first run is the cold one; then nothing
+    changed, then about 1 % of the lights due to change."""
+    from marketplace.lights.recompute import recompute
+
+    base = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"{base}?options=-csearch_path%3D{schema}",
+                      "TESTING": True})
+    now = datetime.now().astimezone()
+    figures: dict[str, float] = {}
+    with app.app_context():
+        figures["needs"] = db.session.scalar(sa.text("SELECT count(*) FROM needs"))
+        figures["open"] = db.session.scalar(sa.text("SELECT count(*) FROM needs WHERE status <> 'closed'"))
+        figures["cold_app_s"], res = timed(lambda: recompute(now, full=True))
+        figures["cold_changed"] = res.needs
+        settle()
+        samples = [timed(lambda: recompute(now))[0] for _ in range(3)]
+        figures["steady_noop_s"] = statistics.median(samples)
+        perturb(1.0)
+        settle()
+        figures["steady_app_s"], res = timed(lambda: recompute(now))
+        figures["steady_changed"] = res.needs
+        db.engine.dispose()
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--kept", metavar="SCHEMA", help="only the recompute, on a PostgreSQL schema kept by "
+                        "scripts/bench_browse.py --keep (e.g. its 14,000,000-need data set)")
     args = parser.parse_args()
+    if args.kept:
+        if not args.kept.isidentifier():
+            parser.error("--kept must be a schema name")
+        figures = run_kept(args.kept)
+        print(f"\nLights recompute on the kept schema {args.kept}: {figures['needs']:,} needs,"
+              f" {figures['open']:,} open")
+        print(f"cold (every light to the rules): {figures['cold_app_s']:.2f} s, {figures['cold_changed']:,} changed")
+        print(f"steady, nothing changed: {figures['steady_noop_s']:.2f} s (median of 3)")
+        print(f"steady, ~1 % due to change: {figures['steady_app_s']:.2f} s, {figures['steady_changed']:,} changed"
+              " (goal < 1.5 s)")
+        return
     results = {}
     if args.db in ("sqlite", "both"):
         path = Path("/tmp/shanlian-bench-lights.db")
