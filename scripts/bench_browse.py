@@ -185,8 +185,9 @@ def generate(rows: int, closed: int, now: datetime) -> dict[str, float]:
 
     The same draws on both databases (`_draw` of the need's number): a household of 20,000 (so its
     street and group), a category, one of 10,000 titles and stories, a value of 1–3,000 yuan, 6 %
-    urgent, a publication minute over 60 days, a light (2 % red, 10 % yellow). The tables' secondary
-    indexes are dropped while loading and made again after (the migrations' own definitions)."""
+    urgent, a publication minute over 60 days, a light if open (2 % red, 10 % yellow; a closed need
+    has none). The tables' secondary indexes are dropped while loading and made again after (the
+    migrations' own definitions)."""
     conn = db.session.connection()
     conn.execute(sa.text(
         "INSERT INTO households (id, source, external_id, category, \"group\", district_code, street_code, members,"
@@ -215,7 +216,8 @@ def generate(rows: int, closed: int, now: datetime) -> dict[str, float]:
             f" ({_draw(3, 3000)} + 1) * 100, {_draw(4, 100)} < 6,"
             f" CASE WHEN i > {rows} THEN 'closed' ELSE 'published' END, :cd, :fb, m.published_at,"
             f" CASE WHEN i > {rows} THEN m.closed_at END, '', '',"
-            f" CASE WHEN {_draw(5, 100)} < 2 THEN 'red' WHEN {_draw(5, 100)} < 12 THEN 'yellow' ELSE 'green' END,"
+            f" CASE WHEN i > {rows} THEN NULL WHEN {_draw(5, 100)} < 2 THEN 'red'"
+            f" WHEN {_draw(5, 100)} < 12 THEN 'yellow' ELSE 'green' END,"
             " m.published_at, m.published_at"
             + _drawn_from() + f" JOIN bench_minute m ON m.k = {_draw(7, MINUTES)}"),
             {"cd": today + timedelta(days=10), "fb": today + timedelta(days=30)})

@@ -9,7 +9,8 @@ Its pages are keyset too, over (rank, urgent, published, id). A rank depends onl
 own text on PostgreSQL; SQLite's bm25 also weighs how common each word is across all needs, so a
 need published between two page loads can shift ranks a little: a reader paging on may then meet
 a need twice or skip one near the page boundary, never an error. A term that is exactly the name
-of a district or street filters by that place instead (see `_places`).
+of a district or street filters by that place instead (see `_places`), and a word in too many
+needs to rank comes in the usual order (see `browse`).
 """
 
 from __future__ import annotations

@@ -125,6 +125,9 @@ class Need(RegionScoped, db.Model):
         sa.Index("ix_needs_queue", "district_code", "status", "updated_at"),
         sa.Index("ix_needs_light", "district_code", "light", "published_at", "id"),
         sa.Index("ix_needs_light_street", "street_code", "light", "published_at", "id"),
+        # The staff list by light, in its default order (the oldest change first).
+        sa.Index("ix_needs_light_changed", "district_code", "light", "updated_at", "id"),
+        sa.Index("ix_needs_light_changed_street", "street_code", "light", "updated_at", "id"),
         # A claiming organisation's light is probes on this (lights/rules.py); it serves "my claims" too.
         sa.Index("ix_needs_claimed_light", "claimed_by_id", "status", "light"),
         enum_check("status", NeedStatus),
