@@ -305,14 +305,22 @@ def _write_together(source: str, items: list[tuple[_Item, ReferralIn]], actor: A
                    created_at=now, updated_at=now)
         row["identity_key"] = row["id_number_hash"]  # the file of its number (checked free above)
     refreshed = [name for name in fields[0] if name not in (*HOUSEHOLD_KEY, "created_at")]
-    # A household whose stored data is what the batch sends is neither written nor locked: batches
-    # sharing households (a source re-referring the same families) then do not queue on each other.
-    on_file = _households_on_file(source, [key for key, _sent in sorted(latest.items())], refreshed)
-    changed = [row for row in fields if _differs(on_file.get((source, row["external_id"])), row, refreshed)]
-    upserted = insert_rows(session, Household.__table__, changed, key=HOUSEHOLD_KEY, update=refreshed,
-                           returning=("id", *HOUSEHOLD_KEY))
-    household_ids = {key: stored["id"] for key, stored in on_file.items()}
-    household_ids.update({tuple(row[1:]): row[0] for row in upserted})
+    # When every household is on file with the data the batch sends, none is written: they are only
+    # held (FOR KEY SHARE, in key order) so that none is merged away under the referrals, and batches
+    # re-referring the same families run side by side. Otherwise all are upserted in key order, as
+    # one lock order: taking some rows shared and others exclusively would let two batches deadlock.
+    keys = [key for key, _sent in sorted(latest.items())]
+    on_file = _households_on_file(source, keys, refreshed)
+    unchanged = not any(_differs(on_file.get((source, row["external_id"])), row, refreshed) for row in fields)
+    if unchanged:
+        on_file = _households_on_file(source, keys, refreshed, hold=True)
+        unchanged = not any(_differs(on_file.get((source, row["external_id"])), row, refreshed) for row in fields)
+    if unchanged:
+        household_ids = {key: stored["id"] for key, stored in on_file.items()}
+    else:
+        upserted = insert_rows(session, Household.__table__, fields, key=HOUSEHOLD_KEY, update=refreshed,
+                               returning=("id", *HOUSEHOLD_KEY))
+        household_ids = {tuple(row[1:]): row[0] for row in upserted}
     # Then the referrals, in external-id order; an id a racing request stored meanwhile is left out.
     rows = []
     for item, c in sorted(items, key=lambda pair: pair[1].external_id):
@@ -351,11 +359,15 @@ def _write_together(source: str, items: list[tuple[_Item, ReferralIn]], actor: A
     return results
 
 
-def _households_on_file(source: str, keys: list[HouseholdKey], fields: list[str]) -> dict[HouseholdKey, dict]:
-    """The stored households of these keys: their id and the fields a referral refreshes (no lock)."""
+def _households_on_file(source: str, keys: list[HouseholdKey], fields: list[str], *,
+                        hold: bool = False) -> dict[HouseholdKey, dict]:
+    """The stored households of these keys: their id and the fields a referral refreshes; with `hold`,
+    locked FOR KEY SHARE in key order (PostgreSQL; SQLite has one writer at a time anyway)."""
     table = Household.__table__
     query = (sa.select(table.c.id, table.c.external_id, *(table.c[name] for name in fields))
              .where(table.c.source == source, table.c.external_id.in_([external_id for _source, external_id in keys])))
+    if hold:
+        query = query.order_by(*(table.c[name] for name in HOUSEHOLD_KEY)).with_for_update(read=True, key_share=True)
     return {(source, row["external_id"]): dict(row) for row in db.session.execute(query).mappings()}
 
 
