@@ -184,7 +184,7 @@ def rank_limit(dialect: str | None = None) -> int:
 
     Ranking costs each match (bm25, ts_rank); reading a list in its own order and checking each row
     costs each row read until a page of matches is found. The two cost the same at about this many
-    matches of 1,000,000 rows on each database (docs/BENCHMARKS.md, "A word found in a tenth of the needs").
+    matches of 1,000,000 rows on each database (docs/BENCHMARKS.md, "a word too common to rank").
     """
     dialect = dialect or db.session.get_bind().dialect.name
     return RANK_LIMIT.get(dialect, RANK_LIMIT["sqlite"])
