@@ -79,7 +79,7 @@ def cursor_arg() -> Cursor | None:
     return None
 
 
-def paginate(query: sa.Select, *, per_page: int, cursor: Cursor | None = None, from_request: bool = True) -> Page:
+def paginate(query: sa.Select, *, per_page: int, cursor: Cursor | None) -> Page:
     """A page of the query read by keyset: WHERE (sort key) > (the last row's) ORDER BY … LIMIT n.
 
     Whatever the page, the database reads one page of the index that serves the order, where OFFSET
@@ -87,9 +87,8 @@ def paginate(query: sa.Select, *, per_page: int, cursor: Cursor | None = None, f
     with a unique column (an id) so that no two rows tie. A column that may be NULL sorts its NULLs
     last, in either direction and on either database (SQLite puts them first, PostgreSQL last).
     A token that does not fit the order (edited, or from another sort) starts at the first page.
+    `cursor` None is the first page; a view passes `cursor_arg()`, what its address asks for.
     """
-    if cursor is None and from_request:
-        cursor = cursor_arg()
     keys = _keys(query)
     if not keys or not (isinstance(keys[-1].expression, sa.Column) and keys[-1].expression.primary_key):
         raise ValueError("a keyset page needs an order that ends with the primary key")

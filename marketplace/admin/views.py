@@ -16,7 +16,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.admin.forms import ROLE_LABELS, AccessForm, NewUserForm
 from marketplace.extensions import db
 from marketplace.listing import Column, sorted_by
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -63,7 +63,7 @@ def users() -> str:
     """All accounts, filtered by role and text, sorted by any column, paged."""
     query, filters = _users_query()
     query, sorting = sorted_by(query, USER_COLUMNS, "email", User.id)
-    page = paginate(query, per_page=30)
+    page = paginate(query, per_page=30, cursor=cursor_arg())
     return render_template("admin/users.html", page=page, role_labels=ROLE_LABELS, columns=USER_COLUMNS,
                            sorting=sorting, **filters)
 

@@ -161,7 +161,7 @@ def _matching(f: AuditFilter) -> Any:
 
 def search(f: AuditFilter, *, cursor: Cursor | None = None, per_page: int = 50) -> Page:
     """A page of audit events matching the filter, newest first."""
-    return paginate(_matching(f), per_page=per_page, cursor=cursor, from_request=False)
+    return paginate(_matching(f), per_page=per_page, cursor=cursor)
 
 
 def recorded(column: Any) -> list[str]:

@@ -22,7 +22,7 @@ from marketplace.donations.forms import GiveForm
 from marketplace.donations.models import STATUS_LABELS, Donation, DonationStatus
 from marketplace.extensions import csrf, db
 from marketplace.listing import Column, sorted_by
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.projects.models import Project
 from marketplace.projects.views import fen
 from marketplace.regions import service as regions
@@ -176,7 +176,7 @@ def _donations() -> tuple[sa.Select, dict[str, Any]]:
 def admin_list() -> str:
     """Every donation, newest first, with refund buttons."""
     query, filters = _donations()
-    page = paginate(query, per_page=50)
+    page = paginate(query, per_page=50, cursor=cursor_arg())
     return render_template("donations/admin_list.html", page=page, labels=STATUS_LABELS, columns=DONATION_COLUMNS,
                            **filters)
 

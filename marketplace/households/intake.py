@@ -310,13 +310,14 @@ def _write_together(source: str, items: list[tuple[_Item, ReferralIn]], actor: A
     # re-referring the same families run side by side. Otherwise all are upserted in key order, as
     # one lock order: taking some rows shared and others exclusively would let two batches deadlock.
     keys = [key for key, _sent in sorted(latest.items())]
-    on_file = _households_on_file(source, keys, refreshed)
-    unchanged = not any(_differs(on_file.get((source, row["external_id"])), row, refreshed) for row in fields)
-    if unchanged:
-        on_file = _households_on_file(source, keys, refreshed, hold=True)
-        unchanged = not any(_differs(on_file.get((source, row["external_id"])), row, refreshed) for row in fields)
-    if unchanged:
-        household_ids = {key: stored["id"] for key, stored in on_file.items()}
+
+    def unchanged(on_file: dict[HouseholdKey, dict]) -> bool:
+        return not any(_differs(on_file.get((source, row["external_id"])), row, refreshed) for row in fields)
+
+    # Read again to hold them: one may have changed in between.
+    if unchanged(_households_on_file(source, keys, refreshed)) and unchanged(
+            held := _households_on_file(source, keys, refreshed, hold=True)):
+        household_ids = {key: stored["id"] for key, stored in held.items()}
     else:
         upserted = insert_rows(session, Household.__table__, fields, key=HOUSEHOLD_KEY, update=refreshed,
                                returning=("id", *HOUSEHOLD_KEY))

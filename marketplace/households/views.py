@@ -25,7 +25,7 @@ from marketplace.households.models import STAFF_SOURCE, Household, Referral, Ref
 from marketplace.listing import Column, Sorting, sorted_by
 from marketplace.needs import transitions
 from marketplace.needs.models import Need, NeedStatus
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.regions.models import Region
 from marketplace.search import text
 from marketplace.settings import service as settings
@@ -85,7 +85,7 @@ def _referrals() -> tuple[sa.Select, dict[str, Any]]:
 def referral_list() -> str:
     """Referrals of the staff member's region, the ones waiting for triage first."""
     query, filters = _referrals()
-    page = paginate(query, per_page=30)
+    page = paginate(query, per_page=30, cursor=cursor_arg())
     return render_template("referrals/list.html", page=page, columns=REFERRAL_COLUMNS, **filters)
 
 
@@ -269,7 +269,7 @@ def household_list() -> str:
     """
     q = request.form.get("q", "").strip()[:60] if request.method == "POST" else ""
     query, filters = _households(q)
-    page = paginate(query, per_page=30)
+    page = paginate(query, per_page=30, cursor=cursor_arg())
     return render_template("households/list.html", page=page, columns=HOUSEHOLD_COLUMNS, **filters)
 
 

@@ -24,7 +24,7 @@ from marketplace.leads import service
 from marketplace.leads.forms import CloseLeadForm, LeadForm, LeadReferralForm
 from marketplace.leads.models import LEAD_STATUS_LABELS, Lead, LeadStatus
 from marketplace.listing import Column, sorted_by
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.regions.models import Region
 from marketplace.taxonomy import LIGHT_LABELS, LIGHTS
 from marketplace.unit_of_work import refusal
@@ -109,7 +109,7 @@ def _leads() -> tuple[sa.Select, dict[str, Any]]:
 def lead_list() -> str:
     """Leads of the staff member's region, waiting ones first."""
     query, filters = _leads()
-    page = paginate(query, per_page=30)
+    page = paginate(query, per_page=30, cursor=cursor_arg())
     return render_template("leads/list.html", page=page, columns=LEAD_COLUMNS, statuses=LEAD_STATUS_LABELS,
                            **filters)
 

@@ -24,7 +24,7 @@ from marketplace.matching.forms import AcceptForm, ActionForm, DeclineForm, Rout
 from marketplace.matching.models import Offer
 from marketplace.needs.models import Need
 from marketplace.organisations.models import Organisation
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("matching", __name__)
@@ -164,7 +164,7 @@ def to_route() -> str:
     longest waiting first (the work queue's section, in full)."""
     query = offers.to_route_query(current_user, clock.now()).options(joinedload(Need.district),
                                                                     joinedload(Need.street))
-    return render_template("matching/to_route.html", page=paginate(query, per_page=30))
+    return render_template("matching/to_route.html", page=paginate(query, per_page=30, cursor=cursor_arg()))
 
 
 @bp.route("/staff/offers/unanswered")
@@ -172,6 +172,9 @@ def to_route() -> str:
 def unanswered() -> str:
     """Offers of the region still waiting for their answer past the yellow threshold, oldest first."""
     now = clock.now()
-    query = offers.unanswered_query(current_user, now).options(joinedload(Offer.need), joinedload(Offer.organisation))
-    return render_template("matching/unanswered.html", page=paginate(query, per_page=30), now=now,
-                           offer_light=offers.light)
+    # Each row names the need's street or district and the organisation: joined in, not read row by row.
+    need = joinedload(Offer.need)
+    query = offers.unanswered_query(current_user, now).options(
+        need.joinedload(Need.district), need.joinedload(Need.street), joinedload(Offer.organisation))
+    page = paginate(query, per_page=30, cursor=cursor_arg())
+    return render_template("matching/unanswered.html", page=page, now=now, offer_light=offers.light)

@@ -20,7 +20,7 @@ from marketplace.meals import eligibility, pledges, timing
 from marketplace.meals.forms import ActionForm, IssueCodeForm, PledgeReviewForm
 from marketplace.meals.models import PLEDGE_STATUS_LABELS, EligibilityCode, MealPledge, Outlet
 from marketplace.organisations.models import Organisation
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.regions.service import streets_within
 from marketplace.settings import service as settings
 from marketplace.unit_of_work import refusal
@@ -68,7 +68,7 @@ def _pledges() -> tuple[sa.Select, dict[str, Any]]:
 def pledge_list() -> str:
     """Meal pledges of outlets in the region, waiting ones first."""
     query, filters = _pledges()
-    page = paginate(query, per_page=30)
+    page = paginate(query, per_page=30, cursor=cursor_arg())
     return render_template("meals/staff_pledges.html", page=page, labels=PLEDGE_STATUS_LABELS,
                            columns=PLEDGE_COLUMNS, **filters)
 
@@ -119,7 +119,7 @@ def code_list() -> str | Response:
         if not refused:
             return render_template("meals/code_slip.html", row=row, code=code)
     query, filters = _codes()
-    page = paginate(query, per_page=30)
+    page = paginate(query, per_page=30, cursor=cursor_arg())
     return render_template("meals/codes.html", page=page, form=form, action_form=ActionForm(), columns=CODE_COLUMNS,
                            states=eligibility.CODE_STATES, code_state=eligibility.code_state, **filters)
 

@@ -186,8 +186,8 @@ def _ranked(query: sa.Select, rank: Any, after: Position | None) -> sa.Select:
 
 @dataclass(frozen=True)
 class BrowsePage:
-    """One page of needs, the cursor of the next (None on the last page), and whether a search was
-    too common to rank (its matches then come in the list's usual order)."""
+    """One page of needs, the cursor of the next (None on the last page), and whether a search asked
+    to be ranked was too common to rank (its matches then come in the list's usual order)."""
 
     needs: list[Need]
     next_cursor: str | None
@@ -224,7 +224,7 @@ def browse(f: BrowseFilter, *, after: str = "", limit: int = PAGE_SIZE) -> Brows
         return _page(_ordered(query, f.sort, position, limit + 1), limit)
     match = search_match(searched)
     if _too_common(f, match, position):
-        return _page(_ordered(query.where(match.holds()), f.sort, position, limit + 1), limit, too_common=True)
+        return _page(_ordered(query.where(match.holds()), f.sort, position, limit + 1), limit, too_common=f.ranked)
     query = match.apply(query)
     if not f.ranked:  # searched, but in a chosen order
         return _page(_ordered(query, f.sort, position, limit + 1), limit)

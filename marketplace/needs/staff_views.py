@@ -27,7 +27,7 @@ from marketplace.needs.forms import ActionForm, ConfirmForm, ReasonForm, Reassig
 from marketplace.needs.light_reasons import need_reason as light_reason
 from marketplace.needs.models import NEED_STATUS_LABELS, Claim, Need
 from marketplace.organisations.models import Organisation, OrgStatus
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.regions import offices
 from marketplace.regions.service import streets_within
 from marketplace.search import text
@@ -95,7 +95,7 @@ def need_list() -> str:
     """Needs of the region, filtered by state, street, category and light, searched, sorted by any
     column (by default the oldest change first: what has waited longest)."""
     query, filters = _needs()
-    page = paginate(query, per_page=30)
+    page = paginate(query, per_page=30, cursor=cursor_arg())
     return render_template("staff_needs/list.html", page=page, labels=NEED_STATUS_LABELS, columns=NEED_COLUMNS,
                            **filters)
 

@@ -15,7 +15,7 @@ from marketplace.needs import browse as browsing
 from marketplace.needs import transitions, visibility
 from marketplace.needs.forms import ActionForm, ClaimForm, EvidenceForm, OptionalReasonForm, RecipientConfirmForm
 from marketplace.needs.models import PUBLIC_STATUSES, Claim, ClaimStatus, Evidence, Need
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.regions.service import districts
 from marketplace.unit_of_work import refusal
 
@@ -48,7 +48,7 @@ def browse() -> str:
     page = browsing.browse(f, after=request.args.get("after", "")[:200])
     args = {k: v for k, v in request.args.items() if k != "after"}
     return render_template("needs/browse.html", needs=page.needs, f=f, next_cursor=page.next_cursor, args=args,
-                           too_common=page.too_common and f.ranked, districts=districts(), query=f.query)
+                           too_common=page.too_common, districts=districts(), query=f.query)
 
 
 def _public_need_or_404(need_id: int) -> Need:
@@ -166,7 +166,7 @@ def my_claims() -> str:
         query = query.where(Claim.status == ClaimStatus.ACTIVE).order_by(Claim.promised_by, Claim.id)
     else:
         query = query.where(Claim.status != ClaimStatus.ACTIVE).order_by(Claim.id.desc())
-    page = paginate(query, per_page=30)
+    page = paginate(query, per_page=30, cursor=cursor_arg())
     return render_template("needs/my_claims.html", page=page, status=status)
 
 

@@ -122,7 +122,7 @@ def unread_count(user: User) -> int:
 def inbox(user: User, *, cursor: Cursor | None = None) -> Page:
     """A user's notifications, newest first, paged."""
     query = sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
-    return paginate(query, per_page=30, cursor=cursor, from_request=False)
+    return paginate(query, per_page=30, cursor=cursor)
 
 
 def mark_read(user: User, *, notification_id: int | None, now: datetime) -> int:

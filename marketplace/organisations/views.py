@@ -17,7 +17,7 @@ from marketplace.listing import Column, sorted_by
 from marketplace.organisations import service
 from marketplace.organisations.forms import CapabilityForm, RecommendationForm, RegistrationForm, ReviewForm
 from marketplace.organisations.models import Organisation, OrgStatus
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.unit_of_work import refusal
 
 bp = Blueprint("organisations", __name__)
@@ -126,7 +126,7 @@ def _organisations() -> tuple[sa.Select, dict[str, str]]:
 def review_list() -> str:
     """Organisations in the staff member's region, filtered, sorted and paged."""
     query, filters = _organisations()
-    page = paginate(query, per_page=20)
+    page = paginate(query, per_page=20, cursor=cursor_arg())
     return render_template("organisations/review_list.html", page=page, columns=ORG_COLUMNS, **filters)
 
 

@@ -22,7 +22,7 @@ from marketplace.extensions import db
 from marketplace.households.models import Referral, ReferralStatus
 from marketplace.listing import Column, sorted_by
 from marketplace.needs.browse import search_match
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.projects import service
 from marketplace.projects.forms import (
     ActionForm,
@@ -109,7 +109,7 @@ def _projects() -> tuple[sa.Select, dict[str, Any]]:
 def project_list() -> str:
     """Projects of the region, with their light, and renovation needs waiting for a project."""
     query, filters = _projects()
-    page = paginate(query, per_page=30)
+    page = paginate(query, per_page=30, cursor=cursor_arg())
     waiting = db.session.scalars(
         sa.select(Referral).where(Referral.need_kind == "renovation", Referral.status == ReferralStatus.RECEIVED,
                                   region_filter(current_user, Referral.district_code, None))

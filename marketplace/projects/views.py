@@ -16,7 +16,7 @@ from marketplace.accounts.access import public, roles_required
 from marketplace.accounts.models import Role
 from marketplace.accounts.scope import covers
 from marketplace.extensions import db
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.projects import points as _points  # noqa: F401  (registers the leaderboard source)
 from marketplace.projects import service, visibility
 from marketplace.projects.forms import ActionForm, PledgeForm
@@ -40,7 +40,7 @@ def project_list() -> str:
     if milestone in MILESTONE_LABELS:
         query = query.where(Project.milestone == milestone)
     needing = sa.case((Project.milestone == Milestone.PLAN_APPROVED, 0), else_=1)
-    page = paginate(query.order_by(needing, Project.id.desc()), per_page=20)
+    page = paginate(query.order_by(needing, Project.id.desc()), per_page=20, cursor=cursor_arg())
     return render_template("projects/list.html", page=page, milestone=milestone, labels=MILESTONE_LABELS)
 
 

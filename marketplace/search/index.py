@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketplace.extensions import db
+from marketplace.paging import count_up_to
 from marketplace.search.text import Document, Query
 
 # FTS5 column weights for bm25 (title words, title chars, other words, other chars).
@@ -127,10 +128,7 @@ class Match:
     condition: Any
     rank: Any
     keys: sa.Select  # the matching objects' ids, for `id IN (…)` beside other conditions
-    key: Any  # the search row's column holding the object's id
-    object_key: Any  # the object's id column the search row points at
-    dialect: str
-    unseen: sa.Select | None = None  # PostgreSQL: the same search for a word no row holds (see more_than)
+    unseen: sa.Select | None = None  # PostgreSQL only: the same search for a word no row holds (more_than)
 
     def apply(self, query: sa.Select) -> sa.Select:
         """The query narrowed to the matching rows."""
@@ -142,7 +140,7 @@ class Match:
         For a list read in its own index's order: each row it reads is looked up in the search index
         by its id, so the list stops at a page's worth of matches instead of gathering every match.
         """
-        return sa.exists(self.keys.where(self.key == self.object_key))
+        return sa.exists(self.keys.where(self.onclause))
 
     def more_than(self, limit: int) -> bool:
         """Whether more than `limit` rows match (to choose how to order them, never to show a count).
@@ -156,18 +154,13 @@ class Match:
         needs hold). So an estimate no higher than that guess's, for a word no row holds, is checked
         by counting, no further than `limit`.
         """
-        if self.dialect == "sqlite":
-            return _count_up_to(self.keys, limit + 1) > limit
-        estimate = _estimated_rows(self.keys)
-        if estimate <= limit:
-            return False
-        if self.unseen is not None and estimate > 1.5 * _estimated_rows(self.unseen):
-            return True  # a word the statistics know to be common
-        return _count_up_to(self.keys, limit + 1) > limit
-
-
-def _count_up_to(keys: sa.Select, limit: int) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(keys.limit(limit).subquery())) or 0
+        if self.unseen is not None:  # PostgreSQL
+            estimate = _estimated_rows(self.keys)
+            if estimate <= limit:
+                return False
+            if estimate > 1.5 * _estimated_rows(self.unseen):
+                return True  # a word the statistics know to be common
+        return count_up_to(self.keys, limit + 1) > limit
 
 
 def _estimated_rows(query: sa.Select) -> float:
@@ -203,8 +196,7 @@ def match(search_table: sa.Table, key: Any, query: Query, dialect: str | None = 
         expression = sa.bindparam("fts_query", _fts5_expression(query), type_=sa.String, unique=True)
         condition = fts_name.op("MATCH")(expression)
         rank = sa.func.bm25(fts_name, *BM25_WEIGHTS, type_=sa.Float)
-        keys = sa.select(fts.c.rowid).where(condition)
-        return Match(fts, fts.c.rowid == key, condition, rank, keys, fts.c.rowid, key, dialect)
+        return Match(fts, fts.c.rowid == key, condition, rank, sa.select(fts.c.rowid).where(condition))
     # The generated column is made by the migration and is not in the models (it exists on PostgreSQL only).
     document = sa.literal_column(f"{search_table.name}.document")
     text = sa.bindparam("ts_query", _tsquery_text(query), type_=sa.String, unique=True)
@@ -215,8 +207,7 @@ def match(search_table: sa.Table, key: Any, query: Query, dialect: str | None = 
     own_key = search_table.c[key_name]
     unseen = sa.select(own_key).where(document.op("@@")(sa.func.to_tsquery(
         sa.literal_column("'simple'"), sa.bindparam("ts_unseen", f"'{UNSEEN_WORD}':AC", type_=sa.String, unique=True))))
-    return Match(search_table, own_key == key, condition, rank, sa.select(own_key).where(condition), own_key, key,
-                 dialect, unseen)
+    return Match(search_table, own_key == key, condition, rank, sa.select(own_key).where(condition), unseen)
 
 
 # --- the structures the migration makes outside the models ----------------------------------

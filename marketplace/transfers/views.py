@@ -21,7 +21,7 @@ from marketplace.extensions import db
 from marketplace.households.models import Referral
 from marketplace.listing import Column, sorted_by
 from marketplace.needs.models import Need
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.taxonomy import LIGHT_LABELS, LIGHTS
 from marketplace.transfers import service
 from marketplace.transfers.forms import AnswerForm, DepartmentForm, TransferForm
@@ -90,7 +90,7 @@ def _transfers() -> tuple[sa.Select, dict[str, Any]]:
 def transfer_list() -> str:
     """Transfers of the staff member's region, filtered by state, department and light."""
     query, filters = _transfers()
-    page = paginate(query, per_page=30)
+    page = paginate(query, per_page=30, cursor=cursor_arg())
     departments = [(str(d.id), d.name) for d in db.session.scalars(sa.select(Department).order_by(Department.name))]
     return render_template("transfers/list.html", page=page, columns=TRANSFER_COLUMNS, departments=departments,
                            statuses=STATUS_FILTERS, **filters)

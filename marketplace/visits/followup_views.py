@@ -20,7 +20,7 @@ from marketplace.extensions import db
 from marketplace.listing import Column, sorted_by
 from marketplace.needs.models import Need
 from marketplace.organisations.models import Organisation
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.unit_of_work import refusal
 from marketplace.visits import followups
 from marketplace.visits.forms import FollowUpForm
@@ -81,7 +81,7 @@ def followup_list() -> str:
     from marketplace.visits.views import _streets
 
     query, filters = _followups()
-    page = paginate(query, per_page=30)
+    page = paginate(query, per_page=30, cursor=cursor_arg())
     return render_template("visits/followups.html", page=page, columns=COLUMNS, statuses=STATUSES,
                            streets=_streets(), due_on=followups.due_on, done_words=_done_words, **filters)
 

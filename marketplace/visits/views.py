@@ -22,7 +22,7 @@ from marketplace.households.forms import yuan_to_fen
 from marketplace.households.models import Household
 from marketplace.households.service import NeedDraft
 from marketplace.listing import Column, sorted_by
-from marketplace.paging import paginate
+from marketplace.paging import cursor_arg, paginate
 from marketplace.regions.service import streets_within
 from marketplace.settings import service as settings
 from marketplace.unit_of_work import refusal
@@ -130,7 +130,7 @@ def _due() -> tuple[sa.Select, dict[str, Any]]:
 def due_list() -> str:
     """Visits due in the region, per caseworker and street: overdue past the grace first."""
     query, filters = _due()
-    page = paginate(query, per_page=30)
+    page = paginate(query, per_page=30, cursor=cursor_arg())
     return render_template("visits/due.html", page=page, states=STATES, streets=_streets(),
                            caseworkers=_caseworkers(), state_of=service.state_of, due_on=plans.due_on, **filters)
 
